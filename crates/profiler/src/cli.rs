@@ -1,0 +1,338 @@
+//! Command-line interface of `perfgate-profiler`: flags → workload and run settings → run →
+//! `results.json` and a summary. Bad flags or values exit with code 2.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
+use perfgate_profiler::{Length, ProfilerError, RunConfig, Silent, available_cores};
+
+use crate::progress::ProgressBars;
+use crate::summary;
+
+/// Exit code for bad flags or values, as clap uses for usage errors.
+const USAGE_ERROR: u8 = 2;
+
+/// Profile perfgate's market-data pipeline: throughput at saturation, latency at a fixed rate,
+/// and optionally the plain-loop limit the pipeline is compared with.
+#[derive(Debug, Parser)]
+#[command(name = "perfgate-profiler", version)]
+struct Args {
+    /// Measured messages per phase [default: 1000000; 200000 with --quick]
+    #[arg(long, value_name = "N", value_parser = positive_count, conflicts_with = "duration")]
+    messages: Option<u64>,
+
+    /// Measure each phase for this long instead of a message count (e.g. 10s, 500ms)
+    #[arg(long, value_name = "TIME", value_parser = positive_duration)]
+    duration: Option<Duration>,
+
+    /// Warm-up before each phase: a message count (50000) or a time (1s) [default: 10% of the
+    /// measured length]
+    #[arg(long, value_name = "N|TIME", value_parser = parse_length)]
+    warmup: Option<Length>,
+
+    /// Fixed rate of the latency phase, messages/s [default: half the saturation throughput]
+    #[arg(long, value_name = "MSG_PER_S", value_parser = positive_float)]
+    rate: Option<f64>,
+
+    /// Which pipeline phases to run
+    #[arg(long, value_enum, default_value_t = Phases::Both)]
+    phases: Phases,
+
+    /// Also run limit mode (the stages in a plain loop per core) and report pipeline efficiency
+    #[arg(long)]
+    limit: bool,
+
+    /// CI preset: 200,000 messages per phase (flags given explicitly still win)
+    #[arg(long)]
+    quick: bool,
+
+    /// Instruments in the symbol universe
+    #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    symbols: u64,
+
+    /// Zipf exponent of symbol popularity (0 = uniform)
+    #[arg(long, value_name = "S", default_value_t = 1.1, value_parser = non_negative_float)]
+    zipf: f64,
+
+    /// Seed of the synthetic feed; the same seed gives the same messages
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+
+    /// Target size of each JSON message in bytes (padding is added up to it)
+    #[arg(long, value_name = "BYTES", default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
+    payload_bytes: u64,
+
+    /// Share of messages corrupted on purpose (0 to 1)
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    malformed_rate: f64,
+
+    /// Fan-out subscribers (WebSocket-like clients)
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    subscribers: usize,
+
+    /// How many subscribers are slow (they pause after every batch)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    slow_subscribers: usize,
+
+    /// Pause of a slow subscriber after each batch
+    #[arg(long, value_name = "TIME", default_value = "1ms", value_parser = positive_duration)]
+    slow_subscriber_delay: Duration,
+
+    /// A delivery that waits longer than this in a subscriber queue counts as lagged
+    #[arg(long, value_name = "TIME", default_value = "10ms", value_parser = positive_duration)]
+    subscriber_lag_threshold: Duration,
+
+    /// Messages each subscriber's queue holds before deliveries to it are dropped
+    #[arg(long, value_name = "N", default_value_t = 4_096, value_parser = positive_usize)]
+    subscriber_queue: usize,
+
+    /// Entries in each enrich worker's LRU cache
+    #[arg(long, value_name = "N", default_value_t = 1_024, value_parser = positive_usize)]
+    cache_capacity: usize,
+
+    /// Messages each stage worker's input channel holds
+    #[arg(long, value_name = "N", default_value_t = 1_024, value_parser = positive_usize)]
+    channel_capacity: usize,
+
+    /// Messages per channel send
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = positive_usize)]
+    batch_size: usize,
+
+    /// Workers per stage, e.g. decode=1,aggregate=2 [default: decode=<logical cores>, others 1]
+    #[arg(long, value_name = "STAGE=N", value_delimiter = ',', value_parser = parse_workers)]
+    workers: Vec<(String, usize)>,
+
+    /// Worker threads of the tokio runtime [default: logical cores]
+    #[arg(long, value_name = "N", value_parser = positive_usize)]
+    runtime_workers: Option<usize>,
+
+    /// Output directory for results.json
+    #[arg(long, value_name = "DIR", default_value = "target/perfgate/latest")]
+    out: PathBuf,
+
+    /// No progress bar even on a terminal
+    #[arg(long)]
+    no_progress: bool,
+
+    /// Run even though this is a debug build (figures will not be representative)
+    #[arg(long)]
+    allow_debug: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Phases {
+    /// Saturation then fixed rate
+    Both,
+    /// Throughput only
+    Saturation,
+    /// Latency only (needs --rate)
+    FixedRate,
+}
+
+pub(crate) fn main() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    if cfg!(debug_assertions) && !args.allow_debug {
+        eprintln!(
+            "error: this is a debug build of perfgate-profiler; its figures would be meaningless.\n\
+             Run `cargo xtask bench` (which builds in release), or pass --allow-debug to run anyway."
+        );
+        return Ok(ExitCode::from(USAGE_ERROR));
+    }
+    let (market, run) = settings(&args);
+    let pipeline = match market_data_pipeline(&market) {
+        Ok(pipeline) => pipeline,
+        Err(error) => return Ok(usage_error(&error)),
+    };
+    if let Err(error) = run.validate(pipeline.stage_names(), pipeline.subscribers()) {
+        return Ok(usage_error(&error));
+    }
+    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+    let results = if show_progress {
+        let bars = ProgressBars::new();
+        perfgate_profiler::run(&pipeline, &run, &bars, market.to_json())
+    } else {
+        perfgate_profiler::run(&pipeline, &run, &Silent, market.to_json())
+    }
+    .context("profiling run failed")?;
+    let path = results.write_to_dir(&args.out).context("writing results")?;
+    summary::print(&results, &path);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn usage_error(error: &ProfilerError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(USAGE_ERROR)
+}
+
+fn settings(args: &Args) -> (MarketConfig, RunConfig) {
+    let market = MarketConfig {
+        symbols: args.symbols as usize,
+        zipf: args.zipf,
+        seed: args.seed,
+        payload_bytes: args.payload_bytes as usize,
+        malformed_rate: args.malformed_rate,
+        subscribers: args.subscribers,
+        cache_capacity: args.cache_capacity,
+        ..MarketConfig::default()
+    };
+    let length = match (args.duration, args.messages) {
+        (Some(duration), _) => Length::Duration(duration),
+        (None, Some(messages)) => Length::Messages(messages),
+        (None, None) if args.quick => Length::Messages(200_000),
+        (None, None) => Length::Messages(1_000_000),
+    };
+    let warmup = args.warmup.unwrap_or(match length {
+        Length::Messages(count) => Length::Messages(count / 10),
+        Length::Duration(span) => Length::Duration(span / 10),
+    });
+    let cores = available_cores();
+    let mut workers: BTreeMap<String, usize> = recommended_workers(cores);
+    workers.extend(args.workers.iter().cloned());
+    let run = RunConfig {
+        length,
+        warmup,
+        saturation: args.phases != Phases::FixedRate,
+        fixed_rate: args.phases != Phases::Saturation,
+        rate: args.rate,
+        limit: args.limit,
+        limit_threads: cores,
+        batch_size: args.batch_size,
+        channel_capacity: args.channel_capacity,
+        subscriber_queue: args.subscriber_queue,
+        slow_subscribers: args.slow_subscribers,
+        slow_subscriber_delay: args.slow_subscriber_delay,
+        subscriber_lag_threshold: args.subscriber_lag_threshold,
+        runtime_workers: args.runtime_workers.unwrap_or(cores),
+        workers,
+        ..RunConfig::default()
+    };
+    (market, run)
+}
+
+fn positive_count(text: &str) -> Result<u64, String> {
+    let value: u64 = text
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("'{text}' is not a whole number"))?;
+    if value == 0 {
+        return Err("must be at least 1".into());
+    }
+    Ok(value)
+}
+
+fn positive_usize(text: &str) -> Result<usize, String> {
+    positive_count(text).map(|value| value as usize)
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|error| format!("'{text}' is not a duration like 10s or 500ms: {error}"))?;
+    if duration.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(duration)
+}
+
+fn parse_length(text: &str) -> Result<Length, String> {
+    if text.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        let count: u64 = text
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("'{text}' is not a whole number"))?;
+        return Ok(Length::Messages(count));
+    }
+    humantime::parse_duration(text)
+        .map(Length::Duration)
+        .map_err(|_| format!("'{text}' is neither a message count nor a duration like 2s"))
+}
+
+fn parse_float(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+    if !value.is_finite() {
+        return Err(format!("'{text}' is not a finite number"));
+    }
+    Ok(value)
+}
+
+fn positive_float(text: &str) -> Result<f64, String> {
+    let value = parse_float(text)?;
+    if value <= 0.0 {
+        return Err("must be more than 0".into());
+    }
+    Ok(value)
+}
+
+fn non_negative_float(text: &str) -> Result<f64, String> {
+    let value = parse_float(text)?;
+    if value < 0.0 {
+        return Err("must be 0 or more".into());
+    }
+    Ok(value)
+}
+
+fn probability(text: &str) -> Result<f64, String> {
+    let value = parse_float(text)?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err("must be between 0 and 1".into());
+    }
+    Ok(value)
+}
+
+fn parse_workers(text: &str) -> Result<(String, usize), String> {
+    let (stage, count) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not STAGE=N, e.g. decode=2"))?;
+    let count = positive_usize(count)?;
+    Ok((stage.trim().to_owned(), count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_parsers_accept_good_and_reject_bad_input() {
+        assert_eq!(positive_count("1_000"), Ok(1_000));
+        assert!(positive_count("0").is_err());
+        assert!(positive_count("-3").is_err());
+        assert_eq!(parse_length("500"), Ok(Length::Messages(500)));
+        assert_eq!(parse_length("2s"), Ok(Length::Duration(Duration::from_secs(2))));
+        assert!(parse_length("soon").is_err());
+        assert!(non_negative_float("-1").is_err());
+        assert!(non_negative_float("NaN").is_err());
+        assert!(probability("1.5").is_err());
+        assert_eq!(parse_workers("decode=2"), Ok(("decode".into(), 2)));
+        assert!(parse_workers("decode").is_err());
+        assert!(parse_workers("decode=0").is_err());
+    }
+
+    #[test]
+    fn quick_preset_and_explicit_flags() {
+        let args = Args::parse_from(["perfgate-profiler", "--quick"]);
+        let (_, run) = settings(&args);
+        assert_eq!(run.length, Length::Messages(200_000));
+        assert_eq!(run.warmup, Length::Messages(20_000));
+        let args = Args::parse_from([
+            "perfgate-profiler",
+            "--quick",
+            "--messages",
+            "5000",
+            "--warmup",
+            "1s",
+        ]);
+        let (_, run) = settings(&args);
+        assert_eq!(run.length, Length::Messages(5_000));
+        assert_eq!(run.warmup, Length::Duration(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn messages_and_duration_conflict() {
+        assert!(Args::try_parse_from(["perfgate-profiler", "--messages", "5", "--duration", "1s"]).is_err());
+    }
+}

@@ -1,0 +1,317 @@
+//! How a run is driven: how long, how fast, how the pipeline is sized. Independent of the
+//! workload, so the same settings drive the default pipeline and a user's own.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::error::{ProfilerError, Result};
+
+/// How long a phase (or its warm-up) lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    /// A fixed number of messages.
+    Messages(u64),
+    /// A fixed wall-clock time.
+    Duration(Duration),
+}
+
+impl Length {
+    fn to_json(self) -> Value {
+        match self {
+            Length::Messages(count) => json!({ "messages": count }),
+            Length::Duration(duration) => json!({ "seconds": duration.as_secs_f64() }),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        match self {
+            Length::Messages(count) => count == 0,
+            Length::Duration(duration) => duration.is_zero(),
+        }
+    }
+}
+
+/// Settings of one profiling run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The measured window of each phase.
+    pub length: Length,
+    /// Messages (or time) pushed through before each phase's measured window; not measured.
+    pub warmup: Length,
+    /// Run the saturation phase: the source runs flat out, giving throughput.
+    pub saturation: bool,
+    /// Run the fixed-rate phase: open-loop at a set rate, giving latency.
+    pub fixed_rate: bool,
+    /// Fixed rate in messages per second. `None`: `rate_fraction` of the saturation throughput
+    /// just measured.
+    pub rate: Option<f64>,
+    /// Fraction of the saturation throughput used when `rate` is `None`.
+    pub rate_fraction: f64,
+    /// Also run `limit` mode: the same source and stages in one plain loop per thread.
+    pub limit: bool,
+    /// Threads in `limit` mode.
+    pub limit_threads: usize,
+    /// Messages moved per channel send.
+    pub batch_size: usize,
+    /// Messages each stage worker's input channel holds (rounded up to whole batches).
+    pub channel_capacity: usize,
+    /// Messages each subscriber's queue holds before deliveries to it are dropped.
+    pub subscriber_queue: usize,
+    /// How many subscribers (the last ones) pause after every batch, to show that a slow
+    /// subscriber does not stall the rest.
+    pub slow_subscribers: usize,
+    /// The pause of a slow subscriber.
+    pub slow_subscriber_delay: Duration,
+    /// A delivery that waited longer than this in a subscriber queue counts as lagged.
+    pub subscriber_lag_threshold: Duration,
+    /// Worker threads of the tokio runtime.
+    pub runtime_workers: usize,
+    /// Workers per stage, by stage name; unnamed stages get one.
+    pub workers: BTreeMap<String, usize>,
+    /// How often queue depths are sampled.
+    pub queue_sample_interval: Duration,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        let cores = available_cores();
+        Self {
+            length: Length::Messages(1_000_000),
+            warmup: Length::Messages(100_000),
+            saturation: true,
+            fixed_rate: true,
+            rate: None,
+            rate_fraction: 0.5,
+            limit: false,
+            limit_threads: cores,
+            batch_size: 64,
+            channel_capacity: 1024,
+            subscriber_queue: 4096,
+            slow_subscribers: 0,
+            slow_subscriber_delay: Duration::from_millis(1),
+            subscriber_lag_threshold: Duration::from_millis(10),
+            runtime_workers: cores,
+            workers: BTreeMap::new(),
+            queue_sample_interval: Duration::from_millis(1),
+        }
+    }
+}
+
+/// Logical cores available to this process.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+impl RunConfig {
+    /// A tiny run for tests and examples: a few thousand messages, no limit mode.
+    pub fn smoke() -> Self {
+        Self {
+            length: Length::Messages(20_000),
+            warmup: Length::Messages(2_000),
+            ..Self::default()
+        }
+    }
+
+    /// Checks every value and its consistency with the pipeline's stages and subscribers.
+    pub fn validate(&self, stages: &[String], subscribers: usize) -> Result<()> {
+        let invalid = |message: String| Err(ProfilerError::InvalidConfig(message));
+        if self.length.is_empty() {
+            return invalid("the measured length must be more than 0 messages or 0 s".into());
+        }
+        if !self.saturation && !self.fixed_rate {
+            return invalid("at least one of the saturation and fixed-rate phases must run".into());
+        }
+        if let Some(rate) = self.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return invalid(format!(
+                    "rate must be a positive number of messages/s, got {rate}"
+                ));
+            }
+        }
+        if !(self.rate_fraction.is_finite() && self.rate_fraction > 0.0 && self.rate_fraction <= 1.0) {
+            return invalid(format!(
+                "rate fraction must be in (0, 1], got {}",
+                self.rate_fraction
+            ));
+        }
+        if self.fixed_rate && self.rate.is_none() && !self.saturation {
+            return invalid(
+                "the fixed-rate phase needs a rate when the saturation phase does not run".into(),
+            );
+        }
+        for (name, value) in [
+            ("batch size", self.batch_size),
+            ("channel capacity", self.channel_capacity),
+            ("subscriber queue", self.subscriber_queue),
+            ("runtime workers", self.runtime_workers),
+            ("limit threads", self.limit_threads),
+        ] {
+            if value == 0 {
+                return invalid(format!("{name} must be at least 1"));
+            }
+        }
+        if self.slow_subscribers > subscribers {
+            return invalid(format!(
+                "{} slow subscribers requested but the pipeline has {subscribers}",
+                self.slow_subscribers
+            ));
+        }
+        if self.queue_sample_interval.is_zero() {
+            return invalid("queue sample interval must be more than 0".into());
+        }
+        for (name, &count) in &self.workers {
+            if !stages.iter().any(|stage| stage == name) {
+                return Err(ProfilerError::UnknownStage {
+                    name: name.clone(),
+                    known: stages.join(", "),
+                });
+            }
+            if count == 0 {
+                return invalid(format!("stage '{name}' needs at least 1 worker"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Batches per stage channel: the capacity in messages, rounded up to whole batches.
+    pub(crate) fn channel_batches(&self) -> usize {
+        self.channel_capacity.div_ceil(self.batch_size).max(1)
+    }
+
+    /// Batches per subscriber queue.
+    pub(crate) fn subscriber_batches(&self) -> usize {
+        self.subscriber_queue.div_ceil(self.batch_size).max(1)
+    }
+
+    /// The settings as recorded in `environment.run`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "length": self.length.to_json(),
+            "warmup": self.warmup.to_json(),
+            "saturation": self.saturation,
+            "fixed_rate": self.fixed_rate,
+            "rate": self.rate,
+            "rate_fraction": self.rate_fraction,
+            "limit": self.limit,
+            "limit_threads": self.limit_threads,
+            "batch_size": self.batch_size,
+            "channel_capacity": self.channel_capacity,
+            "subscriber_queue": self.subscriber_queue,
+            "slow_subscribers": self.slow_subscribers,
+            "slow_subscriber_delay_ms": self.slow_subscriber_delay.as_secs_f64() * 1e3,
+            "subscriber_lag_threshold_ms": self.subscriber_lag_threshold.as_secs_f64() * 1e3,
+            "runtime_workers": self.runtime_workers,
+            "workers": self.workers,
+            "queue_sample_interval_ms": self.queue_sample_interval.as_secs_f64() * 1e3,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stages() -> Vec<String> {
+        vec!["decode".into(), "enrich".into()]
+    }
+
+    fn check(config: RunConfig, expected_error: Option<&str>) {
+        let outcome = config.validate(&stages(), 8);
+        match (outcome, expected_error) {
+            (Ok(()), None) => {}
+            (Err(error), Some(fragment)) => {
+                let text = error.to_string();
+                assert!(text.contains(fragment), "{text:?} lacks {fragment:?}");
+            }
+            (outcome, expected) => panic!("got {outcome:?}, expected error {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn validation_accepts_defaults_and_rejects_bad_values() {
+        check(RunConfig::default(), None);
+        check(
+            RunConfig {
+                length: Length::Messages(0),
+                ..RunConfig::default()
+            },
+            Some("more than 0"),
+        );
+        check(
+            RunConfig {
+                rate: Some(f64::NAN),
+                ..RunConfig::default()
+            },
+            Some("rate must be"),
+        );
+        check(
+            RunConfig {
+                rate: Some(-5.0),
+                ..RunConfig::default()
+            },
+            Some("rate must be"),
+        );
+        check(
+            RunConfig {
+                batch_size: 0,
+                ..RunConfig::default()
+            },
+            Some("batch size"),
+        );
+        check(
+            RunConfig {
+                slow_subscribers: 9,
+                ..RunConfig::default()
+            },
+            Some("slow subscribers"),
+        );
+        check(
+            RunConfig {
+                saturation: false,
+                fixed_rate: false,
+                ..RunConfig::default()
+            },
+            Some("at least one"),
+        );
+        check(
+            RunConfig {
+                saturation: false,
+                rate: None,
+                ..RunConfig::default()
+            },
+            Some("needs a rate"),
+        );
+        let mut workers = BTreeMap::new();
+        workers.insert("nope".to_owned(), 2);
+        check(
+            RunConfig {
+                workers,
+                ..RunConfig::default()
+            },
+            Some("unknown stage 'nope'"),
+        );
+        let mut workers = BTreeMap::new();
+        workers.insert("decode".to_owned(), 0);
+        check(
+            RunConfig {
+                workers,
+                ..RunConfig::default()
+            },
+            Some("at least 1 worker"),
+        );
+    }
+
+    #[test]
+    fn capacities_round_up_to_whole_batches() {
+        let config = RunConfig {
+            batch_size: 64,
+            channel_capacity: 100,
+            subscriber_queue: 1,
+            ..RunConfig::default()
+        };
+        assert_eq!(config.channel_batches(), 2);
+        assert_eq!(config.subscriber_batches(), 1);
+    }
+}

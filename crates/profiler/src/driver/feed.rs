@@ -1,0 +1,273 @@
+//! The feeder: pulls messages from the source and pushes them into the pipeline, flat out
+//! (saturation) or on a fixed schedule (open loop). It runs on the calling thread, outside the
+//! runtime's workers, the way a network feed arrives from outside a service.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::config::Length;
+use crate::pipeline::{Batch, Downstream, Envelope, Source};
+
+/// How messages are paced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Pacing {
+    /// As fast as the pipeline accepts them; latency is measured from creation.
+    Saturation,
+    /// Messages per second on a fixed schedule; latency is measured from each message's
+    /// intended send time, so a stall cannot hide the messages it delayed.
+    Rate(f64),
+}
+
+/// The feeder sleeps at least this long between wake-ups at high rates, emitting everything
+/// that fell due meanwhile: at most 20,000 wake-ups a second, and at most this much of a
+/// message's measured latency is the feeder's own granularity.
+pub(crate) const FEED_TICK_NS: u64 = 50_000;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FeedPlan {
+    pub(crate) warmup: Length,
+    pub(crate) length: Length,
+    pub(crate) pacing: Pacing,
+    pub(crate) batch_size: usize,
+}
+
+/// What the feeder sent.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FeedReport {
+    pub(crate) warmup_messages: u64,
+    pub(crate) measured_messages: u64,
+    /// Start time (creation or intended) of the first measured message, ns since the epoch.
+    pub(crate) first_measured_ns: Option<u64>,
+    /// Whether the pipeline went away before everything was sent (a stage panicked).
+    pub(crate) disconnected: bool,
+}
+
+impl FeedReport {
+    pub(crate) fn generated(&self) -> u64 {
+        self.warmup_messages + self.measured_messages
+    }
+}
+
+/// Where the feeder is in its plan.
+struct Segment {
+    measured: bool,
+    length: Length,
+    started_ns: u64,
+    sent: u64,
+}
+
+impl Segment {
+    fn remaining(&self, schedule_ns: u64) -> Option<u64> {
+        match self.length {
+            Length::Messages(count) => Some(count - self.sent).filter(|left| *left > 0),
+            Length::Duration(span) => {
+                let elapsed = schedule_ns.saturating_sub(self.started_ns);
+                (elapsed < span.as_nanos() as u64).then_some(u64::MAX)
+            }
+        }
+    }
+}
+
+pub(crate) async fn feed<Src>(
+    mut source: Src,
+    mut inlet: Downstream<Src::Item>,
+    plan: FeedPlan,
+    clock: Clock,
+    measuring: &AtomicBool,
+) -> FeedReport
+where
+    Src: Source,
+    Src::Item: Sync,
+{
+    let mut report = FeedReport::default();
+    let origin_ns = clock.now_ns();
+    let schedule = Schedule::new(plan.pacing, origin_ns);
+    let mut scheduled: u64 = 0;
+    let mut segment = Segment {
+        measured: false,
+        length: plan.warmup,
+        started_ns: origin_ns,
+        sent: 0,
+    };
+    loop {
+        let schedule_ns = schedule.position(scheduled, &clock);
+        let remaining = match segment.remaining(schedule_ns) {
+            Some(left) => left,
+            None if !segment.measured => {
+                segment = Segment {
+                    measured: true,
+                    length: plan.length,
+                    started_ns: schedule_ns,
+                    sent: 0,
+                };
+                measuring.store(true, Ordering::Release);
+                continue;
+            }
+            None => break,
+        };
+        let want = remaining.min(plan.batch_size as u64) as usize;
+        let mut items = Vec::with_capacity(want);
+        match plan.pacing {
+            Pacing::Saturation => {
+                for _ in 0..want {
+                    items.push(Envelope {
+                        start_ns: 0,
+                        item: source.next_item(),
+                    });
+                }
+                // Stamped when the batch is complete: the moment it enters the pipeline.
+                let created_ns = clock.now_ns();
+                for envelope in &mut items {
+                    envelope.start_ns = created_ns;
+                }
+            }
+            Pacing::Rate(_) => {
+                let due_ns = schedule.intended_ns(scheduled);
+                let now_ns = clock.now_ns();
+                if due_ns > now_ns {
+                    sleep_until(&clock, due_ns.max(now_ns + FEED_TICK_NS));
+                }
+                let now_ns = clock.now_ns();
+                while items.len() < want {
+                    let intended = schedule.intended_ns(scheduled);
+                    if intended > now_ns {
+                        break;
+                    }
+                    items.push(Envelope {
+                        start_ns: intended,
+                        item: source.next_item(),
+                    });
+                    scheduled += 1;
+                }
+            }
+        }
+        let count = items.len() as u64;
+        if segment.measured {
+            report.measured_messages += count;
+            report.first_measured_ns.get_or_insert(items[0].start_ns);
+        } else {
+            report.warmup_messages += count;
+        }
+        segment.sent += count;
+        let batch = Batch {
+            measured: segment.measured,
+            items,
+        };
+        if inlet.push(batch).await.is_err() {
+            report.disconnected = true;
+            break;
+        }
+    }
+    measuring.store(false, Ordering::Release);
+    report
+}
+
+/// The fixed-rate schedule: message `n` is due at `origin + n / rate`.
+struct Schedule {
+    pacing: Pacing,
+    origin_ns: u64,
+}
+
+impl Schedule {
+    fn new(pacing: Pacing, origin_ns: u64) -> Self {
+        Self { pacing, origin_ns }
+    }
+
+    fn intended_ns(&self, message: u64) -> u64 {
+        match self.pacing {
+            Pacing::Saturation => self.origin_ns,
+            // Computed from the origin every time, so rounding never accumulates into drift.
+            Pacing::Rate(rate) => self.origin_ns + (message as f64 * 1e9 / rate) as u64,
+        }
+    }
+
+    /// Where the run is for deciding when a timed segment ends: the wall clock at saturation,
+    /// the schedule at a fixed rate (a segment holds exactly its share of scheduled messages).
+    fn position(&self, scheduled: u64, clock: &Clock) -> u64 {
+        match self.pacing {
+            Pacing::Saturation => clock.now_ns(),
+            Pacing::Rate(_) => self.intended_ns(scheduled),
+        }
+    }
+}
+
+fn sleep_until(clock: &Clock, target_ns: u64) {
+    let now_ns = clock.now_ns();
+    if target_ns > now_ns {
+        std::thread::sleep(Duration::from_nanos(target_ns - now_ns));
+    }
+}
+
+/// Asks the kernel to wake this thread's sleeps within 1 µs of their deadline instead of the
+/// default 50 µs slack, for an accurate schedule; restores the old slack when dropped.
+pub(crate) struct TightTimerSlack {
+    #[cfg(target_os = "linux")]
+    previous: libc::c_ulong,
+}
+
+impl TightTimerSlack {
+    pub(crate) fn set() -> Self {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: PR_GET_TIMERSLACK/PR_SET_TIMERSLACK only read or set a number on the
+            // calling thread; they take no pointers.
+            let previous = unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) };
+            unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong, 0, 0, 0) };
+            Self {
+                previous: previous.max(1) as libc::c_ulong,
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Self {}
+    }
+}
+
+impl Drop for TightTimerSlack {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: as in `set`.
+        unsafe {
+            libc::prctl(libc::PR_SET_TIMERSLACK, self.previous, 0, 0, 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_spaces_messages_by_the_rate_without_drift() {
+        let schedule = Schedule::new(Pacing::Rate(3.0), 1_000);
+        assert_eq!(schedule.intended_ns(0), 1_000);
+        assert_eq!(schedule.intended_ns(1), 1_000 + 333_333_333);
+        assert_eq!(schedule.intended_ns(3), 1_000 + 1_000_000_000);
+        assert_eq!(schedule.intended_ns(3_000_000_000), 1_000 + 1_000_000_000_000_000_000);
+    }
+
+    #[test]
+    fn message_segments_end_after_their_count() {
+        let mut segment = Segment {
+            measured: true,
+            length: Length::Messages(10),
+            started_ns: 0,
+            sent: 4,
+        };
+        assert_eq!(segment.remaining(0), Some(6));
+        segment.sent = 10;
+        assert_eq!(segment.remaining(0), None);
+    }
+
+    #[test]
+    fn timed_segments_end_at_their_deadline() {
+        let segment = Segment {
+            measured: true,
+            length: Length::Duration(Duration::from_millis(5)),
+            started_ns: 1_000_000,
+            sent: 0,
+        };
+        assert!(segment.remaining(5_999_999).is_some());
+        assert_eq!(segment.remaining(6_000_000), None);
+    }
+}

@@ -1,0 +1,215 @@
+//! `limit` mode: the same source and stage functions in one plain loop per thread, with no
+//! channels, no task switches and no work stealing. Each thread drives its loop with a
+//! current-thread `block_on` (so stages that await tokio timers still work), but nothing is
+//! ever scheduled: this is the physical reference the pipeline is compared with.
+
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{Observer, PhaseStart};
+use crate::config::{Length, RunConfig};
+use crate::error::{ProfilerError, Result, panic_message};
+use crate::pipeline::{Pipeline, Source, WorkerInfo};
+
+/// What `limit` mode measured.
+#[derive(Debug, Clone)]
+pub(crate) struct LimitOutcome {
+    pub(crate) threads: usize,
+    /// Measured messages over all threads.
+    pub(crate) messages: u64,
+    pub(crate) processed: u64,
+    pub(crate) rejected: u64,
+    /// From the moment all threads started measuring to when the last one finished.
+    pub(crate) window: Duration,
+}
+
+impl LimitOutcome {
+    pub(crate) fn messages_per_second(&self) -> f64 {
+        self.messages as f64 / self.window.as_secs_f64()
+    }
+}
+
+struct ThreadOutcome {
+    messages: u64,
+    processed: u64,
+    rejected: u64,
+    started: Instant,
+    ended: Instant,
+}
+
+/// A thread's share of a length: counts are split evenly, durations apply to each thread.
+fn share(length: Length, threads: usize, index: usize) -> Length {
+    match length {
+        Length::Messages(total) => {
+            let base = total / threads as u64;
+            let extra = u64::from((index as u64) < total % threads as u64);
+            Length::Messages(base + extra)
+        }
+        Length::Duration(span) => Length::Duration(span),
+    }
+}
+
+pub(crate) fn run_limit<Src>(
+    pipeline: &Pipeline<Src>,
+    config: &RunConfig,
+    observer: &dyn Observer,
+) -> Result<LimitOutcome>
+where
+    Src: Source,
+    Src::Item: Sync,
+{
+    let threads = config.limit_threads;
+    let barrier = Barrier::new(threads);
+    let finished = AtomicU64::new(0);
+    observer.phase_started(&PhaseStart {
+        name: "limit",
+        length: config.length,
+        warmup: config.warmup,
+        rate: None,
+    });
+    let outcomes: Vec<std::thread::Result<Result<ThreadOutcome>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|index| {
+                let (barrier, finished) = (&barrier, &finished);
+                std::thread::Builder::new()
+                    .name(format!("perfgate-limit-{index}"))
+                    .spawn_scoped(scope, move || {
+                        run_thread(
+                            pipeline,
+                            config,
+                            WorkerInfo {
+                                index,
+                                count: threads,
+                            },
+                            barrier,
+                            finished,
+                        )
+                    })
+                    .expect("spawning a limit thread")
+            })
+            .collect();
+        let started = Instant::now();
+        while !handles.iter().all(|handle| handle.is_finished()) {
+            std::thread::sleep(Duration::from_millis(100));
+            observer.progress(finished.load(Ordering::Relaxed), started.elapsed());
+        }
+        handles.into_iter().map(|handle| handle.join()).collect()
+    });
+    let mut results = Vec::with_capacity(threads);
+    for (index, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(result) => results.push(result?),
+            Err(payload) => {
+                return Err(ProfilerError::Panicked {
+                    what: format!("limit thread {index}"),
+                    message: panic_message(&*payload),
+                });
+            }
+        }
+    }
+    observer.phase_finished("limit");
+    let started = results
+        .iter()
+        .map(|r| r.started)
+        .min()
+        .expect("at least one thread");
+    let ended = results
+        .iter()
+        .map(|r| r.ended)
+        .max()
+        .expect("at least one thread");
+    Ok(LimitOutcome {
+        threads,
+        messages: results.iter().map(|r| r.messages).sum(),
+        processed: results.iter().map(|r| r.processed).sum(),
+        rejected: results.iter().map(|r| r.rejected).sum(),
+        window: ended - started,
+    })
+}
+
+fn run_thread<Src>(
+    pipeline: &Pipeline<Src>,
+    config: &RunConfig,
+    info: WorkerInfo,
+    barrier: &Barrier,
+    finished: &AtomicU64,
+) -> Result<ThreadOutcome>
+where
+    Src: Source,
+    Src::Item: Sync,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(source) => {
+            // The other threads wait at the barrier; release them before giving up.
+            barrier.wait();
+            return Err(ProfilerError::Start {
+                what: "limit-mode runtime",
+                source,
+            });
+        }
+    };
+    let mut source = pipeline.source(info.index);
+    let mut runner = pipeline.inline_runner(info);
+    let batch_size = config.batch_size;
+    let mut run_for = |length: Length| {
+        let started = Instant::now();
+        let (mut messages, mut processed, mut rejected) = (0u64, 0u64, 0u64);
+        runtime.block_on(async {
+            loop {
+                let want = match length {
+                    Length::Messages(count) => (count - messages).min(batch_size as u64) as usize,
+                    Length::Duration(span) if started.elapsed() < span => batch_size,
+                    Length::Duration(_) => 0,
+                };
+                if want == 0 {
+                    break;
+                }
+                let batch: Vec<_> = (0..want).map(|_| source.next_item()).collect();
+                let (ok, bad) = runner.run_batch(batch).await;
+                messages += want as u64;
+                processed += ok;
+                rejected += bad;
+                finished.fetch_add(want as u64, Ordering::Relaxed);
+            }
+        });
+        (messages, processed, rejected)
+    };
+    let warmup = share(config.warmup, info.count, info.index);
+    let warmed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_for(warmup)));
+    // Every thread measures at the same time, so the window is one of full contention. A
+    // thread whose stage panicked still arrives, so that the others are not left waiting.
+    barrier.wait();
+    if let Err(payload) = warmed {
+        std::panic::resume_unwind(payload);
+    }
+    let started = Instant::now();
+    let (messages, processed, rejected) = run_for(share(config.length, info.count, info.index));
+    let ended = Instant::now();
+    Ok(ThreadOutcome {
+        messages,
+        processed,
+        rejected,
+        started,
+        ended,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_counts_are_shared_without_losing_any() {
+        let shares: Vec<_> = (0..3)
+            .map(|index| share(Length::Messages(10), 3, index))
+            .collect();
+        assert_eq!(
+            shares,
+            vec![Length::Messages(4), Length::Messages(3), Length::Messages(3)]
+        );
+        let span = Length::Duration(Duration::from_secs(2));
+        assert_eq!(share(span, 4, 3), span);
+    }
+}

@@ -1,0 +1,276 @@
+//! One phase of a run: a fresh runtime and a freshly installed pipeline, fed to plan, drained,
+//! and every worker's figures collected.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use super::feed::{FeedPlan, FeedReport, Pacing, TightTimerSlack, feed};
+use super::sampler::{SamplerInputs, sample};
+use super::{Observer, PhaseStart};
+use crate::clock::Clock;
+use crate::config::RunConfig;
+use crate::error::{ProfilerError, Result, panic_message};
+use crate::pipeline::{
+    Counter, ErrorTally, Pipeline, Source, SubscriberReport, Wiring, WiringSettings, WorkerReport,
+};
+use crate::stats::{merge_into, ns_histogram};
+
+/// Everything one phase measured, before it is shaped into results.
+#[derive(Debug)]
+pub(crate) struct PhaseOutcome {
+    pub(crate) pacing: Pacing,
+    pub(crate) feed: FeedReport,
+    pub(crate) stages: Vec<StageOutcome>,
+    /// End-to-end latency of measured messages, ns.
+    pub(crate) latency: Histogram<u64>,
+    /// Messages that completed the last stage (warm-up included).
+    pub(crate) processed: u64,
+    /// When the last measured message finished, ns since the phase's epoch.
+    pub(crate) last_measured_ns: u64,
+    /// Deliveries dropped per subscriber.
+    pub(crate) dropped: Vec<u64>,
+    pub(crate) subscribers: Vec<SubscriberReport>,
+    /// Wall time of the whole phase, warm-up and drain included.
+    pub(crate) wall: Duration,
+}
+
+/// One stage's figures, summed over its workers.
+#[derive(Debug)]
+pub(crate) struct StageOutcome {
+    pub(crate) name: String,
+    pub(crate) workers: usize,
+    pub(crate) processed: u64,
+    pub(crate) errors: ErrorTally,
+    pub(crate) service_ns: Histogram<u64>,
+    pub(crate) busy_ns: u64,
+    pub(crate) depth: Histogram<u64>,
+    pub(crate) capacity_messages: usize,
+    pub(crate) counters: Vec<Counter>,
+}
+
+impl PhaseOutcome {
+    pub(crate) fn name(&self) -> &'static str {
+        phase_name(self.pacing)
+    }
+
+    /// From the first measured message's start to the last one's finish.
+    pub(crate) fn window(&self) -> Duration {
+        let first = self.feed.first_measured_ns.unwrap_or(self.last_measured_ns);
+        Duration::from_nanos(self.last_measured_ns.saturating_sub(first))
+    }
+
+    /// Measured messages per second of the window; 0 when nothing was measured.
+    pub(crate) fn messages_per_second(&self) -> f64 {
+        let seconds = self.window().as_secs_f64();
+        if seconds > 0.0 {
+            self.feed.measured_messages as f64 / seconds
+        } else {
+            0.0
+        }
+    }
+
+    pub(crate) fn errors(&self) -> ErrorTally {
+        let mut all = ErrorTally::default();
+        for stage in &self.stages {
+            all.merge(&stage.errors);
+        }
+        all
+    }
+}
+
+pub(crate) fn phase_name(pacing: Pacing) -> &'static str {
+    match pacing {
+        Pacing::Saturation => "saturation",
+        Pacing::Rate(_) => "fixed_rate",
+    }
+}
+
+fn settings(config: &RunConfig) -> WiringSettings {
+    WiringSettings {
+        batch_size: config.batch_size,
+        channel_batches: config.channel_batches(),
+        subscriber_batches: config.subscriber_batches(),
+        slow_subscribers: config.slow_subscribers,
+        slow_delay: config.slow_subscriber_delay,
+        lag_threshold_ns: config.subscriber_lag_threshold.as_nanos() as u64,
+        workers: config.workers.clone(),
+    }
+}
+
+pub(crate) fn run_phase<Src>(
+    pipeline: &Pipeline<Src>,
+    config: &RunConfig,
+    pacing: Pacing,
+    observer: &dyn Observer,
+) -> Result<PhaseOutcome>
+where
+    Src: Source,
+    Src::Item: Sync,
+{
+    observer.phase_started(&PhaseStart {
+        name: phase_name(pacing),
+        length: config.length,
+        warmup: config.warmup,
+        rate: match pacing {
+            Pacing::Rate(rate) => Some(rate),
+            Pacing::Saturation => None,
+        },
+    });
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.runtime_workers)
+        .enable_all()
+        .thread_name_fn(|| {
+            // Distinct names let CPU profiles tell the workers apart.
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            format!("perfgate-worker-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+        })
+        .build()
+        .map_err(|source| ProfilerError::Start {
+            what: "tokio runtime",
+            source,
+        })?;
+    let clock = Clock::start();
+    let mut wiring = Wiring::new(clock, settings(config));
+    let inlet = {
+        let _inside = runtime.enter();
+        pipeline.install(&mut wiring)
+    };
+    let Wiring {
+        stages: mut metas,
+        workers,
+        subscribers,
+        finished,
+        ..
+    } = wiring;
+    metas.sort_by_key(|meta| meta.index);
+    let plan = FeedPlan {
+        warmup: config.warmup,
+        length: config.length,
+        pacing,
+        batch_size: config.batch_size,
+    };
+    let measuring = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    let (feed_report, worker_results, subscriber_results, depths) = std::thread::scope(|scope| {
+        let sampler = std::thread::Builder::new()
+            .name("perfgate-sampler".into())
+            .spawn_scoped(scope, || {
+                sample(SamplerInputs {
+                    queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
+                    interval: config.queue_sample_interval,
+                    measuring: &measuring,
+                    stop: &stop,
+                    finished: &finished,
+                    observer,
+                })
+            })
+            .expect("spawning the sampler thread");
+        let feed_report = {
+            let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
+            runtime.block_on(feed(pipeline.source(0), inlet, plan, clock, &measuring))
+        };
+        let (worker_results, subscriber_results) = runtime.block_on(async {
+            let mut worker_results = Vec::with_capacity(workers.len());
+            for handle in workers {
+                worker_results.push(handle.await);
+            }
+            let mut subscriber_results = Vec::with_capacity(subscribers.len());
+            for handle in subscribers {
+                subscriber_results.push(handle.await);
+            }
+            (worker_results, subscriber_results)
+        });
+        stop.store(true, Ordering::Release);
+        let depths = sampler.join().expect("the sampler thread does not panic");
+        (feed_report, worker_results, subscriber_results, depths)
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+
+    let mut reports = Vec::with_capacity(worker_results.len());
+    for result in worker_results {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(error) => return Err(task_panic("a stage worker", error)),
+        }
+    }
+    let mut subscriber_reports = Vec::with_capacity(subscriber_results.len());
+    for (index, result) in subscriber_results.into_iter().enumerate() {
+        match result {
+            Ok(report) => subscriber_reports.push(report),
+            Err(error) => return Err(task_panic(&format!("subscriber {index}"), error)),
+        }
+    }
+    observer.phase_finished(phase_name(pacing));
+
+    let mut stages: Vec<StageOutcome> = metas
+        .into_iter()
+        .zip(depths)
+        .map(|(meta, depth)| StageOutcome {
+            name: meta.name,
+            workers: meta.workers,
+            processed: 0,
+            errors: ErrorTally::default(),
+            service_ns: ns_histogram(),
+            busy_ns: 0,
+            depth,
+            capacity_messages: meta.capacity_messages,
+            counters: Vec::new(),
+        })
+        .collect();
+    let mut outcome = PhaseOutcome {
+        pacing,
+        feed: feed_report,
+        stages: Vec::new(),
+        latency: ns_histogram(),
+        processed: 0,
+        last_measured_ns: 0,
+        dropped: vec![0; subscriber_reports.len()],
+        subscribers: subscriber_reports,
+        wall: Duration::ZERO,
+    };
+    let last_stage = stages.len().saturating_sub(1);
+    for report in reports {
+        absorb(&mut outcome, &mut stages[report.stage_index], report, last_stage);
+    }
+    outcome.stages = stages;
+    outcome.wall = started.elapsed();
+    Ok(outcome)
+}
+
+fn absorb(outcome: &mut PhaseOutcome, stage: &mut StageOutcome, report: WorkerReport, last_stage: usize) {
+    stage.processed += report.processed;
+    stage.errors.merge(&report.errors);
+    merge_into(&mut stage.service_ns, &report.service_ns);
+    stage.busy_ns += report.busy_ns;
+    for counter in report.counters {
+        match stage.counters.iter_mut().find(|known| known.name == counter.name) {
+            Some(known) => known.value += counter.value,
+            None => stage.counters.push(counter),
+        }
+    }
+    outcome.last_measured_ns = outcome.last_measured_ns.max(report.last_measured_ns);
+    if report.stage_index == last_stage {
+        outcome.processed += report.processed;
+    }
+    if let Some(terminal) = report.terminal {
+        merge_into(&mut outcome.latency, &terminal.latency);
+        for (total, dropped) in outcome.dropped.iter_mut().zip(terminal.dropped) {
+            *total += dropped;
+        }
+        outcome.last_measured_ns = outcome.last_measured_ns.max(terminal.last_measured_ns);
+    }
+}
+
+fn task_panic(what: &str, error: tokio::task::JoinError) -> ProfilerError {
+    let message = match error.try_into_panic() {
+        Ok(payload) => panic_message(&*payload),
+        Err(error) => error.to_string(),
+    };
+    ProfilerError::Panicked {
+        what: what.to_owned(),
+        message,
+    }
+}

@@ -1,0 +1,63 @@
+//! The profiler's error type. A stage that rejects one message is not an error of the run: that is
+//! a [`StageError`](crate::StageError), counted in the results.
+
+use std::path::PathBuf;
+
+/// Everything that can stop a profiling run.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfilerError {
+    /// A configuration value is out of range or inconsistent with another one.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// `--workers` names a stage the pipeline does not have.
+    #[error("unknown stage '{name}' in workers setting (stages: {known})")]
+    UnknownStage {
+        /// The name that was given.
+        name: String,
+        /// The pipeline's stage names, comma separated.
+        known: String,
+    },
+    /// The tokio runtime or a thread could not be started.
+    #[error("starting {what}: {source}")]
+    Start {
+        /// What was being started.
+        what: &'static str,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A pipeline task or the feeder panicked; the run's figures would be wrong, so it fails.
+    #[error("{what} panicked: {message}")]
+    Panicked {
+        /// Which task or thread.
+        what: String,
+        /// The panic payload, when it was a string.
+        message: String,
+    },
+    /// Writing an output file failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serialising results failed.
+    #[error("serialising results: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
+
+/// Result alias for the profiler library.
+pub type Result<T, E = ProfilerError> = std::result::Result<T, E>;
+
+/// Turns a panic payload into text for [`ProfilerError::Panicked`].
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}

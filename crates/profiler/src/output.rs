@@ -1,0 +1,58 @@
+//! Writing output files so that a reader never sees half a file: write a temporary file in the
+//! same directory, flush it to disk, then rename it over the target.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{ProfilerError, Result};
+use crate::results::Results;
+
+/// Writes `bytes` to `path` atomically, creating the parent directories.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let error = |source| ProfilerError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(error)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
+    file.write_all(bytes).map_err(error)?;
+    file.as_file().sync_all().map_err(error)?;
+    file.persist(path).map_err(|persist| error(persist.error))?;
+    Ok(())
+}
+
+impl Results {
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json_pretty(&self) -> Result<String> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// Writes `results.json` into `dir` atomically; returns its path.
+    pub fn write_to_dir(&self, dir: &Path) -> Result<std::path::PathBuf> {
+        let path = dir.join("results.json");
+        write_atomic(&path, self.to_json_pretty()?.as_bytes())?;
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_creates_directories_and_replaces_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/out.json");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "temporary files must not be left behind");
+    }
+}

@@ -1,0 +1,154 @@
+//! The short table printed after a run: what a person wants to see before opening the JSON.
+
+use std::path::Path;
+
+use perfgate_profiler::{LatencySummary, Results};
+
+/// A rate in human units: 1.52 M, 760 k, 950.
+pub(crate) fn rate(per_second: f64) -> String {
+    if per_second >= 1e6 {
+        format!("{:.2} M", per_second / 1e6)
+    } else if per_second >= 1e3 {
+        format!("{:.0} k", per_second / 1e3)
+    } else {
+        format!("{per_second:.0}")
+    }
+}
+
+fn ms(value: f64) -> String {
+    if value < 1.0 {
+        format!("{:.0} µs", value * 1e3)
+    } else {
+        format!("{value:.2} ms")
+    }
+}
+
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn latency_columns(latency: Option<&LatencySummary>) -> String {
+    match latency {
+        Some(l) => format!(
+            "{:>9} {:>9} {:>9} {:>9}",
+            ms(l.p50_ms),
+            ms(l.p99_ms),
+            ms(l.p999_ms),
+            ms(l.max_ms)
+        ),
+        None => format!("{:>9} {:>9} {:>9} {:>9}", "-", "-", "-", "-"),
+    }
+}
+
+pub(crate) fn print(results: &Results, path: &Path) {
+    let env = &results.environment;
+    println!();
+    println!(
+        "perfgate · {} · {} build · {} logical cores · {}",
+        env.workload
+            .get("name")
+            .and_then(|name| name.as_str())
+            .unwrap_or("pipeline"),
+        env.build_profile,
+        env.logical_cores,
+        env.cpu_model
+    );
+    println!();
+    println!(
+        "{:<11} {:>12} {:>11} {:>11} {:>9} {:>9} {:>9} {:>9}",
+        "phase", "rate msg/s", "messages", "throughput", "p50", "p99", "p99.9", "max"
+    );
+    for (name, phase) in &results.phases {
+        let scheduled = phase
+            .target_rate_per_second
+            .map_or_else(|| "flat out".to_owned(), rate);
+        println!(
+            "{:<11} {:>12} {:>11} {:>11} {}",
+            name,
+            scheduled,
+            thousands(phase.measured_messages),
+            format!("{}/s", rate(phase.messages_per_second)),
+            latency_columns(phase.latency.as_ref())
+        );
+    }
+    if let Some(limit) = &results.limit {
+        println!(
+            "{:<11} {:>12} {:>11} {:>11}",
+            "limit",
+            format!("{} threads", limit.threads),
+            thousands(limit.messages),
+            format!("{}/s", rate(limit.messages_per_second))
+        );
+    }
+    if let Some(efficiency) = results.pipeline.efficiency {
+        println!("pipeline efficiency {efficiency:.2} (saturation throughput / limit throughput)");
+    }
+    println!();
+    println!(
+        "{:<11} {:>7} {:>11} {:>11} {:>6} {:>16}",
+        "stage", "workers", "service p50", "service p99", "busy", "queue p99 / cap"
+    );
+    for (name, stage) in &results.stages {
+        let (p50, p99) = stage.service_time.as_ref().map_or(("-".into(), "-".into()), |s| {
+            (format!("{:.2} µs", s.p50_us), format!("{:.2} µs", s.p99_us))
+        });
+        let queue = stage.queue_depth.as_ref().map_or("-".to_owned(), |q| {
+            format!("{} / {}", q.p99, stage.queue_capacity)
+        });
+        println!(
+            "{:<11} {:>7} {:>11} {:>11} {:>5.0}% {:>16}",
+            name,
+            stage.workers,
+            p50,
+            p99,
+            stage.busy_ratio * 100.0,
+            queue
+        );
+    }
+    println!();
+    let mut facts = Vec::new();
+    if let Some(cache) = &results.cache {
+        facts.push(format!("cache hit rate {:.1} %", cache.hit_rate * 100.0));
+    }
+    facts.push(format!("errors {}", thousands(results.errors.total)));
+    if let Some(fanout) = &results.fanout {
+        facts.push(format!(
+            "deliveries {} to {} subscribers (dropped {}, lagged {})",
+            thousands(fanout.delivered),
+            fanout.subscribers,
+            thousands(fanout.dropped),
+            thousands(fanout.lagged)
+        ));
+    }
+    if let Some(peak) = results.process.peak_rss_mb {
+        facts.push(format!("peak RSS {peak:.1} MiB"));
+    }
+    println!("{}", facts.join(" · "));
+    for warning in &results.warnings {
+        println!("warning: {warning}");
+    }
+    println!("results: {}", path.display());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers_for_people() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(rate(1_520_000.0), "1.52 M");
+        assert_eq!(rate(760_000.0), "760 k");
+        assert_eq!(ms(0.071), "71 µs");
+        assert_eq!(ms(12.345), "12.35 ms");
+    }
+}
