@@ -1,1 +1,50 @@
-fn main() {}
+//! `cargo xtask`: the project's task runner. Each task is its own module; this file parses the
+//! command line, moves to the workspace root and dispatches.
+
+mod bench;
+mod cargo;
+mod targets;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "perfgate's tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build the profiler in release mode and run it; every argument is passed on
+    /// (`cargo xtask bench --help` lists them)
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Arguments for perfgate-profiler
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Check the performance targets of docs/performance.md on this machine (several minutes)
+    PerfTargets(targets::Options),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = std::env::set_current_dir(cargo::workspace_root()) {
+        eprintln!("error: entering the workspace root: {error}");
+        return ExitCode::from(2);
+    }
+    let outcome = match cli.task {
+        Task::Bench { args } => bench::run(&args),
+        Task::PerfTargets(options) => targets::run(&options),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -37,7 +37,7 @@ struct Args {
     warmup: Option<Length>,
 
     /// Fixed rate of the latency phase, messages/s [default: half the saturation throughput]
-    #[arg(long, value_name = "MSG_PER_S", value_parser = positive_float)]
+    #[arg(long, value_name = "MSG_PER_S", value_parser = positive_float, allow_negative_numbers = true)]
     rate: Option<f64>,
 
     /// Which pipeline phases to run
@@ -57,7 +57,7 @@ struct Args {
     symbols: u64,
 
     /// Zipf exponent of symbol popularity (0 = uniform)
-    #[arg(long, value_name = "S", default_value_t = 1.1, value_parser = non_negative_float)]
+    #[arg(long, value_name = "S", default_value_t = 1.1, value_parser = non_negative_float, allow_negative_numbers = true)]
     zipf: f64,
 
     /// Seed of the synthetic feed; the same seed gives the same messages
@@ -69,7 +69,7 @@ struct Args {
     payload_bytes: u64,
 
     /// Share of messages corrupted on purpose (0 to 1)
-    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability, allow_negative_numbers = true)]
     malformed_rate: f64,
 
     /// Fan-out subscribers (WebSocket-like clients)
@@ -135,8 +135,20 @@ enum Phases {
     FixedRate,
 }
 
+/// Parses the command line; help and errors name the command the user typed (`cargo xtask
+/// bench` sets `PERFGATE_INVOKED_AS`).
+fn parse_args() -> Args {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Args::command();
+    if let Ok(name) = std::env::var("PERFGATE_INVOKED_AS") {
+        command = command.bin_name(name);
+    }
+    let matches = command.get_matches();
+    Args::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
 pub(crate) fn main() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args = parse_args();
     if cfg!(debug_assertions) && !args.allow_debug {
         eprintln!(
             "error: this is a debug build of perfgate-profiler; its figures would be meaningless.\n\

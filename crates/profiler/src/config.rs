@@ -123,12 +123,12 @@ impl RunConfig {
         if !self.saturation && !self.fixed_rate {
             return invalid("at least one of the saturation and fixed-rate phases must run".into());
         }
-        if let Some(rate) = self.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                return invalid(format!(
-                    "rate must be a positive number of messages/s, got {rate}"
-                ));
-            }
+        if let Some(rate) = self.rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return invalid(format!(
+                "rate must be a positive number of messages/s, got {rate}"
+            ));
         }
         if !(self.rate_fraction.is_finite() && self.rate_fraction > 0.0 && self.rate_fraction <= 1.0) {
             return invalid(format!(

@@ -393,12 +393,12 @@ fn phase_section(phase: &PhaseOutcome, lag_threshold_ms: f64, warnings: &mut Vec
         Pacing::Saturation => None,
     };
     let achieved = phase.messages_per_second();
-    if let Some(rate) = target_rate {
-        if achieved < rate * 0.95 {
-            warnings.push(format!(
+    if let Some(rate) = target_rate
+        && achieved < rate * 0.95
+    {
+        warnings.push(format!(
                 "fixed_rate: achieved {achieved:.0} msg/s of the scheduled {rate:.0} msg/s; the pipeline could not keep up, so latency includes the backlog"
             ));
-        }
     }
     if phase.feed.measured_messages > 0 && window.is_zero() {
         warnings.push(format!("{}: the measured window was empty", phase.name()));

@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(schedule.intended_ns(0), 1_000);
         assert_eq!(schedule.intended_ns(1), 1_000 + 333_333_333);
         assert_eq!(schedule.intended_ns(3), 1_000 + 1_000_000_000);
-        assert_eq!(schedule.intended_ns(3_000_000_000), 1_000 + 1_000_000_000_000_000_000);
+        assert_eq!(
+            schedule.intended_ns(3_000_000_000),
+            1_000 + 1_000_000_000_000_000_000
+        );
     }
 
     #[test]

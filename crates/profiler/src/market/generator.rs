@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn prices_are_written_with_four_decimals() {
         let mut out = Vec::new();
-        write_price(&mut out, 1_234_5007);
+        write_price(&mut out, 12_345_007);
         assert_eq!(out, b"1234.5007");
         out.clear();
         write_price(&mut out, 10_000);

@@ -50,6 +50,8 @@ pub struct WorkerInfo {
 
 type SourceFactory<Src> = Arc<dyn Fn(usize) -> Src + Send + Sync>;
 type Installer<In, T> = Arc<dyn Fn(&mut Wiring, Downstream<T>) -> Downstream<In> + Send + Sync>;
+type FullInstaller<In> = Arc<dyn Fn(&mut Wiring) -> Downstream<In> + Send + Sync>;
+type RunnerFactory<In> = Arc<dyn Fn(WorkerInfo) -> Box<dyn InlineRunner<In>> + Send + Sync>;
 type InlineFactory<In, T> = Arc<dyn Fn(WorkerInfo) -> Box<dyn InlineChain<In, T>> + Send + Sync>;
 
 /// A pipeline under construction whose last stage emits `T`.
@@ -177,8 +179,8 @@ pub struct Pipeline<Src: Source> {
     source: SourceFactory<Src>,
     stage_names: Vec<String>,
     subscribers: usize,
-    install: Arc<dyn Fn(&mut Wiring) -> Downstream<Src::Item> + Send + Sync>,
-    inline: Arc<dyn Fn(WorkerInfo) -> Box<dyn InlineRunner<Src::Item>> + Send + Sync>,
+    install: FullInstaller<Src::Item>,
+    inline: RunnerFactory<Src::Item>,
 }
 
 impl<Src: Source> fmt::Debug for Pipeline<Src> {

@@ -112,10 +112,10 @@ where
         if rejected > 0 {
             context.finished.fetch_add(rejected, Ordering::Relaxed);
         }
-        if let Some(output) = sent_early {
-            if downstream.push(output).await.is_err() {
-                break;
-            }
+        if let Some(output) = sent_early
+            && downstream.push(output).await.is_err()
+        {
+            break;
         }
     }
     report.counters = stage.counters();

@@ -1,0 +1,166 @@
+//! Profiling your own pipeline with perfgate's public API, with no change to perfgate itself.
+//!
+//! An order gateway: text orders arrive, are parsed, risk-checked per account (state kept per
+//! account, so that stage is keyed), priced, and published to three downstream gateways.
+//!
+//! Run it with `cargo run --release -p perfgate-profiler --example custom_pipeline`.
+
+use std::collections::HashMap;
+
+use perfgate_profiler::{
+    Counter, Pipeline, RunConfig, Silent, Source, Stage, StageError, Subscriber, stage_fn,
+};
+
+/// An order as it arrives on the wire: `account,side,qty,limit_price_cents`.
+#[derive(Debug, Clone)]
+pub struct WireOrder(pub String);
+
+/// A parsed order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// Order id.
+    pub id: u64,
+    /// Trading account.
+    pub account: u32,
+    /// Buy (true) or sell.
+    pub buy: bool,
+    /// Quantity.
+    pub qty: u32,
+    /// Limit price in cents.
+    pub limit_cents: u64,
+}
+
+/// Deterministic order flow over `accounts` accounts; every 50th order is garbage.
+#[derive(Debug)]
+pub struct OrderFlow {
+    next_id: u64,
+    accounts: u32,
+}
+
+impl Source for OrderFlow {
+    type Item = WireOrder;
+
+    fn next_item(&mut self) -> WireOrder {
+        let id = self.next_id;
+        self.next_id += 1;
+        if id % 50 == 49 {
+            return WireOrder(format!("{id},garbage"));
+        }
+        let account = (id * 7_919 % u64::from(self.accounts)) as u32;
+        let side = if id.is_multiple_of(3) { "S" } else { "B" };
+        WireOrder(format!(
+            "{id},{account},{side},{},{}",
+            1 + id % 500,
+            10_000 + id % 997
+        ))
+    }
+}
+
+/// Parses a wire order; a plain async function is a stage too (see `stage_fn`).
+pub async fn parse(wire: WireOrder) -> Result<Order, StageError> {
+    let bad = || StageError::new("unparsable");
+    let mut fields = wire.0.split(',');
+    let mut next = || fields.next().ok_or_else(bad);
+    Ok(Order {
+        id: next()?.parse().map_err(|_| bad())?,
+        account: next()?.parse().map_err(|_| bad())?,
+        buy: next()? == "B",
+        qty: next()?.parse().map_err(|_| bad())?,
+        limit_cents: next()?.parse().map_err(|_| bad())?,
+    })
+}
+
+/// Keeps each account's net position and rejects orders that would exceed the limit.
+#[derive(Debug, Default)]
+pub struct RiskCheck {
+    positions: HashMap<u32, i64>,
+    rejected: u64,
+}
+
+/// Largest net position an account may hold.
+pub const POSITION_LIMIT: i64 = 20_000;
+
+impl Stage<Order> for RiskCheck {
+    type Out = Order;
+
+    async fn process(&mut self, order: Order) -> Result<Order, StageError> {
+        let position = self.positions.entry(order.account).or_default();
+        let change = if order.buy {
+            i64::from(order.qty)
+        } else {
+            -i64::from(order.qty)
+        };
+        if (*position + change).abs() > POSITION_LIMIT {
+            self.rejected += 1;
+            return Err(StageError::new("risk_limit"));
+        }
+        *position += change;
+        Ok(order)
+    }
+
+    fn counters(&self) -> Vec<Counter> {
+        vec![
+            Counter::new("accounts", self.positions.len() as u64),
+            Counter::new("risk_rejections", self.rejected),
+        ]
+    }
+}
+
+/// A downstream gateway receiving accepted orders.
+#[derive(Debug, Default)]
+pub struct Gateway {
+    /// Orders received.
+    pub orders: u64,
+    /// Their total notional, cents.
+    pub notional_cents: u128,
+}
+
+impl Subscriber<Order> for Gateway {
+    async fn deliver(&mut self, batch: &[Order]) {
+        for order in batch {
+            self.orders += 1;
+            self.notional_cents += u128::from(order.qty) * u128::from(order.limit_cents);
+        }
+    }
+}
+
+/// The pipeline: parse → risk (keyed by account) → publish to 3 gateways.
+pub fn order_pipeline(accounts: u32) -> Pipeline<OrderFlow> {
+    Pipeline::builder(move |stream| OrderFlow {
+        next_id: stream as u64 * 1_000_000_000,
+        accounts,
+    })
+    .stage("parse", |_| stage_fn(parse))
+    .keyed_stage(
+        "risk",
+        |order: &Order| u64::from(order.account),
+        |_| RiskCheck::default(),
+    )
+    .fan_out(3, |_| Gateway::default())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let pipeline = order_pipeline(1_000);
+    let config = RunConfig {
+        length: perfgate_profiler::Length::Messages(500_000),
+        warmup: perfgate_profiler::Length::Messages(50_000),
+        limit: true,
+        ..RunConfig::default()
+    };
+    let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::json!({"name": "orders"}))?;
+    let path = results.write_to_dir(std::path::Path::new("target/perfgate/custom"))?;
+    println!(
+        "{:.0} orders/s at saturation, p99 {:.3} ms at {:.0} orders/s, {} rejected ({:?})",
+        results.cpu.messages_per_second,
+        results.latency.as_ref().map_or(f64::NAN, |l| l.summary.p99_ms),
+        results
+            .latency
+            .as_ref()
+            .and_then(|l| l.rate_per_second)
+            .unwrap_or(0.0),
+        results.errors.total,
+        results.errors.by_kind,
+    );
+    println!("results: {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The `perfgate-profiler` command line: bad input gets one clear line and exit code 2; a good
+//! run writes `results.json` where asked.
+
+use std::process::{Command, Output};
+
+fn profiler(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_perfgate-profiler"))
+        .args(args)
+        .output()
+        .expect("the profiler binary runs")
+}
+
+fn first_error_line(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .find(|line| line.starts_with("error"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn bad_flags_and_values_exit_2_with_a_message_naming_them() {
+    for (args, expected) in [
+        (&["--messages", "0"][..], "--messages"),
+        (&["--zipf", "-1"], "--zipf"),
+        (&["--zipf", "NaN"], "--zipf"),
+        (&["--malformed-rate", "1.5"], "--malformed-rate"),
+        (&["--bogus"], "--bogus"),
+        (&["--rate", "0"], "--rate"),
+        (&["--duration", "soon"], "--duration"),
+        (&["--messages", "10", "--duration", "1s"], "cannot be used with"),
+        (&["--workers", "nope=2"], "unknown stage 'nope'"),
+        (&["--workers", "decode"], "STAGE=N"),
+        (&["--slow-subscribers", "9"], "slow subscribers"),
+        (&["--phases", "fixed-rate"], "needs a rate"),
+    ] {
+        let mut all = vec!["--allow-debug"];
+        all.extend_from_slice(args);
+        let output = profiler(&all);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let line = first_error_line(&output);
+        assert!(
+            line.contains(expected),
+            "{args:?}: {line:?} should mention {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn a_debug_build_refuses_to_measure_unless_told() {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let output = profiler(&["--quick"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(first_error_line(&output).contains("debug build"));
+}
+
+#[test]
+fn a_small_run_writes_results_where_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nested/run");
+    let output = profiler(&[
+        "--allow-debug",
+        "--messages",
+        "5000",
+        "--warmup",
+        "500",
+        "--malformed-rate",
+        "0.01",
+        "--subscribers",
+        "2",
+        "--no-progress",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("saturation") && stdout.contains("fixed_rate"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("results:"), "{stdout}");
+    let text = std::fs::read_to_string(out.join("results.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(results["cpu"]["message_count"], 5_000);
+    assert_eq!(results["environment"]["workload"]["subscribers"], 2);
+    assert_eq!(results["environment"]["workload"]["malformed_rate"], 0.01);
+    let generated = results["pipeline"]["generated"].as_u64().unwrap();
+    let processed = results["pipeline"]["processed"].as_u64().unwrap();
+    let errors = results["errors"]["total"].as_u64().unwrap();
+    assert_eq!(generated, 11_000);
+    assert_eq!(generated, processed + errors);
+    if cfg!(debug_assertions) {
+        let warnings = results["warnings"].as_array().unwrap();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.as_str().unwrap().contains("debug build"))
+        );
+    }
+}

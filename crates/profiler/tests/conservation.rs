@@ -1,0 +1,162 @@
+//! Every generated message is accounted for exactly once, processed or counted as an error, in
+//! every phase and overall, including when the feed carries malformed messages.
+
+use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
+use perfgate_profiler::{Length, RunConfig, Silent};
+
+fn run(market: &MarketConfig, config: &RunConfig) -> perfgate_profiler::Results {
+    let pipeline = market_data_pipeline(market).unwrap();
+    perfgate_profiler::run(&pipeline, config, &Silent, market.to_json()).unwrap()
+}
+
+#[test]
+fn issue_2_conservation_with_malformed_messages() {
+    let market = MarketConfig {
+        malformed_rate: 0.05,
+        ..MarketConfig::default()
+    };
+    let config = RunConfig {
+        workers: recommended_workers(2),
+        ..RunConfig::smoke()
+    };
+    let results = run(&market, &config);
+
+    let total = &results.pipeline;
+    assert_eq!(total.generated, 2 * 22_000, "both phases, warm-up included");
+    assert_eq!(total.generated, total.processed + results.errors.total);
+    assert_eq!(results.errors.total, total.errors);
+    let malformed = results.errors.by_kind["malformed"];
+    assert_eq!(
+        malformed, results.errors.total,
+        "only malformed messages are rejected"
+    );
+    // 5 % of 44,000 is 2,200; the band allows for the randomness of the draw.
+    assert!((1_900..2_500).contains(&malformed), "{malformed}");
+
+    for (name, phase) in &results.phases {
+        assert_eq!(
+            phase.generated,
+            phase.warmup_messages + phase.measured_messages,
+            "{name}"
+        );
+        assert_eq!(phase.measured_messages, 20_000, "{name}");
+        assert_eq!(phase.generated, phase.processed + phase.errors.total, "{name}");
+        let decode = &phase.stages["decode"];
+        assert_eq!(
+            decode.errors, phase.errors.total,
+            "{name}: decode rejects malformed input"
+        );
+        assert_eq!(decode.processed + decode.errors, phase.generated, "{name}");
+        let latency = phase.latency.as_ref().unwrap();
+        assert!(latency.count <= phase.measured_messages);
+        assert!(
+            latency.count >= phase.measured_messages * 9 / 10,
+            "{name}: {}",
+            latency.count
+        );
+        let fanout = phase.fanout.as_ref().unwrap();
+        assert_eq!(fanout.offered, phase.processed * 8);
+        assert_eq!(fanout.offered, fanout.delivered + fanout.dropped, "{name}");
+    }
+    let cache = results.cache.as_ref().unwrap();
+    assert_eq!(
+        cache.hits + cache.misses,
+        total.processed,
+        "every decoded tick is looked up once"
+    );
+    assert!(
+        cache.hit_rate > 0.5,
+        "Zipf popularity makes the cache useful: {}",
+        cache.hit_rate
+    );
+}
+
+#[test]
+fn results_carry_the_sections_later_tools_rely_on() {
+    let market = MarketConfig::default();
+    let config = RunConfig {
+        limit: true,
+        ..RunConfig::smoke()
+    };
+    let results = run(&market, &config);
+    let text = results.to_json_pretty().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    for pointer in [
+        "/cpu/messages_per_second",
+        "/cpu/avg_latency_ms",
+        "/cpu/total_time",
+        "/cpu/message_count",
+        "/latency/p50_ms",
+        "/latency/p95_ms",
+        "/latency/p99_ms",
+        "/latency/max_ms",
+        "/latency/rate_per_second",
+        "/cache/hit_rate",
+        "/errors/total",
+        "/pipeline/generated",
+        "/pipeline/processed",
+        "/pipeline/efficiency",
+        "/limit/messages_per_second",
+        "/stages/decode/service_time/p99_us",
+        "/stages/fanout/queue_depth/max",
+        "/environment/timestamp",
+        "/environment/rustc",
+        "/environment/logical_cores",
+        "/environment/workload/zipf",
+        "/environment/run/batch_size",
+        "/process/peak_rss_mb",
+    ] {
+        assert!(
+            json.pointer(pointer).is_some_and(|value| !value.is_null()),
+            "{pointer} missing in {json:#}"
+        );
+    }
+    assert_eq!(json["cpu"]["message_count"], 20_000);
+    assert!(json["cpu"]["messages_per_second"].as_f64().unwrap() > 0.0);
+    let rate = json["latency"]["rate_per_second"].as_f64().unwrap();
+    let saturation = json["phases"]["saturation"]["messages_per_second"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (rate - saturation / 2.0).abs() < 1.0,
+        "latency phase runs at half the saturation throughput"
+    );
+    assert_eq!(json["latency"]["phase"], "fixed_rate");
+    let stages: Vec<&str> = results.stages.keys().map(String::as_str).collect();
+    assert_eq!(
+        stages,
+        ["decode", "enrich", "aggregate", "fanout"],
+        "stage order is kept"
+    );
+    let stages_at = text.find("\"stages\": {").unwrap();
+    let positions: Vec<usize> = stages
+        .iter()
+        .map(|name| stages_at + text[stages_at..].find(&format!("\"{name}\": {{")).unwrap())
+        .collect();
+    assert!(positions.is_sorted(), "the file lists stages in pipeline order");
+    assert!(json["environment"]["timestamp"].as_str().unwrap().ends_with('Z'));
+    // Round trip: the file reads back into the same types.
+    let back: perfgate_profiler::Results = serde_json::from_value(json).unwrap();
+    assert_eq!(back.pipeline.generated, results.pipeline.generated);
+}
+
+#[test]
+fn a_timed_run_measures_for_its_duration() {
+    let market = MarketConfig::default();
+    let config = RunConfig {
+        length: Length::Duration(std::time::Duration::from_millis(300)),
+        warmup: Length::Duration(std::time::Duration::from_millis(50)),
+        fixed_rate: false,
+        ..RunConfig::smoke()
+    };
+    let results = run(&market, &config);
+    let phase = &results.phases["saturation"];
+    assert!(phase.measured_messages > 0);
+    assert!(
+        phase.window_seconds >= 0.25 && phase.window_seconds < 5.0,
+        "{}",
+        phase.window_seconds
+    );
+    assert_eq!(phase.generated, phase.processed + phase.errors.total);
+}

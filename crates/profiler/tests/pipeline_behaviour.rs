@@ -1,0 +1,246 @@
+//! Behaviour of the pipeline driver that numbers alone would not reveal: open-loop latency does
+//! not hide a stall's victims, keyed stages keep per-key order, slow subscribers only hurt
+//! themselves, and a panicking stage fails the run instead of hanging it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use perfgate_profiler::{
+    Length, Pipeline, ProfilerError, RunConfig, Silent, Source, Stage, StageError, Subscriber, stage_fn,
+};
+
+/// Counts up from 0: message `n` is `n`.
+struct Sequence(u64);
+
+impl Source for Sequence {
+    type Item = u64;
+    fn next_item(&mut self) -> u64 {
+        let value = self.0;
+        self.0 += 1;
+        value
+    }
+}
+
+/// Blocks its worker thread once, the first time it sees message `at`, for `stall`.
+struct StallOnce {
+    at: u64,
+    stall: Duration,
+}
+
+impl Stage<u64> for StallOnce {
+    type Out = u64;
+    async fn process(&mut self, value: u64) -> Result<u64, StageError> {
+        if value == self.at {
+            std::thread::sleep(self.stall);
+        }
+        Ok(value)
+    }
+}
+
+#[test]
+fn issue_2_fixed_rate_latency_counts_every_message_delayed_by_a_stall() {
+    // 10,000 msg/s for 2 s; a 100 ms stall holds up the ~1,000 messages scheduled during it.
+    // A closed-loop measurement would show the stall in a single sample; measured from the
+    // intended send times, about 5 % of messages are late, so p99 and max both show it.
+    let stall = Duration::from_millis(100);
+    let pipeline = Pipeline::builder(|_| Sequence(0))
+        .stage("stall", move |_| StallOnce { at: 12_000, stall })
+        .build();
+    let config = RunConfig {
+        length: Length::Messages(20_000),
+        warmup: Length::Messages(2_000),
+        saturation: false,
+        rate: Some(10_000.0),
+        ..RunConfig::smoke()
+    };
+    let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
+    let latency = &results.latency.as_ref().unwrap();
+    assert_eq!(latency.phase, "fixed_rate");
+    assert_eq!(latency.rate_per_second, Some(10_000.0));
+    assert_eq!(latency.summary.count, 20_000);
+    assert!(
+        latency.summary.max_ms >= 90.0,
+        "max {} ms",
+        latency.summary.max_ms
+    );
+    assert!(
+        latency.summary.p99_ms >= 20.0,
+        "p99 {} ms: the stall's victims are missing",
+        latency.summary.p99_ms
+    );
+    assert!(
+        latency.summary.p50_ms < 20.0,
+        "p50 {} ms: most messages were not delayed",
+        latency.summary.p50_ms
+    );
+    let achieved = results.phases["fixed_rate"].messages_per_second;
+    assert!(
+        (8_000.0..11_000.0).contains(&achieved),
+        "achieved {achieved} msg/s"
+    );
+}
+
+/// Rejects a message whose sequence is not above the last one seen for its key.
+#[derive(Default)]
+struct OrderCheck {
+    last: HashMap<u64, u64>,
+}
+
+impl Stage<u64> for OrderCheck {
+    type Out = u64;
+    async fn process(&mut self, value: u64) -> Result<u64, StageError> {
+        let key = value % 16;
+        if self.last.get(&key).is_some_and(|&previous| previous >= value) {
+            return Err(StageError::new("out_of_order"));
+        }
+        self.last.insert(key, value);
+        Ok(value)
+    }
+}
+
+#[test]
+fn keyed_stages_keep_each_keys_messages_in_order_across_workers() {
+    let pipeline = Pipeline::builder(|_| Sequence(0))
+        .keyed_stage(
+            "spread",
+            |value: &u64| value % 16,
+            |_| stage_fn(|v: u64| async move { Ok::<_, StageError>(v) }),
+        )
+        .keyed_stage("check", |value: &u64| value % 16, |_| OrderCheck::default())
+        .build();
+    let config = RunConfig {
+        workers: [("spread".to_owned(), 3), ("check".to_owned(), 2)].into(),
+        fixed_rate: false,
+        ..RunConfig::smoke()
+    };
+    let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
+    assert_eq!(results.errors.total, 0, "{:?}", results.errors.by_kind);
+    assert_eq!(results.pipeline.processed, 22_000);
+    assert_eq!(results.stages["spread"].workers, 3);
+    assert_eq!(results.stages["check"].workers, 2);
+}
+
+/// Takes its time with every batch.
+struct Sluggish;
+
+impl Subscriber<u64> for Sluggish {
+    async fn deliver(&mut self, _batch: &[u64]) {}
+}
+
+#[test]
+fn a_slow_subscriber_loses_deliveries_without_stalling_the_others() {
+    let pipeline = Pipeline::builder(|_| Sequence(0))
+        .stage("pass", |_| {
+            stage_fn(|v: u64| async move { Ok::<_, StageError>(v) })
+        })
+        .fan_out(4, |_| Sluggish);
+    let config = RunConfig {
+        fixed_rate: false,
+        slow_subscribers: 1,
+        slow_subscriber_delay: Duration::from_millis(20),
+        subscriber_queue: 2_048,
+        length: Length::Messages(100_000),
+        warmup: Length::Messages(1_000),
+        ..RunConfig::smoke()
+    };
+    let started = Instant::now();
+    let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
+    let fanout = results.fanout.as_ref().unwrap();
+    let offered_each = results.pipeline.processed;
+    let slow = &fanout.per_subscriber[3];
+    assert!(slow.slow);
+    assert!(
+        slow.dropped > offered_each / 2,
+        "slow subscriber dropped only {} of {offered_each}",
+        slow.dropped
+    );
+    for fast in &fanout.per_subscriber[..3] {
+        assert!(!fast.slow);
+        assert!(
+            fast.delivered >= offered_each * 95 / 100,
+            "subscriber {} got {} of {offered_each}",
+            fast.index,
+            fast.delivered
+        );
+    }
+    // Had the pipeline waited for the slow subscriber (20 ms per 64-message batch), 101,000
+    // messages would have taken over 30 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(fanout.offered, fanout.delivered + fanout.dropped);
+}
+
+/// Panics on one given message.
+struct Faulty(u64);
+
+impl Stage<u64> for Faulty {
+    type Out = u64;
+    async fn process(&mut self, value: u64) -> Result<u64, StageError> {
+        assert!(value != self.0, "faulty stage hit message {value}");
+        Ok(value)
+    }
+}
+
+#[test]
+fn a_panicking_stage_fails_the_run_with_its_message() {
+    // Stream `s` counts from s × 1,000,000: the pipeline reads stream 0, limit thread 1 reads
+    // stream 1, so the second case panics only in limit mode, while thread 0 is still running.
+    for panic_at in [500, 1_000_500] {
+        let pipeline = Pipeline::builder(|stream| Sequence(stream as u64 * 1_000_000))
+            .stage("before", |_| {
+                stage_fn(|v: u64| async move { Ok::<_, StageError>(v) })
+            })
+            .stage("faulty", move |_| Faulty(panic_at))
+            .build();
+        let config = RunConfig {
+            limit: true,
+            limit_threads: 2,
+            fixed_rate: false,
+            ..RunConfig::smoke()
+        };
+        let error = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap_err();
+        match error {
+            ProfilerError::Panicked { what, message } => {
+                assert!(message.contains(&format!("message {panic_at}")), "{message}");
+                let expected = if panic_at == 500 {
+                    "stage worker"
+                } else {
+                    "limit thread 1"
+                };
+                assert!(what.contains(expected), "{what}");
+            }
+            other => panic!("expected a panic error, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn limit_mode_runs_the_same_stages_without_channels() {
+    let pipeline = Pipeline::builder(|_| Sequence(0))
+        .stage("odd", |_| {
+            stage_fn(|v: u64| async move {
+                if v % 2 == 1 {
+                    Ok(v)
+                } else {
+                    Err(StageError::new("even"))
+                }
+            })
+        })
+        .build();
+    let config = RunConfig {
+        limit: true,
+        limit_threads: 2,
+        fixed_rate: false,
+        ..RunConfig::smoke()
+    };
+    let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
+    let limit = results.limit.as_ref().unwrap();
+    assert_eq!(limit.threads, 2);
+    assert_eq!(limit.messages, 20_000);
+    assert_eq!(limit.processed + limit.errors, 20_000);
+    assert!(limit.messages_per_second > 0.0);
+    assert!(results.pipeline.efficiency.is_some_and(|e| e > 0.0));
+}

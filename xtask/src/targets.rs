@@ -1,0 +1,151 @@
+//! `cargo xtask perf-targets`: measures the targets written in docs/performance.md on this
+//! machine, in release builds, and fails if one is missed. Throughput and efficiency come from
+//! repeated runs (median, since a shared machine drifts); memory growth compares peak RSS of a
+//! 1,000,000- and a 10,000,000-message run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::Value;
+
+use crate::cargo::build_profiler;
+
+const MIN_THROUGHPUT: f64 = 1_000_000.0;
+const MIN_EFFICIENCY: f64 = 0.7;
+const MAX_RSS_GROWTH: f64 = 1.1;
+
+#[derive(Debug, Args)]
+pub(crate) struct Options {
+    /// Repetitions of the throughput run (the median is compared)
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Skip the memory-growth check (it runs 11 million messages twice over)
+    #[arg(long)]
+    skip_memory: bool,
+}
+
+struct Check {
+    name: &'static str,
+    measured: String,
+    target: String,
+    met: bool,
+}
+
+pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
+    if options.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let binary = build_profiler()?;
+    let out = PathBuf::from("target/perfgate/targets");
+    let mut throughputs = Vec::new();
+    let mut efficiencies = Vec::new();
+    for run in 0..options.runs {
+        let results = profile(
+            &binary,
+            &out.join(format!("throughput-{run}")),
+            &["--limit", "--phases", "saturation"],
+        )?;
+        let throughput = number(&results, "/cpu/messages_per_second")?;
+        let efficiency = number(&results, "/pipeline/efficiency")?;
+        eprintln!(
+            "run {}/{}: {:.0} msg/s, efficiency {:.3}",
+            run + 1,
+            options.runs,
+            throughput,
+            efficiency
+        );
+        throughputs.push(throughput);
+        efficiencies.push(efficiency);
+    }
+    let throughput = median(&mut throughputs);
+    let efficiency = median(&mut efficiencies);
+    let mut checks = vec![
+        Check {
+            name: "throughput (median, msg/s)",
+            measured: format!("{throughput:.0}"),
+            target: format!("≥ {MIN_THROUGHPUT:.0}"),
+            met: throughput >= MIN_THROUGHPUT,
+        },
+        Check {
+            name: "pipeline efficiency (median)",
+            measured: format!("{efficiency:.3}"),
+            target: format!("≥ {MIN_EFFICIENCY}"),
+            met: efficiency >= MIN_EFFICIENCY,
+        },
+    ];
+    if !options.skip_memory {
+        let small = profile(&binary, &out.join("memory-1m"), &["--messages", "1000000"])?;
+        let large = profile(&binary, &out.join("memory-10m"), &["--messages", "10000000"])?;
+        let small_rss = number(&small, "/process/peak_rss_mb")?;
+        let large_rss = number(&large, "/process/peak_rss_mb")?;
+        let growth = large_rss / small_rss;
+        checks.push(Check {
+            name: "peak RSS 10M / 1M messages",
+            measured: format!("{growth:.3} ({large_rss:.1} MiB / {small_rss:.1} MiB)"),
+            target: format!("≤ {MAX_RSS_GROWTH}"),
+            met: growth <= MAX_RSS_GROWTH,
+        });
+    }
+    println!("{:<30} {:<36} {:<12} result", "target", "measured", "required");
+    for check in &checks {
+        println!(
+            "{:<30} {:<36} {:<12} {}",
+            check.name,
+            check.measured,
+            check.target,
+            if check.met { "met" } else { "MISSED" }
+        );
+    }
+    Ok(if checks.iter().all(|check| check.met) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn profile(binary: &Path, out: &Path, args: &[&str]) -> anyhow::Result<Value> {
+    let status = Command::new(binary)
+        .args(args)
+        .arg("--no-progress")
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("running {}", binary.display()))?;
+    if !status.success() {
+        bail!("perfgate-profiler {} failed with {status}", args.join(" "));
+    }
+    let path = out.join("results.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn number(results: &Value, pointer: &str) -> anyhow::Result<f64> {
+    results
+        .pointer(pointer)
+        .and_then(Value::as_f64)
+        .with_context(|| format!("results have no number at {pointer}"))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[middle - 1] + values[middle]) / 2.0
+    } else {
+        values[middle]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+}
