@@ -27,7 +27,7 @@ impl Stage<RawTick> for Decode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::market::{MarketConfig, TickSource};
+    use crate::market::{Exchange, MarketConfig, Side, TickSource};
     use crate::pipeline::Source;
 
     #[test]

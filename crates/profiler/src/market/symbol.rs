@@ -19,8 +19,12 @@ pub struct Symbol {
 impl Symbol {
     /// The symbol for `text`, if it is 1 to 11 bytes long.
     pub fn new(text: &str) -> Option<Self> {
-        let raw = text.as_bytes();
-        if raw.is_empty() || raw.len() > MAX_SYMBOL_LEN {
+        Self::from_ascii(text.as_bytes())
+    }
+
+    /// The symbol for `raw`, if it is 1 to 11 printable ASCII bytes.
+    pub fn from_ascii(raw: &[u8]) -> Option<Self> {
+        if raw.is_empty() || raw.len() > MAX_SYMBOL_LEN || !raw.iter().all(u8::is_ascii_graphic) {
             return None;
         }
         let mut bytes = [0; MAX_SYMBOL_LEN];
@@ -82,13 +86,19 @@ impl<'de> Deserialize<'de> for Symbol {
         impl Visitor<'_> for SymbolVisitor {
             type Value = Symbol;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "a symbol of 1 to {MAX_SYMBOL_LEN} bytes")
+                write!(f, "a symbol of 1 to {MAX_SYMBOL_LEN} printable ASCII bytes")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Symbol, E> {
-                Symbol::new(text).ok_or_else(|| E::invalid_length(text.len(), &self))
+                self.visit_bytes(text.as_bytes())
+            }
+            fn visit_bytes<E: de::Error>(self, raw: &[u8]) -> Result<Symbol, E> {
+                Symbol::from_ascii(raw).ok_or_else(|| E::invalid_value(de::Unexpected::Bytes(raw), &self))
             }
         }
-        deserializer.deserialize_str(SymbolVisitor)
+        // Bytes rather than str: serde_json then skips UTF-8 validation, which `from_ascii`
+        // makes unnecessary (it accepts printable ASCII only). Decoding is the pipeline's
+        // heaviest step, so this is worth the few lines.
+        deserializer.deserialize_bytes(SymbolVisitor)
     }
 }
 
@@ -118,6 +128,10 @@ mod tests {
         assert_eq!(json, "\"MSFT\"");
         assert_eq!(serde_json::from_str::<Symbol>(&json).unwrap(), symbol);
         assert!(serde_json::from_str::<Symbol>("\"ABCDEFGHIJKL\"").is_err());
+        assert!(serde_json::from_str::<Symbol>("\"AB CD\"").is_err());
+        assert!(serde_json::from_str::<Symbol>("\"Ä\"").is_err());
+        let value = serde_json::json!("BRK.B");
+        assert_eq!(serde_json::from_value::<Symbol>(value).unwrap().as_str(), "BRK.B");
         assert!(Symbol::new("").is_none());
     }
 }
