@@ -68,7 +68,10 @@ impl Stage<OwnedTick> for Ohlc {
     type Out = ();
 
     async fn process(&mut self, tick: OwnedTick) -> Result<(), StageError> {
-        let bar = self.bars.entry(tick.symbol).or_insert((tick.price, tick.price, tick.price, tick.price));
+        let bar = self
+            .bars
+            .entry(tick.symbol)
+            .or_insert((tick.price, tick.price, tick.price, tick.price));
         bar.1 = bar.1.max(tick.price);
         bar.2 = bar.2.min(tick.price);
         bar.3 = tick.price;
@@ -106,8 +109,16 @@ pub fn reference_config() -> RunConfig {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let results = perfgate_profiler::run(&reference_pipeline(), &reference_config(), &Silent, serde_json::Value::Null)?;
-    let limit = results.limit.as_ref().map_or(0.0, |limit| limit.messages_per_second);
+    let results = perfgate_profiler::run(
+        &reference_pipeline(),
+        &reference_config(),
+        &Silent,
+        serde_json::Value::Null,
+    )?;
+    let limit = results
+        .limit
+        .as_ref()
+        .map_or(0.0, |limit| limit.messages_per_second);
     println!(
         "reference pipeline: {:.0} msg/s (the feasibility study measured about 1.42 M msg/s); limit {:.0} msg/s on {} threads",
         results.cpu.messages_per_second,
