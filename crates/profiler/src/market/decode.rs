@@ -48,5 +48,15 @@ mod tests {
         let negative =
             br#"{"seq":1,"symbol":"AB","exchange":"XNAS","side":"buy","price":-1.0,"qty":1,"ts":1}"#;
         assert_eq!(Decode::decode(negative).unwrap_err().kind(), "malformed");
+        let venue = br#"{"seq":1,"symbol":"AB","exchange":"XXXX","side":"buy","price":1.0,"qty":1,"ts":1}"#;
+        assert_eq!(Decode::decode(venue).unwrap_err().kind(), "malformed");
+        let side = br#"{"seq":1,"symbol":"AB","exchange":"XNYS","side":"short","price":1.0,"qty":1,"ts":1}"#;
+        assert_eq!(Decode::decode(side).unwrap_err().kind(), "malformed");
+        let good = br#"{"seq":1,"symbol":"AB","exchange":"XNYS","side":"sell","price":1.5,"qty":1,"ts":1}"#;
+        let tick = Decode::decode(good).unwrap();
+        assert_eq!(
+            (tick.exchange, tick.side, tick.price),
+            (Exchange::XNYS, Side::Sell, 15_000)
+        );
     }
 }
