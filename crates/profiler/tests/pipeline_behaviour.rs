@@ -21,6 +21,26 @@ impl Source for Sequence {
     }
 }
 
+/// Passes every message on unchanged.
+struct Pass;
+
+impl Stage<u64> for Pass {
+    type Out = u64;
+    async fn process(&mut self, value: u64) -> Result<u64, StageError> {
+        Ok(value)
+    }
+}
+
+/// Saturation and limit mode only, on two limit threads.
+fn saturation_and_limit() -> RunConfig {
+    RunConfig {
+        limit: true,
+        limit_threads: 2,
+        fixed_rate: false,
+        ..RunConfig::smoke()
+    }
+}
+
 /// Blocks its worker thread once, the first time it sees message `at`, for `stall`.
 struct StallOnce {
     at: u64,
@@ -101,11 +121,7 @@ impl Stage<u64> for OrderCheck {
 #[test]
 fn keyed_stages_keep_each_keys_messages_in_order_across_workers() {
     let pipeline = Pipeline::builder(|_| Sequence(0))
-        .keyed_stage(
-            "spread",
-            |value: &u64| value % 16,
-            |_| stage_fn(|v: u64| async move { Ok::<_, StageError>(v) }),
-        )
+        .keyed_stage("spread", |value: &u64| value % 16, |_| Pass)
         .keyed_stage("check", |value: &u64| value % 16, |_| OrderCheck::default())
         .build();
     let config = RunConfig {
@@ -130,9 +146,7 @@ impl Subscriber<u64> for Sluggish {
 #[test]
 fn a_slow_subscriber_loses_deliveries_without_stalling_the_others() {
     let pipeline = Pipeline::builder(|_| Sequence(0))
-        .stage("pass", |_| {
-            stage_fn(|v: u64| async move { Ok::<_, StageError>(v) })
-        })
+        .stage("pass", |_| Pass)
         .fan_out(4, |_| Sluggish);
     let config = RunConfig {
         fixed_rate: false,
@@ -190,17 +204,10 @@ fn a_panicking_stage_fails_the_run_with_its_message() {
     // stream 1, so the second case panics only in limit mode, while thread 0 is still running.
     for panic_at in [500, 1_000_500] {
         let pipeline = Pipeline::builder(|stream| Sequence(stream as u64 * 1_000_000))
-            .stage("before", |_| {
-                stage_fn(|v: u64| async move { Ok::<_, StageError>(v) })
-            })
+            .stage("before", |_| Pass)
             .stage("faulty", move |_| Faulty(panic_at))
             .build();
-        let config = RunConfig {
-            limit: true,
-            limit_threads: 2,
-            fixed_rate: false,
-            ..RunConfig::smoke()
-        };
+        let config = saturation_and_limit();
         let error = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap_err();
         match error {
             ProfilerError::Panicked { what, message } => {
@@ -230,12 +237,7 @@ fn limit_mode_runs_the_same_stages_without_channels() {
             })
         })
         .build();
-    let config = RunConfig {
-        limit: true,
-        limit_threads: 2,
-        fixed_rate: false,
-        ..RunConfig::smoke()
-    };
+    let config = saturation_and_limit();
     let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
     let limit = results.limit.as_ref().unwrap();
     assert_eq!(limit.threads, 2);
