@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
-use perfgate_profiler::{Length, ProfilerError, RunConfig, Silent, available_cores};
+use perfgate_profiler::{Length, Observer, Probes, ProfilerError, RunConfig, Silent, available_cores};
 
 use crate::progress::ProgressBars;
 use crate::summary;
@@ -112,7 +112,28 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = positive_usize)]
     runtime_workers: Option<usize>,
 
-    /// Output directory for results.json
+    /// Probes to run during the measured windows: cpu, heap, lag, runtime, all or none
+    #[arg(long, value_name = "LIST", default_value = "all", value_parser = Probes::parse)]
+    probes: Probes,
+
+    /// CPU profile sampling rate (the kernel's timer tick caps what is actually taken)
+    #[arg(long, value_name = "HZ", default_value_t = 99, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    cpu_hz: i32,
+
+    /// Heap sampling interval
+    #[arg(long, value_name = "TIME", default_value = "10ms", value_parser = positive_duration)]
+    heap_interval: Duration,
+
+    /// A poll of a pipeline task at least this long counts as slow
+    #[arg(long, value_name = "TIME", default_value = "1ms", value_parser = positive_duration)]
+    slow_poll: Duration,
+
+    /// Also measure what the probes cost: PAIRS pairs of runs without and with them, interleaved,
+    /// recorded as profiler.overhead
+    #[arg(long, value_name = "PAIRS", num_args = 0..=1, default_missing_value = "6", value_parser = positive_usize)]
+    overhead: Option<usize>,
+
+    /// Output directory for results.json, flamegraph.svg and profile.pb
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/latest")]
     out: PathBuf,
 
@@ -165,13 +186,18 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         return Ok(usage_error(&error));
     }
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-    let results = if show_progress {
-        let bars = ProgressBars::new();
-        perfgate_profiler::run(&pipeline, &run, &bars, market.to_json())
-    } else {
-        perfgate_profiler::run(&pipeline, &run, &Silent, market.to_json())
-    }
-    .context("profiling run failed")?;
+    let bars = ProgressBars::new();
+    let observer: &dyn Observer = if show_progress { &bars } else { &Silent };
+    let overhead = match args.overhead {
+        Some(pairs) => Some(
+            perfgate_profiler::measure_overhead(&pipeline, &run, pairs, observer)
+                .context("measuring the probes' overhead failed")?,
+        ),
+        None => None,
+    };
+    let mut results = perfgate_profiler::run(&pipeline, &run, observer, market.to_json())
+        .context("profiling run failed")?;
+    results.profiler.overhead = overhead;
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
@@ -222,6 +248,10 @@ fn settings(args: &Args) -> (MarketConfig, RunConfig) {
         subscriber_lag_threshold: args.subscriber_lag_threshold,
         runtime_workers: args.runtime_workers.unwrap_or(cores),
         workers,
+        probes: args.probes,
+        cpu_hz: args.cpu_hz,
+        heap_interval: args.heap_interval,
+        slow_poll_threshold: args.slow_poll,
         ..RunConfig::default()
     };
     (market, run)

@@ -33,6 +33,76 @@ impl Length {
     }
 }
 
+/// Which probes run during the measured windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probes {
+    /// CPU profile (pprof) of the throughput phase: flamegraph, pprof file, top functions.
+    pub cpu: bool,
+    /// Heap: baseline, peak, delta, allocation per message, leak trend. Needs the
+    /// [`TrackingAllocator`](crate::alloc::TrackingAllocator) as the global allocator.
+    pub heap: bool,
+    /// Event-loop lag: instrumented pipeline tasks and a watchdog.
+    pub lag: bool,
+    /// Tokio runtime metrics and process metrics over time.
+    pub runtime: bool,
+}
+
+impl Probes {
+    /// Every probe.
+    pub const ALL: Probes = Probes {
+        cpu: true,
+        heap: true,
+        lag: true,
+        runtime: true,
+    };
+    /// No probe: the pipeline's own measurements only.
+    pub const NONE: Probes = Probes {
+        cpu: false,
+        heap: false,
+        lag: false,
+        runtime: false,
+    };
+
+    /// Parses a comma-separated list of `cpu`, `heap`, `lag`, `runtime`, or `all` / `none`.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let mut probes = Probes::NONE;
+        for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+            match name {
+                "all" => probes = Probes::ALL,
+                "none" => {}
+                "cpu" => probes.cpu = true,
+                "heap" => probes.heap = true,
+                "lag" => probes.lag = true,
+                "runtime" => probes.runtime = true,
+                other => {
+                    return Err(format!(
+                        "unknown probe '{other}' (probes: cpu, heap, lag, runtime, all, none)"
+                    ));
+                }
+            }
+        }
+        Ok(probes)
+    }
+
+    /// The enabled probes' names, comma separated (`none` if none).
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = [
+            (self.cpu, "cpu"),
+            (self.heap, "heap"),
+            (self.lag, "lag"),
+            (self.runtime, "runtime"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(",")
+        }
+    }
+}
+
 /// Settings of one profiling run.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -70,8 +140,18 @@ pub struct RunConfig {
     pub runtime_workers: usize,
     /// Workers per stage, by stage name; unnamed stages get one.
     pub workers: BTreeMap<String, usize>,
-    /// How often queue depths are sampled.
+    /// How often queue depths and the lag watchdog are sampled.
     pub queue_sample_interval: Duration,
+    /// Which probes run.
+    pub probes: Probes,
+    /// CPU profile sampling rate, Hz.
+    pub cpu_hz: i32,
+    /// Heap sampling interval.
+    pub heap_interval: Duration,
+    /// Runtime and process sampling interval.
+    pub runtime_interval: Duration,
+    /// A poll of a pipeline task at least this long counts as slow.
+    pub slow_poll_threshold: Duration,
 }
 
 impl Default for RunConfig {
@@ -95,6 +175,11 @@ impl Default for RunConfig {
             runtime_workers: cores,
             workers: BTreeMap::new(),
             queue_sample_interval: Duration::from_millis(1),
+            probes: Probes::ALL,
+            cpu_hz: 99,
+            heap_interval: Duration::from_millis(10),
+            runtime_interval: Duration::from_millis(100),
+            slow_poll_threshold: Duration::from_millis(1),
         }
     }
 }
@@ -105,11 +190,12 @@ pub fn available_cores() -> usize {
 }
 
 impl RunConfig {
-    /// A tiny run for tests and examples: a few thousand messages, no limit mode.
+    /// A tiny run for tests and examples: a few thousand messages, no limit mode, no probes.
     pub fn smoke() -> Self {
         Self {
             length: Length::Messages(20_000),
             warmup: Length::Messages(2_000),
+            probes: Probes::NONE,
             ..Self::default()
         }
     }
@@ -158,8 +244,21 @@ impl RunConfig {
                 self.slow_subscribers
             ));
         }
-        if self.queue_sample_interval.is_zero() {
-            return invalid("queue sample interval must be more than 0".into());
+        for (name, interval) in [
+            ("queue sample interval", self.queue_sample_interval),
+            ("heap interval", self.heap_interval),
+            ("runtime interval", self.runtime_interval),
+            ("slow poll threshold", self.slow_poll_threshold),
+        ] {
+            if interval.is_zero() {
+                return invalid(format!("{name} must be more than 0"));
+            }
+        }
+        if !(1..=10_000).contains(&self.cpu_hz) {
+            return invalid(format!(
+                "cpu sampling rate must be 1 to 10000 Hz, got {}",
+                self.cpu_hz
+            ));
         }
         for (name, &count) in &self.workers {
             if !stages.iter().any(|stage| stage == name) {
@@ -205,6 +304,11 @@ impl RunConfig {
             "runtime_workers": self.runtime_workers,
             "workers": self.workers,
             "queue_sample_interval_ms": self.queue_sample_interval.as_secs_f64() * 1e3,
+            "probes": self.probes.names(),
+            "cpu_hz": self.cpu_hz,
+            "heap_interval_ms": self.heap_interval.as_secs_f64() * 1e3,
+            "runtime_interval_ms": self.runtime_interval.as_secs_f64() * 1e3,
+            "slow_poll_threshold_ms": self.slow_poll_threshold.as_secs_f64() * 1e3,
         })
     }
 }
@@ -300,6 +404,34 @@ mod tests {
                 ..RunConfig::default()
             },
             Some("at least 1 worker"),
+        );
+    }
+
+    #[test]
+    fn probe_lists_parse_and_print() {
+        assert_eq!(
+            Probes::parse("cpu,lag").unwrap(),
+            Probes {
+                cpu: true,
+                lag: true,
+                ..Probes::NONE
+            }
+        );
+        assert_eq!(Probes::parse("all").unwrap(), Probes::ALL);
+        assert_eq!(Probes::parse("none").unwrap(), Probes::NONE);
+        assert!(
+            Probes::parse("cpu,gpu")
+                .unwrap_err()
+                .contains("unknown probe 'gpu'")
+        );
+        assert_eq!(Probes::ALL.names(), "cpu,heap,lag,runtime");
+        assert_eq!(Probes::NONE.names(), "none");
+        check(
+            RunConfig {
+                cpu_hz: 0,
+                ..RunConfig::default()
+            },
+            Some("cpu sampling rate"),
         );
     }
 

@@ -29,6 +29,7 @@
 //! # Ok::<(), perfgate_profiler::ProfilerError>(())
 //! ```
 
+pub mod alloc;
 mod clock;
 mod config;
 mod driver;
@@ -37,22 +38,47 @@ mod error;
 pub mod market;
 mod output;
 mod pipeline;
+mod probe;
 mod results;
 mod stats;
 
-pub use config::{Length, RunConfig, available_cores};
+pub use config::{Length, Probes, RunConfig, available_cores};
 pub use driver::{Observer, PhaseStart, Silent};
 pub use error::{ProfilerError, Result};
 pub use output::write_atomic;
 pub use pipeline::{
     Counter, FnStage, Pipeline, PipelineBuilder, Source, Stage, StageError, Subscriber, WorkerInfo, stage_fn,
 };
+pub use probe::TimeSeries;
 pub use results::{
-    CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection, LatencySection, LimitSection,
-    PhaseSection, PipelineSection, ProcessSection, Results, SCHEMA_VERSION, StageSection, SubscriberSection,
-    ToolInfo,
+    Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
+    FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, OverheadPair, OverheadSection,
+    PhaseSection, PipelineSection, ProcessSection, ProfilerSection, Results, RuntimeSection, SCHEMA_VERSION,
+    StageSection, SubscriberSection, ToolInfo, WorkerSection,
 };
 pub use stats::{DepthSummary, LatencySummary, ServiceTimeSummary};
+
+/// Measures what the probes in `config.probes` cost: `pairs` pairs of runs with no probe and with
+/// those probes, interleaved (ABBA), each a saturation and a fixed-rate phase at one shared rate.
+/// Attach the answer to results as `results.profiler.overhead`.
+pub fn measure_overhead<Src>(
+    pipeline: &Pipeline<Src>,
+    config: &RunConfig,
+    pairs: usize,
+    observer: &dyn Observer,
+) -> Result<OverheadSection>
+where
+    Src: Source,
+    Src::Item: Sync,
+{
+    config.validate(pipeline.stage_names(), pipeline.subscribers())?;
+    if pairs == 0 {
+        return Err(ProfilerError::InvalidConfig(
+            "overhead needs at least one pair of runs".into(),
+        ));
+    }
+    driver::measure_overhead(pipeline, config, pairs, observer)
+}
 
 /// Runs `pipeline` as `config` says and returns its results. `workload` describes the workload's
 /// own settings for `environment.workload` (use `Value::Null` if there are none).
@@ -73,5 +99,6 @@ where
         environment,
         pipeline.stage_names(),
         config.subscriber_lag_threshold.as_secs_f64() * 1e3,
+        &config.probes.names(),
     ))
 }

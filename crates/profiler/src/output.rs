@@ -33,8 +33,24 @@ impl Results {
         Ok(text)
     }
 
-    /// Writes `results.json` into `dir` atomically; returns its path.
+    /// Writes `results.json` and the files it lists (flamegraph, pprof profile) into `dir`, each
+    /// atomically; returns the path of `results.json`. A file the run did not produce is removed
+    /// from `dir`, so a directory never mixes files of two runs.
     pub fn write_to_dir(&self, dir: &Path) -> Result<std::path::PathBuf> {
+        for artifact in &self.artifacts {
+            write_atomic(&dir.join(&artifact.file_name), &artifact.bytes)?;
+        }
+        for stale in ["flamegraph.svg", "profile.pb"] {
+            if !self.artifacts.iter().any(|artifact| artifact.file_name == stale) {
+                let path = dir.join(stale);
+                match std::fs::remove_file(&path) {
+                    Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(crate::error::ProfilerError::Write { path, source: error });
+                    }
+                    _ => {}
+                }
+            }
+        }
         let path = dir.join("results.json");
         write_atomic(&path, self.to_json_pretty()?.as_bytes())?;
         Ok(path)

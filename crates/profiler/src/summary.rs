@@ -132,10 +132,78 @@ pub(crate) fn print(results: &Results, path: &Path) {
         facts.push(format!("peak RSS {peak:.1} MiB"));
     }
     println!("{}", facts.join(" · "));
+    print_probes(results);
     for warning in &results.warnings {
         println!("warning: {warning}");
     }
     println!("results: {}", path.display());
+}
+
+fn print_probes(results: &Results) {
+    let cpu = &results.cpu;
+    if let Some(samples) = cpu.samples {
+        println!();
+        println!(
+            "cpu profile ({} phase): {} samples, {:.0} % of {} cores busy; hottest functions (self):",
+            cpu.profile_phase.as_deref().unwrap_or("-"),
+            samples,
+            cpu.utilisation_percent.unwrap_or(f64::NAN),
+            results.environment.logical_cores
+        );
+        for function in cpu.hot_functions.iter().take(5) {
+            println!(
+                "  {:>5.1} %  {}",
+                function.self_percent,
+                shorten(&function.function, 100)
+            );
+        }
+        if let Some(flamegraph) = results.files.get("flamegraph") {
+            println!("  flamegraph: {flamegraph} (beside results.json); pprof: profile.pb");
+        }
+    }
+    if let Some(memory) = &results.memory {
+        println!(
+            "heap ({} phase): baseline {:.1} MiB, peak {:.1} MiB, delta {:+.2} MiB, {:.0} B and {:.1} allocations per message, leak {}",
+            memory.phase,
+            memory.baseline_mb,
+            memory.peak_mb,
+            memory.delta_mb,
+            memory.bytes_allocated_per_message,
+            memory.allocations_per_message,
+            if memory.leak_suspected {
+                "SUSPECTED"
+            } else {
+                "not suspected"
+            }
+        );
+    }
+    if let Some(asyncio) = &results.asyncio {
+        let lag = asyncio.lag.as_ref();
+        println!(
+            "event-loop lag ({} phase): p50 {} p99 {} max {}; {} slow polls (≥ {} ms)",
+            asyncio.phase,
+            lag.map_or("-".into(), |l| ms(l.p50_ms)),
+            lag.map_or("-".into(), |l| ms(l.p99_ms)),
+            lag.map_or("-".into(), |l| ms(l.max_ms)),
+            asyncio.slow_polls,
+            asyncio.slow_poll_threshold_ms
+        );
+    }
+    if let Some(overhead) = &results.profiler.overhead {
+        println!(
+            "probe overhead ({} pairs, probes {}): throughput × {:.3}, fixed-rate p99 × {:.3}",
+            overhead.pairs, overhead.probes, overhead.throughput_ratio, overhead.p99_ratio
+        );
+    }
+}
+
+fn shorten(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let kept: String = text.chars().take(width - 1).collect();
+        format!("{kept}…")
+    }
 }
 
 #[cfg(test)]

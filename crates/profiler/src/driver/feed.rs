@@ -2,12 +2,12 @@
 //! (saturation) or on a fixed schedule (open loop). It runs on the calling thread, outside the
 //! runtime's workers, the way a network feed arrives from outside a service.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::Length;
 use crate::pipeline::{Batch, Downstream, Envelope, Source};
+use crate::probe::WindowState;
 
 /// How messages are paced.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,7 +74,7 @@ pub(crate) async fn feed<Src>(
     mut inlet: Downstream<Src::Item>,
     plan: FeedPlan,
     clock: Clock,
-    measuring: &AtomicBool,
+    window: &WindowState,
 ) -> FeedReport
 where
     Src: Source,
@@ -101,7 +101,7 @@ where
                     started_ns: schedule_ns,
                     sent: 0,
                 };
-                measuring.store(true, Ordering::Release);
+                window.begin();
                 continue;
             }
             None => break,
@@ -159,7 +159,7 @@ where
             break;
         }
     }
-    measuring.store(false, Ordering::Release);
+    window.end();
     report
 }
 

@@ -73,7 +73,7 @@ where
             .map(|index| {
                 let (barrier, finished) = (&barrier, &finished);
                 std::thread::Builder::new()
-                    .name(format!("perfgate-limit-{index}"))
+                    .name(format!("pg-limit-{index}"))
                     .spawn_scoped(scope, move || {
                         run_thread(
                             pipeline,

@@ -4,6 +4,7 @@
 
 mod feed;
 mod limit;
+mod overhead;
 mod phase;
 mod sampler;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 pub(crate) use feed::{FEED_TICK_NS, Pacing};
 pub(crate) use limit::LimitOutcome;
+pub(crate) use overhead::measure_overhead;
 pub(crate) use phase::{PhaseOutcome, StageOutcome};
 
 use crate::config::{Length, RunConfig};
@@ -52,6 +54,8 @@ pub(crate) struct RunOutcome {
     pub(crate) saturation: Option<PhaseOutcome>,
     pub(crate) limit: Option<LimitOutcome>,
     pub(crate) fixed_rate: Option<PhaseOutcome>,
+    /// What the CPU profiler keeps for itself, when it ran.
+    pub(crate) footprint: Option<crate::probe::cpu::ProfilerFootprint>,
 }
 
 pub(crate) fn drive<Src>(
@@ -64,8 +68,20 @@ where
     Src::Item: Sync,
 {
     config.validate(pipeline.stage_names(), pipeline.subscribers())?;
+    let footprint = config
+        .probes
+        .cpu
+        .then(|| crate::probe::cpu::prepare(config.cpu_hz));
+    let excluded = footprint.unwrap_or_default();
     let saturation = match config.saturation {
-        true => Some(phase::run_phase(pipeline, config, Pacing::Saturation, observer)?),
+        true => Some(phase::run_phase(
+            pipeline,
+            config,
+            Pacing::Saturation,
+            true,
+            excluded,
+            observer,
+        )?),
         false => None,
     };
     let limit = match config.limit {
@@ -79,7 +95,17 @@ where
                 // Validation guarantees a saturation phase ran when no rate was given.
                 (measured * config.rate_fraction).max(1.0)
             });
-            Some(phase::run_phase(pipeline, config, Pacing::Rate(rate), observer)?)
+            // The CPU profile covers the throughput phase; it falls to this one only if that
+            // did not run.
+            let profile_cpu = saturation.is_none();
+            Some(phase::run_phase(
+                pipeline,
+                config,
+                Pacing::Rate(rate),
+                profile_cpu,
+                excluded,
+                observer,
+            )?)
         }
         false => None,
     };
@@ -87,5 +113,6 @@ where
         saturation,
         limit,
         fixed_rate,
+        footprint,
     })
 }

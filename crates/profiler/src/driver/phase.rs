@@ -1,13 +1,14 @@
 //! One phase of a run: a fresh runtime and a freshly installed pipeline, fed to plan, drained,
 //! and every worker's figures collected.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
 use super::feed::{FeedPlan, FeedReport, Pacing, TightTimerSlack, feed};
-use super::sampler::{SamplerInputs, sample};
+use super::sampler::{Probes, SamplerInputs, sample};
 use super::{Observer, PhaseStart};
 use crate::clock::Clock;
 use crate::config::RunConfig;
@@ -15,6 +16,11 @@ use crate::error::{ProfilerError, Result, panic_message};
 use crate::pipeline::{
     Counter, ErrorTally, Pipeline, Source, SubscriberReport, Wiring, WiringSettings, WorkerReport,
 };
+use crate::probe::cpu::ProfilerFootprint;
+use crate::probe::heap::HeapProbe;
+use crate::probe::lag::LagShared;
+use crate::probe::runtime::RuntimeProbe;
+use crate::probe::{ProbeOutcome, WindowState};
 use crate::stats::{merge_into, ns_histogram};
 
 /// Everything one phase measured, before it is shaped into results.
@@ -34,6 +40,8 @@ pub(crate) struct PhaseOutcome {
     pub(crate) subscribers: Vec<SubscriberReport>,
     /// Wall time of the whole phase, warm-up and drain included.
     pub(crate) wall: Duration,
+    /// What the probes measured over the window.
+    pub(crate) probes: ProbeOutcome,
 }
 
 /// One stage's figures, summed over its workers.
@@ -103,6 +111,8 @@ pub(crate) fn run_phase<Src>(
     pipeline: &Pipeline<Src>,
     config: &RunConfig,
     pacing: Pacing,
+    profile_cpu: bool,
+    footprint: ProfilerFootprint,
     observer: &dyn Observer,
 ) -> Result<PhaseOutcome>
 where
@@ -125,7 +135,8 @@ where
         .thread_name_fn(|| {
             // Distinct names let CPU profiles tell the workers apart.
             static NEXT: AtomicUsize = AtomicUsize::new(0);
-            format!("perfgate-worker-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+            // Linux keeps 15 bytes of a thread name: short names survive whole.
+            format!("pg-worker-{}", NEXT.fetch_add(1, Ordering::Relaxed))
         })
         .build()
         .map_err(|source| ProfilerError::Start {
@@ -133,10 +144,54 @@ where
             source,
         })?;
     let clock = Clock::start();
-    let mut wiring = Wiring::new(clock, settings(config));
+    let window = Arc::new(WindowState::default());
+    let mut probe_warnings = Vec::new();
+    let lag = config.probes.lag.then(|| {
+        LagShared::new(
+            clock,
+            Arc::clone(&window),
+            config.runtime_workers,
+            config.slow_poll_threshold,
+        )
+    });
+    let heap = if config.probes.heap {
+        let probe = HeapProbe::new(config.heap_interval, footprint.heap_bytes as f64);
+        match &probe {
+            None => probe_warnings.push(
+                "heap: no TrackingAllocator is the global allocator, so the heap was not measured".to_owned(),
+            ),
+            Some(probe) if !probe.jemalloc() => probe_warnings.push(
+                "heap: jemalloc is not the global allocator; resident and retained memory were not measured"
+                    .to_owned(),
+            ),
+            Some(_) => {}
+        }
+        probe
+    } else {
+        None
+    };
+    let mut wiring = Wiring::new(clock, settings(config), lag.clone());
     let inlet = {
         let _inside = runtime.enter();
+        if let Some(lag) = &lag {
+            tokio::spawn(Arc::clone(lag).tick());
+        }
         pipeline.install(&mut wiring)
+    };
+    let probes = Probes {
+        lag,
+        slow_poll_threshold_ns: config.slow_poll_threshold.as_nanos() as u64,
+        heap,
+        runtime: config
+            .probes
+            .runtime
+            .then(|| RuntimeProbe::new(runtime.handle().clone(), config.runtime_interval)),
+        cpu: (profile_cpu && config.probes.cpu).then(|| {
+            (
+                config.cpu_hz,
+                format!("perfgate: {} phase, measured window", phase_name(pacing)),
+            )
+        }),
     };
     let Wiring {
         stages: mut metas,
@@ -152,41 +207,43 @@ where
         pacing,
         batch_size: config.batch_size,
     };
-    let measuring = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
-    let (feed_report, worker_results, subscriber_results, depths) = std::thread::scope(|scope| {
-        let sampler = std::thread::Builder::new()
-            .name("perfgate-sampler".into())
-            .spawn_scoped(scope, || {
-                sample(SamplerInputs {
-                    queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
-                    interval: config.queue_sample_interval,
-                    measuring: &measuring,
-                    stop: &stop,
-                    finished: &finished,
-                    observer,
+    let (feed_report, worker_results, subscriber_results, (depths, probe_outcome)) =
+        std::thread::scope(|scope| {
+            let sampler = std::thread::Builder::new()
+                .name("pg-sampler".into())
+                .spawn_scoped(scope, || {
+                    sample(SamplerInputs {
+                        queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
+                        interval: config.queue_sample_interval,
+                        clock,
+                        window: &window,
+                        stop: &stop,
+                        finished: &finished,
+                        observer,
+                        probes,
+                    })
                 })
-            })
-            .expect("spawning the sampler thread");
-        let feed_report = {
-            let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
-            runtime.block_on(feed(pipeline.source(0), inlet, plan, clock, &measuring))
-        };
-        let (worker_results, subscriber_results) = runtime.block_on(async {
-            let mut worker_results = Vec::with_capacity(workers.len());
-            for handle in workers {
-                worker_results.push(handle.await);
-            }
-            let mut subscriber_results = Vec::with_capacity(subscribers.len());
-            for handle in subscribers {
-                subscriber_results.push(handle.await);
-            }
-            (worker_results, subscriber_results)
+                .expect("spawning the sampler thread");
+            let feed_report = {
+                let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
+                runtime.block_on(feed(pipeline.source(0), inlet, plan, clock, &window))
+            };
+            let (worker_results, subscriber_results) = runtime.block_on(async {
+                let mut worker_results = Vec::with_capacity(workers.len());
+                for handle in workers {
+                    worker_results.push(handle.await);
+                }
+                let mut subscriber_results = Vec::with_capacity(subscribers.len());
+                for handle in subscribers {
+                    subscriber_results.push(handle.await);
+                }
+                (worker_results, subscriber_results)
+            });
+            stop.store(true, Ordering::Release);
+            let sampled = sampler.join().expect("the sampler thread does not panic");
+            (feed_report, worker_results, subscriber_results, sampled)
         });
-        stop.store(true, Ordering::Release);
-        let depths = sampler.join().expect("the sampler thread does not panic");
-        (feed_report, worker_results, subscriber_results, depths)
-    });
     runtime.shutdown_timeout(Duration::from_secs(1));
 
     let mut reports = Vec::with_capacity(worker_results.len());
@@ -230,7 +287,9 @@ where
         dropped: vec![0; subscriber_reports.len()],
         subscribers: subscriber_reports,
         wall: Duration::ZERO,
+        probes: probe_outcome,
     };
+    outcome.probes.warnings.splice(0..0, probe_warnings);
     let last_stage = stages.len().saturating_sub(1);
     for report in reports {
         absorb(&mut outcome, &mut stages[report.stage_index], report, last_stage);

@@ -1,5 +1,5 @@
-//! A plain thread that samples queue depths at a fixed interval and reports progress, so that
-//! neither costs the pipeline's tasks anything but a relaxed atomic each.
+//! A plain thread that samples queue depths, drives the probes over the measured window and
+//! reports progress, so that none of it costs the pipeline's tasks more than a relaxed atomic.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -8,43 +8,163 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::Observer;
+use crate::clock::Clock;
+use crate::probe::cpu::CpuProbe;
+use crate::probe::heap::HeapProbe;
+use crate::probe::lag::{LagSampler, LagShared};
+use crate::probe::runtime::RuntimeProbe;
+use crate::probe::{LagOutcome, ProbeOutcome, WindowState};
 use crate::stats::count_histogram;
 
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The probes a phase runs; each is optional.
+#[derive(Debug, Default)]
+pub(crate) struct Probes {
+    pub(crate) lag: Option<Arc<LagShared>>,
+    pub(crate) slow_poll_threshold_ns: u64,
+    pub(crate) heap: Option<HeapProbe>,
+    pub(crate) runtime: Option<RuntimeProbe>,
+    /// Sample rate and flamegraph title, if this phase is CPU-profiled.
+    pub(crate) cpu: Option<(i32, String)>,
+}
 
 pub(crate) struct SamplerInputs<'a> {
     /// Messages queued in front of each stage.
     pub(crate) queues: Vec<Arc<AtomicU64>>,
     pub(crate) interval: Duration,
-    /// Queue depths are recorded only while the measured window is being fed.
-    pub(crate) measuring: &'a AtomicBool,
+    pub(crate) clock: Clock,
+    pub(crate) window: &'a WindowState,
     pub(crate) stop: &'a AtomicBool,
     pub(crate) finished: &'a AtomicU64,
     pub(crate) observer: &'a dyn Observer,
+    pub(crate) probes: Probes,
 }
 
-/// Samples until `stop` is set; returns one depth histogram per stage.
-pub(crate) fn sample(inputs: SamplerInputs<'_>) -> Vec<Histogram<u64>> {
+/// Probes in the state the window has put them in.
+struct Running {
+    lag: Option<LagSampler>,
+    heap: Option<HeapProbe>,
+    runtime: Option<RuntimeProbe>,
+    cpu: Option<CpuProbe>,
+}
+
+impl Running {
+    fn start(&mut self, now_ns: u64, finished: u64) {
+        // The CPU profile starts first so that the other probes' start-up is in it too, as their
+        // steady-state cost is.
+        if let Some(cpu) = &mut self.cpu {
+            cpu.start();
+        }
+        if let Some(lag) = &mut self.lag {
+            lag.start(now_ns);
+        }
+        if let Some(heap) = &mut self.heap {
+            heap.start(now_ns, finished);
+        }
+        if let Some(runtime) = &mut self.runtime {
+            runtime.start(now_ns);
+        }
+    }
+
+    fn sample(&mut self, now_ns: u64, finished: u64) {
+        if let Some(lag) = &mut self.lag {
+            lag.sample(now_ns);
+        }
+        if let Some(heap) = &mut self.heap {
+            heap.sample(now_ns, finished);
+        }
+        if let Some(runtime) = &mut self.runtime {
+            runtime.sample(now_ns);
+        }
+    }
+
+    fn end(&mut self, now_ns: u64, finished: u64) {
+        if let Some(heap) = &mut self.heap {
+            heap.end(now_ns, finished);
+        }
+        if let Some(runtime) = &mut self.runtime {
+            runtime.end(now_ns);
+        }
+        if let Some(cpu) = &mut self.cpu {
+            cpu.end();
+        }
+    }
+
+    fn finish(self, slow_poll_threshold_ns: u64) -> ProbeOutcome {
+        let mut outcome = ProbeOutcome::default();
+        if let Some(cpu) = self.cpu {
+            let (cpu, warnings) = cpu.finish();
+            outcome.cpu = cpu;
+            outcome.warnings.extend(warnings);
+        }
+        outcome.heap = self.heap.and_then(HeapProbe::finish);
+        outcome.runtime = self.runtime.and_then(RuntimeProbe::finish);
+        outcome.lag = self.lag.map(|lag| {
+            let (lag_ns, series, tasks, timer_lag_ns) = lag.finish();
+            LagOutcome {
+                lag_ns,
+                series,
+                tasks,
+                timer_lag_ns,
+                slow_poll_threshold_ns,
+            }
+        });
+        outcome
+    }
+}
+
+/// Samples until `stop` is set; returns one depth histogram per stage and the probes' outcome.
+pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOutcome) {
     let mut depths: Vec<Histogram<u64>> = inputs.queues.iter().map(|_| count_histogram()).collect();
-    let started = Instant::now();
-    let mut next_progress = started + PROGRESS_INTERVAL;
-    while !inputs.stop.load(Ordering::Acquire) {
-        if inputs.measuring.load(Ordering::Acquire) {
-            for (histogram, queue) in depths.iter_mut().zip(&inputs.queues) {
-                histogram.saturating_record(queue.load(Ordering::Relaxed));
+    let Probes {
+        lag,
+        slow_poll_threshold_ns,
+        heap,
+        runtime,
+        cpu,
+    } = inputs.probes;
+    let mut running = Running {
+        lag: lag.map(LagSampler::new),
+        heap,
+        runtime,
+        cpu: cpu.map(|(hz, title)| CpuProbe::new(hz, title)),
+    };
+    let (mut started, mut ended) = (false, false);
+    let clock = inputs.clock;
+    let wall_start = Instant::now();
+    let mut next_progress = wall_start + PROGRESS_INTERVAL;
+    loop {
+        let stopping = inputs.stop.load(Ordering::Acquire);
+        let now_ns = clock.now_ns();
+        let finished = inputs.finished.load(Ordering::Relaxed);
+        if !started && inputs.window.has_begun() {
+            started = true;
+            running.start(now_ns, finished);
+        }
+        if started && !ended {
+            if inputs.window.has_ended() || stopping {
+                ended = true;
+                running.end(now_ns, finished);
+            } else {
+                for (histogram, queue) in depths.iter_mut().zip(&inputs.queues) {
+                    histogram.saturating_record(queue.load(Ordering::Relaxed));
+                }
+                running.sample(now_ns, finished);
             }
         }
         let now = Instant::now();
         if now >= next_progress {
-            inputs
-                .observer
-                .progress(inputs.finished.load(Ordering::Relaxed), now - started);
+            inputs.observer.progress(finished, now - wall_start);
             next_progress += PROGRESS_INTERVAL;
+        }
+        if stopping {
+            break;
         }
         std::thread::sleep(inputs.interval);
     }
     inputs
         .observer
-        .progress(inputs.finished.load(Ordering::Relaxed), started.elapsed());
-    depths
+        .progress(inputs.finished.load(Ordering::Relaxed), wall_start.elapsed());
+    (depths, running.finish(slow_poll_threshold_ns))
 }

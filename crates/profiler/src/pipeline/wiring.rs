@@ -14,6 +14,7 @@ use super::batch::{Batch, Envelope};
 use super::worker::{SubscriberReport, WorkerReport, run_subscriber};
 use super::{Subscriber, WorkerInfo};
 use crate::clock::Clock;
+use crate::probe::lag::{LagShared, instrument};
 use crate::stats::ns_histogram;
 
 /// Maps a message to the key that picks its worker in a keyed stage.
@@ -66,10 +67,12 @@ pub(crate) struct Wiring {
     pub(crate) subscribers: Vec<JoinHandle<SubscriberReport>>,
     /// Messages that left the pipeline, processed or rejected: the progress counter.
     pub(crate) finished: Arc<AtomicU64>,
+    /// When the lag probe runs, every task is instrumented for it.
+    lag: Option<Arc<LagShared>>,
 }
 
 impl Wiring {
-    pub(crate) fn new(clock: Clock, settings: WiringSettings) -> Self {
+    pub(crate) fn new(clock: Clock, settings: WiringSettings, lag: Option<Arc<LagShared>>) -> Self {
         Self {
             clock,
             settings,
@@ -77,6 +80,19 @@ impl Wiring {
             workers: Vec::new(),
             subscribers: Vec::new(),
             finished: Arc::new(AtomicU64::new(0)),
+            lag,
+        }
+    }
+
+    /// Spawns a pipeline task, instrumented when the lag probe runs.
+    fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.lag {
+            Some(lag) => tokio::spawn(instrument(task, Arc::clone(lag))),
+            None => tokio::spawn(task),
         }
     }
 
@@ -112,12 +128,8 @@ impl Wiring {
                 queued: Arc::clone(&queued),
                 finished: Arc::clone(&self.finished),
             };
-            self.workers.push(tokio::spawn(super::worker::run_worker(
-                stage,
-                rx,
-                downstream.fork(),
-                context,
-            )));
+            let task = self.spawn(super::worker::run_worker(stage, rx, downstream.fork(), context));
+            self.workers.push(task);
         }
         self.stages.push(StageMeta {
             index,
@@ -147,13 +159,14 @@ impl Wiring {
             let (tx, rx) = mpsc::channel(self.settings.subscriber_batches);
             senders.push(tx);
             let slow = (index >= slow_from).then_some(self.settings.slow_delay);
-            self.subscribers.push(tokio::spawn(run_subscriber(
+            let task = self.spawn(run_subscriber(
                 factory(index),
                 rx,
                 self.clock,
                 slow,
                 self.settings.lag_threshold_ns,
-            )));
+            ));
+            self.subscribers.push(task);
         }
         Downstream::Terminal(Terminal::new(senders, self.clock, Arc::clone(&self.finished)))
     }

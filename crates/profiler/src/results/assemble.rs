@@ -1,278 +1,18 @@
-//! The results file, `results.json`: the one contract between the profiler and everything that
-//! reads its output. Field names keep those of the older `performance_results.json`
-//! (`cpu.messages_per_second`, `cpu.avg_latency_ms`, ...) wherever they mean the same thing, so
-//! existing thresholds keep working. Units are in the field names. `docs/results-schema.md`
-//! describes every field.
+//! Shapes a run's raw outcome (histograms, counters, probe readings) into [`Results`].
 
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::*;
 use crate::driver::{FEED_TICK_NS, LimitOutcome, Pacing, PhaseOutcome, RunOutcome, StageOutcome};
 use crate::pipeline::ErrorTally;
-use crate::stats::{DepthSummary, LatencySummary, ServiceTimeSummary};
+use crate::probe::LagOutcome;
+use crate::probe::cpu::{CpuOutcome, FunctionShare as RawShare};
+use crate::probe::heap::{HeapOutcome, LEAK_MIN_BYTES, LEAK_MIN_R_SQUARED, LEAK_MIN_SHARE};
+use crate::probe::runtime::RuntimeOutcome;
 
-/// Version of this layout. Additive changes keep it; renames or changes of meaning bump it.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// A whole run's results.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Results {
-    /// Layout version, always the first field.
-    pub schema_version: u32,
-    /// The tool that wrote the file.
-    pub tool: ToolInfo,
-    /// What makes runs comparable: when, where, what code, what workload.
-    pub environment: Environment,
-    /// Throughput of the saturation phase, under the older tool's names.
-    pub cpu: CpuSection,
-    /// End-to-end latency of the fixed-rate phase (or of saturation if it did not run).
-    pub latency: Option<LatencySection>,
-    /// Per-stage figures from the saturation phase (or fixed-rate if saturation did not run).
-    pub stages: IndexMap<String, StageSection>,
-    /// Cache counters of the stages that report them, summed over all phases.
-    pub cache: Option<CacheSection>,
-    /// Rejected messages over all phases, by kind.
-    pub errors: ErrorsSection,
-    /// Deliveries to subscribers over all phases.
-    pub fanout: Option<FanoutSection>,
-    /// Message accounting over all phases, and how the pipeline compares with `limit` mode.
-    pub pipeline: PipelineSection,
-    /// `limit` mode, when it ran.
-    pub limit: Option<LimitSection>,
-    /// The profiler process itself.
-    pub process: ProcessSection,
-    /// Every phase in full, in the order they ran.
-    pub phases: IndexMap<String, PhaseSection>,
-    /// Things the reader should know about these figures.
-    pub warnings: Vec<String>,
-}
-
-/// Name and version of the writer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToolInfo {
-    /// `perfgate`.
-    pub name: String,
-    /// The profiler's crate version.
-    pub version: String,
-}
-
-/// The run's circumstances.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Environment {
-    /// When the run started, UTC, RFC 3339.
-    pub timestamp: String,
-    /// `git rev-parse HEAD` of the working directory, if it is a git checkout.
-    pub git_commit: Option<String>,
-    /// Whether the checkout had uncommitted changes.
-    pub git_dirty: Option<bool>,
-    /// The compiler that built the profiler.
-    pub rustc: String,
-    /// `release` or `debug`: figures from a debug build are not comparable.
-    pub build_profile: String,
-    /// CPU brand string.
-    pub cpu_model: String,
-    /// Logical cores available to the process.
-    pub logical_cores: usize,
-    /// Operating system name and version.
-    pub os: String,
-    /// Kernel version.
-    pub kernel: Option<String>,
-    /// Host name.
-    pub hostname: Option<String>,
-    /// The run settings (`RunConfig`).
-    pub run: Value,
-    /// The workload's own configuration, as its builder describes it.
-    pub workload: Value,
-}
-
-/// The older tool's `cpu` section.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CpuSection {
-    /// Which phase these figures come from (`saturation` unless it did not run).
-    pub phase: String,
-    /// Measured messages divided by the measured window.
-    pub messages_per_second: f64,
-    /// Mean end-to-end latency, ms, from the `latency` section's phase.
-    pub avg_latency_ms: Option<f64>,
-    /// The measured window, s: first measured message in to last one out.
-    pub total_time: f64,
-    /// Measured messages.
-    pub message_count: u64,
-}
-
-/// End-to-end latency and the rate it was measured at.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LatencySection {
-    /// `fixed_rate` or `saturation`.
-    pub phase: String,
-    /// The scheduled rate, messages/s; `null` at saturation.
-    pub rate_per_second: Option<f64>,
-    /// What latency is measured from.
-    pub measured_from: String,
-    /// The percentiles.
-    #[serde(flatten)]
-    pub summary: LatencySummary,
-}
-
-/// One stage.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StageSection {
-    /// Position in the pipeline, from 0.
-    pub index: usize,
-    /// Workers running the stage.
-    pub workers: usize,
-    /// Messages the stage passed on (warm-up included).
-    pub processed: u64,
-    /// Messages the stage rejected (warm-up included).
-    pub errors: u64,
-    /// Per-message service time over measured batches.
-    pub service_time: Option<ServiceTimeSummary>,
-    /// Time spent processing measured batches over the window, per worker (1.0 = always busy).
-    pub busy_ratio: f64,
-    /// Messages waiting for the stage, sampled during the measured window.
-    pub queue_depth: Option<DepthSummary>,
-    /// Messages the stage's input channels hold when full.
-    pub queue_capacity: usize,
-    /// The stage's own counters, summed over workers.
-    pub counters: BTreeMap<String, u64>,
-}
-
-/// Cache effectiveness.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CacheSection {
-    /// Lookups answered by the cache.
-    pub hits: u64,
-    /// Lookups that went to the backing store.
-    pub misses: u64,
-    /// `hits / (hits + misses)`.
-    pub hit_rate: f64,
-    /// Entries evicted to stay within capacity, if the stage reports it.
-    pub evictions: Option<u64>,
-}
-
-/// Rejected messages.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ErrorsSection {
-    /// All rejected messages.
-    pub total: u64,
-    /// Per error kind.
-    pub by_kind: BTreeMap<String, u64>,
-}
-
-/// Fan-out to subscribers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FanoutSection {
-    /// Subscribers.
-    pub subscribers: usize,
-    /// Of which artificially slow.
-    pub slow_subscribers: usize,
-    /// Deliveries attempted: processed messages × subscribers.
-    pub offered: u64,
-    /// Deliveries a subscriber received.
-    pub delivered: u64,
-    /// Deliveries dropped because the subscriber's queue was full.
-    pub dropped: u64,
-    /// Deliveries received after waiting longer than `lag_threshold_ms` in the queue.
-    pub lagged: u64,
-    /// The lag threshold, ms.
-    pub lag_threshold_ms: f64,
-    /// Each subscriber.
-    pub per_subscriber: Vec<SubscriberSection>,
-}
-
-/// One subscriber.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SubscriberSection {
-    /// Its index.
-    pub index: usize,
-    /// Whether it was made slow on purpose.
-    pub slow: bool,
-    /// Deliveries received.
-    pub delivered: u64,
-    /// Deliveries dropped.
-    pub dropped: u64,
-    /// Deliveries received late.
-    pub lagged: u64,
-}
-
-/// Message accounting.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PipelineSection {
-    /// Stage names in order.
-    pub stages: Vec<String>,
-    /// Messages the source produced, all phases, warm-up included.
-    pub generated: u64,
-    /// Messages that completed the last stage. `generated = processed + errors`.
-    pub processed: u64,
-    /// Messages rejected by a stage (same as `errors.total`).
-    pub errors: u64,
-    /// Saturation throughput divided by `limit` throughput, when both ran.
-    pub efficiency: Option<f64>,
-}
-
-/// `limit` mode: the stage functions in a plain loop per thread.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LimitSection {
-    /// Measured messages per second over all threads.
-    pub messages_per_second: f64,
-    /// Threads.
-    pub threads: usize,
-    /// Measured messages.
-    pub messages: u64,
-    /// The measured window, s.
-    pub total_time: f64,
-    /// Measured messages that passed every stage.
-    pub processed: u64,
-    /// Measured messages rejected by a stage.
-    pub errors: u64,
-}
-
-/// The profiler process.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ProcessSection {
-    /// Peak resident set size, MiB (`getrusage` `ru_maxrss`).
-    pub peak_rss_mb: Option<f64>,
-    /// User CPU time of the whole process, s.
-    pub cpu_user_s: Option<f64>,
-    /// System CPU time of the whole process, s.
-    pub cpu_system_s: Option<f64>,
-}
-
-/// One phase in full.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PhaseSection {
-    /// `saturation` or `fixed_rate`.
-    pub mode: String,
-    /// The scheduled rate, messages/s (`fixed_rate` only).
-    pub target_rate_per_second: Option<f64>,
-    /// Measured messages over the measured window.
-    pub messages_per_second: f64,
-    /// The measured window, s.
-    pub window_seconds: f64,
-    /// Messages in the measured window.
-    pub measured_messages: u64,
-    /// Warm-up messages before it.
-    pub warmup_messages: u64,
-    /// Messages generated (warm-up + measured).
-    pub generated: u64,
-    /// Messages that completed the last stage.
-    pub processed: u64,
-    /// Rejected messages.
-    pub errors: ErrorsSection,
-    /// End-to-end latency of measured messages.
-    pub latency: Option<LatencySummary>,
-    /// Per stage.
-    pub stages: IndexMap<String, StageSection>,
-    /// Cache counters.
-    pub cache: Option<CacheSection>,
-    /// Fan-out.
-    pub fanout: Option<FanoutSection>,
-    /// Wall time of the phase including warm-up and drain, s.
-    pub wall_seconds: f64,
-}
+const MIB: f64 = 1024.0 * 1024.0;
 
 /// How a phase's latency is measured.
 fn measured_from(pacing: Pacing) -> String {
@@ -292,6 +32,7 @@ impl Results {
         environment: Environment,
         stage_names: &[String],
         lag_threshold_ms: f64,
+        probes_run: &str,
     ) -> Self {
         let mut warnings = Vec::new();
         if environment.build_profile != "release" {
@@ -330,6 +71,16 @@ impl Results {
             avg_latency_ms: latency_summary.map(|summary| summary.mean_ms),
             total_time: throughput_phase.window().as_secs_f64(),
             message_count: throughput_phase.feed.measured_messages,
+            profile_phase: None,
+            samples: None,
+            sample_rate_hz: None,
+            effective_sample_rate_hz: None,
+            user_time_s: None,
+            system_time_s: None,
+            utilisation_percent: None,
+            top_functions: Vec::new(),
+            hot_functions: Vec::new(),
+            threads: IndexMap::new(),
         };
         let mut errors = ErrorTally::default();
         for phase in &phases_run {
@@ -339,6 +90,38 @@ impl Results {
         let generated = phases_run.iter().map(|phase| phase.feed.generated()).sum();
         let processed = phases_run.iter().map(|phase| phase.processed).sum();
         let stages = phases[throughput_phase.name()].stages.clone();
+        let memory = phases[throughput_phase.name()].memory.clone();
+        let asyncio = phases[latency_phase.name()].asyncio.clone();
+        let runtime = phases[latency_phase.name()].runtime.clone();
+        let mut artifacts = Vec::new();
+        let mut files = BTreeMap::new();
+        let mut cpu = cpu;
+        for phase in &phases_run {
+            warnings.extend(
+                phase
+                    .probes
+                    .warnings
+                    .iter()
+                    .map(|w| format!("{}: {w}", phase.name())),
+            );
+            if let Some(profile) = &phase.probes.cpu {
+                add_profile(&mut cpu, phase.name(), profile, environment.logical_cores);
+                if let Some(svg) = &profile.flamegraph_svg {
+                    files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
+                    artifacts.push(Artifact {
+                        file_name: "flamegraph.svg".to_owned(),
+                        bytes: svg.clone(),
+                    });
+                }
+                if let Some(pprof) = &profile.pprof {
+                    files.insert("pprof".to_owned(), "profile.pb".to_owned());
+                    artifacts.push(Artifact {
+                        file_name: "profile.pb".to_owned(),
+                        bytes: pprof.clone(),
+                    });
+                }
+            }
+        }
         let cache = sum_cache(phases.values().filter_map(|phase| phase.cache.as_ref()));
         let fanout = sum_fanout(phases.values().filter_map(|phase| phase.fanout.as_ref()));
         let limit = outcome.limit.as_ref().map(limit_section);
@@ -356,6 +139,9 @@ impl Results {
             },
             environment,
             cpu,
+            memory,
+            asyncio,
+            runtime,
             latency,
             stages,
             cache,
@@ -370,8 +156,16 @@ impl Results {
             fanout,
             limit,
             process: ProcessSection::measure(),
+            profiler: ProfilerSection {
+                probes: probes_run.to_owned(),
+                overhead: None,
+                cpu_probe_heap_mb: outcome.footprint.map(|f| f.heap_bytes as f64 / MIB),
+                cpu_probe_rss_mb: outcome.footprint.map(|f| f.rss_bytes as f64 / MIB),
+            },
+            files,
             phases,
             warnings,
+            artifacts,
         }
     }
 }
@@ -444,6 +238,21 @@ fn phase_section(phase: &PhaseOutcome, lag_threshold_ms: f64, warnings: &mut Vec
         cache,
         fanout: fanout_section(phase, lag_threshold_ms),
         wall_seconds: phase.wall.as_secs_f64(),
+        memory: phase
+            .probes
+            .heap
+            .as_ref()
+            .map(|heap| memory_section(phase.name(), heap)),
+        asyncio: phase
+            .probes
+            .lag
+            .as_ref()
+            .map(|lag| asyncio_section(phase.name(), lag, phase.probes.runtime.as_ref())),
+        runtime: phase
+            .probes
+            .runtime
+            .as_ref()
+            .map(|runtime| runtime_section(phase.name(), runtime)),
     }
 }
 
@@ -577,5 +386,153 @@ impl ProcessSection {
             }
         }
         Self::default()
+    }
+}
+
+fn share(raw: &RawShare, total: u64, seconds_per_sample: f64) -> FunctionShare {
+    let percent = |samples: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            samples as f64 * 100.0 / total as f64
+        }
+    };
+    FunctionShare {
+        function: raw.function.clone(),
+        self_samples: raw.self_samples,
+        self_percent: percent(raw.self_samples),
+        inclusive_samples: raw.inclusive_samples,
+        inclusive_percent: percent(raw.inclusive_samples),
+        selftime: raw.self_samples as f64 * seconds_per_sample,
+        cumtime: raw.inclusive_samples as f64 * seconds_per_sample,
+    }
+}
+
+/// Adds a CPU profile to the `cpu` section. Each sample stands for an equal share of the
+/// process CPU time measured over the window, so `cumtime` is in CPU seconds.
+fn add_profile(cpu: &mut CpuSection, phase: &str, profile: &CpuOutcome, cores: usize) {
+    let cpu_seconds = (profile.user + profile.system).as_secs_f64();
+    let seconds_per_sample = if profile.samples == 0 {
+        0.0
+    } else {
+        cpu_seconds / profile.samples as f64
+    };
+    let wall = profile.window.as_secs_f64();
+    cpu.profile_phase = Some(phase.to_owned());
+    cpu.samples = Some(profile.samples);
+    cpu.sample_rate_hz = Some(profile.sample_rate_hz);
+    cpu.effective_sample_rate_hz = (cpu_seconds > 0.0).then(|| profile.samples as f64 / cpu_seconds);
+    cpu.user_time_s = Some(profile.user.as_secs_f64());
+    cpu.system_time_s = Some(profile.system.as_secs_f64());
+    cpu.utilisation_percent = (wall > 0.0).then(|| cpu_seconds / (wall * cores.max(1) as f64) * 100.0);
+    cpu.top_functions = profile
+        .top_inclusive
+        .iter()
+        .map(|raw| share(raw, profile.samples, seconds_per_sample))
+        .collect();
+    cpu.hot_functions = profile
+        .top_self
+        .iter()
+        .map(|raw| share(raw, profile.samples, seconds_per_sample))
+        .collect();
+    cpu.threads = profile.threads.iter().cloned().collect();
+}
+
+fn memory_section(phase: &str, heap: &HeapOutcome) -> MemorySection {
+    let per_message = |value: f64| {
+        if heap.messages == 0 {
+            0.0
+        } else {
+            value / heap.messages as f64
+        }
+    };
+    let jemalloc = heap.jemalloc_end;
+    let mb = |bytes: u64| bytes as f64 / MIB;
+    MemorySection {
+        phase: phase.to_owned(),
+        baseline_mb: heap.baseline_bytes / MIB,
+        peak_mb: heap.peak_bytes / MIB,
+        delta_mb: (heap.final_bytes - heap.baseline_bytes) / MIB,
+        final_mb: heap.final_bytes / MIB,
+        peak_method: format!(
+            "high-water mark of live heap bytes kept by the tracking allocator on every allocation \
+             (each thread folds its changes in at least every {} KiB), anchored to {}",
+            crate::alloc::FLUSH_BYTES / 1024,
+            if jemalloc.is_some() {
+                "jemalloc's allocated bytes at the window's start"
+            } else {
+                "the tracked live bytes"
+            }
+        ),
+        resident_mb: jemalloc.map(|j| mb(j.resident)),
+        retained_mb: jemalloc.map(|j| mb(j.retained)),
+        allocated_mb: jemalloc.map(|j| mb(j.allocated)),
+        active_mb: jemalloc.map(|j| mb(j.active)),
+        mapped_mb: jemalloc.map(|j| mb(j.mapped)),
+        message_count: heap.messages,
+        allocations_per_message: per_message(heap.allocations as f64),
+        bytes_allocated_per_message: per_message(heap.allocated_bytes as f64),
+        leak_suspected: heap.leak.suspected,
+        leak: LeakSection {
+            bytes_per_second: heap.leak.bytes_per_second,
+            bytes_per_message: heap.leak.bytes_per_message,
+            r_squared: heap.leak.r_squared,
+            projected_growth_mb: heap.leak.projected_growth / MIB,
+            points: heap.leak.points,
+            rule: format!(
+                "suspected when the fit against messages has R² ≥ {LEAK_MIN_R_SQUARED} and predicts growth of at least \
+                 {:.0} MiB and {:.0} % of the baseline over the window",
+                LEAK_MIN_BYTES / MIB,
+                LEAK_MIN_SHARE * 100.0
+            ),
+        },
+        series: heap.series.clone(),
+    }
+}
+
+fn asyncio_section(phase: &str, lag: &LagOutcome, runtime: Option<&RuntimeOutcome>) -> AsyncioSection {
+    let lag_summary = LatencySummary::from_ns(&lag.lag_ns);
+    AsyncioSection {
+        phase: phase.to_owned(),
+        event_loop_lag_ms: lag_summary.as_ref().map_or(0.0, |summary| summary.p99_ms),
+        method: "every millisecond, for each runtime worker: how long it had been inside the poll of a pipeline \
+                 task it was running (0 between polls); a blocked worker shows whichever worker a probe task would \
+                 have used"
+            .to_owned(),
+        lag: lag_summary,
+        slow_polls: lag.tasks.slow_polls,
+        slow_poll_threshold_ms: lag.slow_poll_threshold_ns as f64 / 1e6,
+        slow_poll_time_ms: lag.tasks.slow_poll_ns as f64 / 1e6,
+        poll_time: LatencySummary::from_ns(&lag.tasks.poll_ns),
+        schedule_delay: LatencySummary::from_ns(&lag.tasks.schedule_ns),
+        timer_lag: LatencySummary::from_ns(&lag.timer_lag_ns),
+        active_tasks: runtime.map(|runtime| runtime.alive_tasks_max),
+        series: lag.series.clone(),
+    }
+}
+
+fn runtime_section(phase: &str, runtime: &RuntimeOutcome) -> RuntimeSection {
+    let process = runtime.process.as_ref();
+    RuntimeSection {
+        phase: phase.to_owned(),
+        workers: runtime.workers,
+        alive_tasks_max: runtime.alive_tasks_max,
+        alive_tasks_mean: runtime.alive_tasks_mean,
+        global_queue_depth_max: runtime.global_queue_depth_max,
+        per_worker: (0..runtime.workers)
+            .map(|index| WorkerSection {
+                index,
+                busy_ratio: runtime.busy_ratio.get(index).copied().unwrap_or_default(),
+                park_count: runtime.park_count.get(index).copied().unwrap_or_default(),
+                park_unpark_count: runtime.park_unpark_count.get(index).copied().unwrap_or_default(),
+            })
+            .collect(),
+        process_cpu_percent: process
+            .map(|p| (p.user + p.system).as_secs_f64() / p.wall.as_secs_f64().max(1e-9) * 100.0),
+        process_user_s: process.map(|p| p.user.as_secs_f64()),
+        process_system_s: process.map(|p| p.system.as_secs_f64()),
+        process_rss_max_mb: process.map(|p| p.rss_max_bytes as f64 / MIB),
+        process_threads_max: process.map(|p| p.threads_max),
+        series: runtime.series.clone(),
     }
 }
