@@ -207,7 +207,10 @@ impl CpuProbe {
         let (Some(guard), Some((started, user0, system0))) = (self.guard.take(), self.started) else {
             return;
         };
-        let report = guard.report().build();
+        let report = guard
+            .report()
+            .frames_post_processor(strip_profiler_frames)
+            .build();
         // Dropping the guard stops the sampling timer before the heavy work below.
         drop(guard);
         let window = started.elapsed();
@@ -262,6 +265,25 @@ impl CpuProbe {
         }
         (self.outcome, self.warnings)
     }
+}
+
+/// Removes the profiler's own frames from the leaf end of a stack. pprof drops its signal handler
+/// frame, but without inlining (debug builds) the unwinder's frames inside it remain and would
+/// pose as the hottest code.
+fn strip_profiler_frames(frames: &mut pprof::Frames) {
+    let own = frames
+        .frames
+        .iter()
+        .take_while(|frame| frame.iter().any(|symbol| is_profiler_symbol(&symbol.name())))
+        .count();
+    frames.frames.drain(..own);
+}
+
+fn is_profiler_symbol(name: &str) -> bool {
+    ["pprof::", "<pprof::", "backtrace::", "<backtrace::"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+        || name.contains("perf_signal_handler")
 }
 
 /// The function a symbol belongs to, without the compiler's hash suffix.

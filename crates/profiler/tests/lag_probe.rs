@@ -1,0 +1,135 @@
+//! The lag probe against ground truth, through the public pipeline API as a user would drive it:
+//! a worker blocked on purpose for 5 ms every 100 ms. Bands are generous for a noisy two-core
+//! machine. Tests in this file take turns: probes are process-wide.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use perfgate_profiler::alloc::TrackingAllocator;
+use perfgate_profiler::{Length, Pipeline, Probes, Results, RunConfig, Silent, Source, Stage, StageError};
+use tikv_jemallocator::Jemalloc;
+
+#[global_allocator]
+static GLOBAL: TrackingAllocator<Jemalloc> = TrackingAllocator::new(Jemalloc);
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Counts up from 0.
+struct Sequence(u64);
+
+impl Source for Sequence {
+    type Item = u64;
+    fn next_item(&mut self) -> u64 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+fn run<S: Stage<u64, Out = u64>>(
+    stage: impl Fn() -> S + Send + Sync + 'static,
+    config: RunConfig,
+) -> Results {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let pipeline = Pipeline::builder(|_| Sequence(0))
+        .stage("under_test", move |_| stage())
+        .build();
+    perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap()
+}
+
+/// Only the fixed-rate phase, at `rate` msg/s for `messages` messages.
+fn fixed_rate(rate: f64, messages: u64, probes: Probes) -> RunConfig {
+    RunConfig {
+        saturation: false,
+        rate: Some(rate),
+        length: Length::Messages(messages),
+        warmup: Length::Messages(messages / 10),
+        probes,
+        ..RunConfig::smoke()
+    }
+}
+
+/// Blocks its worker thread for `block` on every `every`-th message.
+struct Blocker {
+    every: u64,
+    block: Duration,
+}
+
+impl Stage<u64> for Blocker {
+    type Out = u64;
+    async fn process(&mut self, value: u64) -> Result<u64, StageError> {
+        if self.every > 0 && value.is_multiple_of(self.every) {
+            std::thread::sleep(self.block);
+        }
+        Ok(value)
+    }
+}
+
+#[test]
+fn issue_3_lag_probe_sees_a_blocked_worker_on_a_multi_threaded_runtime() {
+    let lag = Probes {
+        lag: true,
+        ..Probes::NONE
+    };
+    // 2,000 msg/s with a 5 ms block every 200th message: a block every 100 ms, 20 in all.
+    let blocked = run(
+        || Blocker {
+            every: 200,
+            block: Duration::from_millis(5),
+        },
+        fixed_rate(2_000.0, 4_000, lag),
+    );
+    let clean = run(
+        || Blocker {
+            every: 0,
+            block: Duration::ZERO,
+        },
+        fixed_rate(2_000.0, 4_000, lag),
+    );
+    let blocked_lag = blocked.asyncio.as_ref().unwrap();
+    let clean_lag = clean.asyncio.as_ref().unwrap();
+    let (blocked_summary, clean_summary) =
+        (blocked_lag.lag.as_ref().unwrap(), clean_lag.lag.as_ref().unwrap());
+    assert_eq!(blocked.runtime_workers_seen(), 2);
+    assert!(
+        (4.0..=15.0).contains(&blocked_summary.max_ms),
+        "max lag {} ms for 5 ms blocks",
+        blocked_summary.max_ms
+    );
+    assert!(
+        clean_summary.p99_ms < 2.0,
+        "unblocked p99 lag {} ms",
+        clean_summary.p99_ms
+    );
+    assert!(
+        blocked_summary.p99_ms > clean_summary.p99_ms + 0.5
+            && blocked_summary.p99_ms > 3.0 * clean_summary.p99_ms,
+        "p99 lag {} ms blocked vs {} ms clean",
+        blocked_summary.p99_ms,
+        clean_summary.p99_ms
+    );
+    assert_eq!(blocked_lag.event_loop_lag_ms, blocked_summary.p99_ms);
+    // Every block is also a slow poll: 20 blocks, a few may fall outside the measured window.
+    assert!(
+        (15..=25).contains(&blocked_lag.slow_polls),
+        "{} slow polls",
+        blocked_lag.slow_polls
+    );
+    assert!(
+        clean_lag.slow_polls <= 2,
+        "{} slow polls without blocks",
+        clean_lag.slow_polls
+    );
+    assert!(!blocked_lag.series.is_empty());
+}
+
+trait WorkersSeen {
+    fn runtime_workers_seen(&self) -> usize;
+}
+
+impl WorkersSeen for Results {
+    fn runtime_workers_seen(&self) -> usize {
+        self.environment.run["runtime_workers"].as_u64().unwrap() as usize
+    }
+}
