@@ -3,6 +3,7 @@
 
 mod bench;
 mod cargo;
+mod flamegraph;
 mod targets;
 
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Print the path of the latest flamegraph (or open it with --open)
+    Flamegraph(flamegraph::Options),
     /// Check the performance targets of docs/performance.md on this machine (several minutes)
     PerfTargets(targets::Options),
 }
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     }
     let outcome = match cli.task {
         Task::Bench { args } => bench::run(&args),
+        Task::Flamegraph(options) => flamegraph::run(&options),
         Task::PerfTargets(options) => targets::run(&options),
     };
     match outcome {

@@ -148,7 +148,7 @@ where
     let mut probe_warnings = Vec::new();
     let lag = config.probes.lag.then(|| {
         LagShared::new(
-            clock,
+            clock.clone(),
             Arc::clone(&window),
             config.runtime_workers,
             config.slow_poll_threshold,
@@ -170,7 +170,7 @@ where
     } else {
         None
     };
-    let mut wiring = Wiring::new(clock, settings(config), lag.clone());
+    let mut wiring = Wiring::new(clock.clone(), settings(config), lag.clone());
     let inlet = {
         let _inside = runtime.enter();
         if let Some(lag) = &lag {
@@ -216,7 +216,7 @@ where
                     sample(SamplerInputs {
                         queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
                         interval: config.queue_sample_interval,
-                        clock,
+                        clock: clock.clone(),
                         window: &window,
                         stop: &stop,
                         finished: &finished,
@@ -227,7 +227,7 @@ where
                 .expect("spawning the sampler thread");
             let feed_report = {
                 let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
-                runtime.block_on(feed(pipeline.source(0), inlet, plan, clock, &window))
+                runtime.block_on(feed(pipeline.source(0), inlet, plan, clock.clone(), &window))
             };
             let (worker_results, subscriber_results) = runtime.block_on(async {
                 let mut worker_results = Vec::with_capacity(workers.len());

@@ -124,7 +124,7 @@ impl Wiring {
             });
             let context = super::worker::WorkerContext {
                 stage_index: index,
-                clock: self.clock,
+                clock: self.clock.clone(),
                 queued: Arc::clone(&queued),
                 finished: Arc::clone(&self.finished),
             };
@@ -162,13 +162,17 @@ impl Wiring {
             let task = self.spawn(run_subscriber(
                 factory(index),
                 rx,
-                self.clock,
+                self.clock.clone(),
                 slow,
                 self.settings.lag_threshold_ns,
             ));
             self.subscribers.push(task);
         }
-        Downstream::Terminal(Terminal::new(senders, self.clock, Arc::clone(&self.finished)))
+        Downstream::Terminal(Terminal::new(
+            senders,
+            self.clock.clone(),
+            Arc::clone(&self.finished),
+        ))
     }
 }
 
@@ -330,7 +334,11 @@ impl<T: Send + Sync + 'static> Terminal<T> {
     }
 
     fn fork(&self) -> Self {
-        Self::new(self.subscribers.clone(), self.clock, Arc::clone(&self.finished))
+        Self::new(
+            self.subscribers.clone(),
+            self.clock.clone(),
+            Arc::clone(&self.finished),
+        )
     }
 
     fn accept(&mut self, batch: Batch<T>) {

@@ -203,13 +203,14 @@ impl<F: Future> Future for Instrumented<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
-        let clock = this.shared.clock;
+        // Cloning copies a few words (the counter's calibration); no reference count.
+        let clock = this.shared.clock.clone();
         let started = clock.now_ns().max(1);
         let reuse = matches!(&this.stamp, Some((stamp, _)) if stamp.inner.will_wake(cx.waker()));
         if !reuse {
             let stamp = Arc::new(WakeStamp {
                 inner: cx.waker().clone(),
-                clock,
+                clock: clock.clone(),
                 woken_ns: AtomicU64::new(0),
             });
             let waker = Waker::from(Arc::clone(&stamp));
