@@ -19,6 +19,13 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
+/// The environment setting jemalloc needs at process start for `--heap-profile`:
+/// (`_RJEM_MALLOC_CONF`, `prof:true,prof_active:false,lg_prof_sample:19`).
+pub const HEAP_PROFILE_ENV: (&str, &str) = (
+    crate::probe::heap_profile::MALLOC_CONF_VAR,
+    crate::probe::heap_profile::MALLOC_CONF_VALUE,
+);
+
 /// A thread folds its pending byte changes into the global counts once they reach this size.
 pub const FLUSH_BYTES: i64 = 64 * 1024;
 /// A thread folds its pending counts after this many allocations, whatever their size.

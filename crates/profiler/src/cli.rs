@@ -128,6 +128,11 @@ struct Args {
     #[arg(long, value_name = "TIME", default_value = "1ms", value_parser = positive_duration)]
     slow_poll: Duration,
 
+    /// Also take an allocation-site heap profile (jemalloc sampling) of the saturation window,
+    /// written as heap.pb.gz; restarts the profiler with jemalloc profiling enabled
+    #[arg(long)]
+    heap_profile: bool,
+
     /// Also measure what the probes cost: PAIRS pairs of runs without and with them, interleaved,
     /// recorded as profiler.overhead
     #[arg(long, value_name = "PAIRS", num_args = 0..=1, default_missing_value = "6", value_parser = positive_usize)]
@@ -252,6 +257,7 @@ fn settings(args: &Args) -> (MarketConfig, RunConfig) {
         cpu_hz: args.cpu_hz,
         heap_interval: args.heap_interval,
         slow_poll_threshold: args.slow_poll,
+        heap_profile: args.heap_profile,
         ..RunConfig::default()
     };
     (market, run)

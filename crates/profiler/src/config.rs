@@ -152,6 +152,9 @@ pub struct RunConfig {
     pub runtime_interval: Duration,
     /// A poll of a pipeline task at least this long counts as slow.
     pub slow_poll_threshold: Duration,
+    /// Take an allocation-site heap profile (jemalloc sampling) of the throughput phase's
+    /// window. Needs jemalloc started with profiling enabled (see `alloc::HEAP_PROFILE_ENV`).
+    pub heap_profile: bool,
 }
 
 impl Default for RunConfig {
@@ -180,6 +183,7 @@ impl Default for RunConfig {
             heap_interval: Duration::from_millis(10),
             runtime_interval: Duration::from_millis(100),
             slow_poll_threshold: Duration::from_millis(1),
+            heap_profile: false,
         }
     }
 }
@@ -309,6 +313,7 @@ impl RunConfig {
             "heap_interval_ms": self.heap_interval.as_secs_f64() * 1e3,
             "runtime_interval_ms": self.runtime_interval.as_secs_f64() * 1e3,
             "slow_poll_threshold_ms": self.slow_poll_threshold.as_secs_f64() * 1e3,
+            "heap_profile": self.heap_profile,
         })
     }
 }

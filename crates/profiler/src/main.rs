@@ -15,11 +15,35 @@ use tikv_jemallocator::Jemalloc;
 static GLOBAL: TrackingAllocator<Jemalloc> = TrackingAllocator::new(Jemalloc);
 
 fn main() -> ExitCode {
+    restart_for_heap_profile();
     match cli::main() {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// jemalloc reads its profiling switch only at start-up, so `--heap-profile` restarts the process
+/// with it set (once: the restarted process finds it set).
+fn restart_for_heap_profile() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let (variable, value) = perfgate_profiler::alloc::HEAP_PROFILE_ENV;
+        let wanted = std::env::args_os().skip(1).any(|arg| arg == "--heap-profile");
+        if !wanted || std::env::var_os(variable).is_some() {
+            return;
+        }
+        let Ok(executable) = std::env::current_exe() else {
+            return;
+        };
+        let error = std::process::Command::new(executable)
+            .args(std::env::args_os().skip(1))
+            .env(variable, value)
+            .exec();
+        // exec only returns on failure; the run goes on and reports the profile as unavailable.
+        eprintln!("warning: could not restart with jemalloc profiling enabled: {error}");
     }
 }

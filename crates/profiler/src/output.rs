@@ -40,7 +40,7 @@ impl Results {
         for artifact in &self.artifacts {
             write_atomic(&dir.join(&artifact.file_name), &artifact.bytes)?;
         }
-        for stale in ["flamegraph.svg", "profile.pb"] {
+        for stale in ["flamegraph.svg", "profile.pb", "heap.pb.gz"] {
             if !self.artifacts.iter().any(|artifact| artifact.file_name == stale) {
                 let path = dir.join(stale);
                 match std::fs::remove_file(&path) {

@@ -160,6 +160,9 @@ where
         }
     }
     window.end();
+    // The inlet is dropped when this returns, which winds the pipeline down; the probes read the
+    // end of the window first.
+    window.wait_closed(Duration::from_secs(5));
     report
 }
 

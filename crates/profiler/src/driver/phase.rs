@@ -18,6 +18,7 @@ use crate::pipeline::{
 };
 use crate::probe::cpu::ProfilerFootprint;
 use crate::probe::heap::HeapProbe;
+use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::LagShared;
 use crate::probe::runtime::RuntimeProbe;
 use crate::probe::{ProbeOutcome, WindowState};
@@ -129,6 +130,12 @@ where
         },
     });
     let started = Instant::now();
+    // Armed before the runtime's threads exist: see `HeapProfile::arm`.
+    let heap_profile = (profile_cpu && config.heap_profile).then(|| {
+        let mut profile = HeapProfile::default();
+        profile.arm();
+        profile
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.runtime_workers)
         .enable_all()
@@ -186,6 +193,7 @@ where
             .probes
             .runtime
             .then(|| RuntimeProbe::new(runtime.handle().clone(), config.runtime_interval)),
+        heap_profile,
         cpu: (profile_cpu && config.probes.cpu).then(|| {
             (
                 config.cpu_hz,
@@ -245,6 +253,12 @@ where
             (feed_report, worker_results, subscriber_results, sampled)
         });
     runtime.shutdown_timeout(Duration::from_secs(1));
+    let mut probe_outcome = probe_outcome;
+    if let Some(pending) = probe_outcome.pending_heap_profile.take() {
+        let (profile, warnings) = pending.into_pprof();
+        probe_outcome.heap_profile = profile;
+        probe_outcome.warnings.extend(warnings);
+    }
 
     let mut reports = Vec::with_capacity(worker_results.len());
     for result in worker_results {

@@ -11,6 +11,7 @@ use super::Observer;
 use crate::clock::Clock;
 use crate::probe::cpu::CpuProbe;
 use crate::probe::heap::HeapProbe;
+use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::{LagSampler, LagShared};
 use crate::probe::runtime::RuntimeProbe;
 use crate::probe::{LagOutcome, ProbeOutcome, WindowState};
@@ -27,6 +28,8 @@ pub(crate) struct Probes {
     pub(crate) runtime: Option<RuntimeProbe>,
     /// Sample rate and flamegraph title, if this phase is CPU-profiled.
     pub(crate) cpu: Option<(i32, String)>,
+    /// A jemalloc heap profile of the window, armed before the runtime started.
+    pub(crate) heap_profile: Option<HeapProfile>,
 }
 
 pub(crate) struct SamplerInputs<'a> {
@@ -47,6 +50,7 @@ struct Running {
     heap: Option<HeapProbe>,
     runtime: Option<RuntimeProbe>,
     cpu: Option<CpuProbe>,
+    heap_profile: Option<HeapProfile>,
 }
 
 impl Running {
@@ -83,6 +87,9 @@ impl Running {
         if let Some(heap) = &mut self.heap {
             heap.end(now_ns, finished);
         }
+        if let Some(profile) = &mut self.heap_profile {
+            profile.end();
+        }
         if let Some(runtime) = &mut self.runtime {
             runtime.end(now_ns);
         }
@@ -99,6 +106,7 @@ impl Running {
             outcome.warnings.extend(warnings);
         }
         outcome.heap = self.heap.and_then(HeapProbe::finish);
+        outcome.pending_heap_profile = self.heap_profile;
         outcome.runtime = self.runtime.and_then(RuntimeProbe::finish);
         outcome.lag = self.lag.map(|lag| {
             let (lag_ns, series, tasks, timer_lag_ns) = lag.finish();
@@ -123,12 +131,14 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
         heap,
         runtime,
         cpu,
+        heap_profile,
     } = inputs.probes;
     let mut running = Running {
         lag: lag.map(LagSampler::new),
         heap,
         runtime,
         cpu: cpu.map(|(hz, title)| CpuProbe::new(hz, title)),
+        heap_profile,
     };
     let (mut started, mut ended) = (false, false);
     let clock = inputs.clock;
@@ -146,6 +156,7 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
             if inputs.window.has_ended() || stopping {
                 ended = true;
                 running.end(now_ns, finished);
+                inputs.window.close();
             } else {
                 for (histogram, queue) in depths.iter_mut().zip(&inputs.queues) {
                     histogram.saturating_record(queue.load(Ordering::Relaxed));

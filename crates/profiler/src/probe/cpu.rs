@@ -114,7 +114,8 @@ pub(crate) struct CpuProbe {
     title: String,
     guard: Option<pprof::ProfilerGuard<'static>>,
     started: Option<(Instant, Duration, Duration)>,
-    outcome: Option<CpuOutcome>,
+    /// Raw samples of the window with its wall, user and system time, awaiting symbolization.
+    unresolved: Option<(pprof::UnresolvedReport, Duration, Duration, Duration)>,
     warnings: Vec<String>,
 }
 
@@ -181,7 +182,7 @@ impl CpuProbe {
             title,
             guard: None,
             started: None,
-            outcome: None,
+            unresolved: None,
             warnings: Vec::new(),
         }
     }
@@ -203,25 +204,48 @@ impl CpuProbe {
         }
     }
 
+    /// Stops sampling and keeps the raw samples. Symbolizing them is left to [`CpuProbe::finish`],
+    /// after the phase: done here it would compete with the pipeline's last measured messages.
     pub(crate) fn end(&mut self) {
         let (Some(guard), Some((started, user0, system0))) = (self.guard.take(), self.started) else {
             return;
         };
-        let report = guard
-            .report()
-            .frames_post_processor(strip_profiler_frames)
-            .build();
-        // Dropping the guard stops the sampling timer before the heavy work below.
+        let unresolved = guard.report().build_unresolved();
         drop(guard);
-        let window = started.elapsed();
         let (user1, system1) = process_cpu_times();
-        let report = match report {
-            Ok(report) => report,
-            Err(error) => {
-                self.warnings
-                    .push(format!("cpu: building the profile failed: {error}"));
-                return;
+        match unresolved {
+            Ok(unresolved) => {
+                self.unresolved = Some((
+                    unresolved,
+                    started.elapsed(),
+                    user1.saturating_sub(user0),
+                    system1.saturating_sub(system0),
+                ))
             }
+            Err(error) => self
+                .warnings
+                .push(format!("cpu: reading the samples failed: {error}")),
+        }
+    }
+
+    /// Symbolizes the samples and renders the flamegraph and pprof profile.
+    pub(crate) fn finish(mut self) -> (Option<CpuOutcome>, Vec<String>) {
+        if self.guard.is_some() {
+            self.end();
+        }
+        let Some((unresolved, window, user, system)) = self.unresolved.take() else {
+            return (None, self.warnings);
+        };
+        let mut data: HashMap<pprof::Frames, isize> = HashMap::new();
+        for (frames, count) in unresolved.data {
+            let mut frames = pprof::Frames::from(frames);
+            strip_profiler_frames(&mut frames);
+            // Stacks that differed only in the profiler's own frames become one.
+            *data.entry(frames).or_default() += count;
+        }
+        let report = pprof::Report {
+            data,
+            timing: unresolved.timing,
         };
         let (samples, top_inclusive, top_self, threads) = rank(&report);
         let mut svg = Vec::new();
@@ -245,25 +269,19 @@ impl CpuProbe {
                 None
             }
         };
-        self.outcome = Some(CpuOutcome {
+        let outcome = CpuOutcome {
             sample_rate_hz: self.hz,
             samples,
             window,
-            user: user1.saturating_sub(user0),
-            system: system1.saturating_sub(system0),
+            user,
+            system,
             top_inclusive,
             top_self,
             threads,
             flamegraph_svg,
             pprof,
-        });
-    }
-
-    pub(crate) fn finish(mut self) -> (Option<CpuOutcome>, Vec<String>) {
-        if self.guard.is_some() {
-            self.end();
-        }
-        (self.outcome, self.warnings)
+        };
+        (Some(outcome), self.warnings)
     }
 }
 

@@ -5,12 +5,14 @@
 
 pub(crate) mod cpu;
 pub(crate) mod heap;
+pub(crate) mod heap_profile;
 pub(crate) mod lag;
 pub(crate) mod process;
 pub(crate) mod runtime;
 pub(crate) mod series;
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 pub use series::TimeSeries;
 
@@ -19,6 +21,8 @@ pub use series::TimeSeries;
 #[derive(Debug, Default)]
 pub(crate) struct WindowState {
     stage: AtomicU8,
+    /// Set by the sampler once the probes have taken their end-of-window readings.
+    closed: AtomicBool,
 }
 
 const MEASURING: u8 = 1;
@@ -45,6 +49,20 @@ impl WindowState {
     pub(crate) fn has_ended(&self) -> bool {
         self.stage.load(Ordering::Acquire) == AFTER
     }
+
+    /// The probes have their end-of-window readings; the pipeline may wind down.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Waits (at most `limit`) until the probes have read the end of the window, so that the
+    /// pipeline is still whole when they do: a stage that holds memory must still hold it.
+    pub(crate) fn wait_closed(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.closed.load(Ordering::Acquire) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
 }
 
 /// Everything the probes of one phase produced.
@@ -54,6 +72,10 @@ pub(crate) struct ProbeOutcome {
     pub(crate) heap: Option<heap::HeapOutcome>,
     pub(crate) lag: Option<LagOutcome>,
     pub(crate) runtime: Option<runtime::RuntimeOutcome>,
+    /// The heap profile of the window, until it is symbolized after the phase.
+    pub(crate) pending_heap_profile: Option<heap_profile::HeapProfile>,
+    /// Gzipped pprof heap profile of the window, when asked for and available.
+    pub(crate) heap_profile: Option<Vec<u8>>,
     pub(crate) warnings: Vec<String>,
 }
 

@@ -121,6 +121,13 @@ impl Results {
                     });
                 }
             }
+            if let Some(heap_profile) = &phase.probes.heap_profile {
+                files.insert("heap_profile".to_owned(), "heap.pb.gz".to_owned());
+                artifacts.push(Artifact {
+                    file_name: "heap.pb.gz".to_owned(),
+                    bytes: heap_profile.clone(),
+                });
+            }
         }
         let cache = sum_cache(phases.values().filter_map(|phase| phase.cache.as_ref()));
         let fanout = sum_fanout(phases.values().filter_map(|phase| phase.fanout.as_ref()));
