@@ -61,6 +61,7 @@ fn measure(every: u64) -> Result<AsyncioSection, perfgate_profiler::ProfilerErro
             ..Probes::NONE
         },
         slow_poll_threshold: Duration::from_millis(4),
+        timer_probe: true,
         runtime_workers: 2,
         ..RunConfig::default()
     };

@@ -152,6 +152,11 @@ pub struct RunConfig {
     pub runtime_interval: Duration,
     /// A poll of a pipeline task at least this long counts as slow.
     pub slow_poll_threshold: Duration,
+    /// With the lag probe, also run the classic tick probe (a task that sleeps 1 ms and records
+    /// how late it wakes), reported as `asyncio.timer_lag`. Off by default: it cannot see a
+    /// single blocked worker on a multi-threaded runtime and costs a wake-up a millisecond; it
+    /// is there to compare with.
+    pub timer_probe: bool,
     /// Take an allocation-site heap profile (jemalloc sampling) of the throughput phase's
     /// window. Needs jemalloc started with profiling enabled (see `alloc::HEAP_PROFILE_ENV`).
     pub heap_profile: bool,
@@ -184,6 +189,7 @@ impl Default for RunConfig {
             runtime_interval: Duration::from_millis(100),
             slow_poll_threshold: Duration::from_millis(1),
             heap_profile: false,
+            timer_probe: false,
         }
     }
 }
@@ -314,6 +320,7 @@ impl RunConfig {
             "runtime_interval_ms": self.runtime_interval.as_secs_f64() * 1e3,
             "slow_poll_threshold_ms": self.slow_poll_threshold.as_secs_f64() * 1e3,
             "heap_profile": self.heap_profile,
+            "timer_probe": self.timer_probe,
         })
     }
 }

@@ -191,8 +191,16 @@ fn print_probes(results: &Results) {
     }
     if let Some(overhead) = &results.profiler.overhead {
         println!(
-            "probe overhead ({} pairs, probes {}): throughput × {:.3}, fixed-rate p99 × {:.3}",
-            overhead.pairs, overhead.probes, overhead.throughput_ratio, overhead.p99_ratio
+            "probe overhead ({} pairs, probes {}): throughput × {:.3} (95 % interval {:.3}–{:.3}), \
+             fixed-rate p99 × {:.3} (pooled; single pairs ranged {:.2}–{:.2} between quartiles)",
+            overhead.pairs,
+            overhead.probes,
+            overhead.throughput_ratio,
+            overhead.throughput_ratio_ci95.0,
+            overhead.throughput_ratio_ci95.1,
+            overhead.p99_ratio,
+            overhead.p99_pair_ratio_iqr.0,
+            overhead.p99_pair_ratio_iqr.1
         );
     }
 }

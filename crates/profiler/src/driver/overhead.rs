@@ -1,7 +1,14 @@
 //! The probes' own cost: the same pipeline run with every probe off and with the configured
 //! probes on, interleaved in ABBA order (off-on, on-off, ...) so that drift of a shared machine
-//! hits both sides alike, each side at the same fixed rate. Per pair the effect is a ratio; the
-//! median over pairs is reported.
+//! hits both sides alike, each side at the same fixed rate.
+//!
+//! Throughput: the median over pairs of the per-pair ratio. Latency: the p99 of all messages of
+//! all runs of a side, pooled, one side against the other. A single run's p99 on a shared
+//! machine swings by several times from one run to the next (a host hiccup of a few ms decides
+//! it), so a ratio of two single-run p99s says little; pooling many runs each side does not
+//! have that problem.
+
+use hdrhistogram::Histogram;
 
 use super::{Observer, PhaseOutcome, drive};
 use crate::alloc;
@@ -9,10 +16,14 @@ use crate::config::{Probes, RunConfig};
 use crate::error::Result;
 use crate::pipeline::{Pipeline, Source};
 use crate::results::{OverheadPair, OverheadSection};
-use crate::stats::LatencySummary;
+use crate::stats::{LatencySummary, merge_into, ns_histogram};
 
-/// Throughput and fixed-rate p99 of one run.
-fn measure<Src>(pipeline: &Pipeline<Src>, config: &RunConfig, observer: &dyn Observer) -> Result<(f64, f64)>
+/// One run: throughput, fixed-rate p99 and the fixed-rate latency histogram.
+fn measure<Src>(
+    pipeline: &Pipeline<Src>,
+    config: &RunConfig,
+    observer: &dyn Observer,
+) -> Result<(f64, f64, Histogram<u64>)>
 where
     Src: Source,
     Src::Item: Sync,
@@ -27,12 +38,32 @@ where
         .saturation
         .as_ref()
         .map_or(0.0, PhaseOutcome::messages_per_second);
-    let p99 = outcome
+    let latency = outcome
         .fixed_rate
-        .as_ref()
-        .and_then(|phase| LatencySummary::from_ns(&phase.latency))
-        .map_or(0.0, |latency| latency.p99_ms);
-    Ok((throughput, p99))
+        .map_or_else(ns_histogram, |phase| phase.latency);
+    let p99 = LatencySummary::from_ns(&latency).map_or(0.0, |latency| latency.p99_ms);
+    Ok((throughput, p99, latency))
+}
+
+/// 95 % interval of the median by bootstrap over the values (fixed seed: the same input gives the
+/// same interval).
+fn median_interval(values: &[f64]) -> (f64, f64) {
+    use rand_core::{Rng, SeedableRng};
+    const RESAMPLES: usize = 2_000;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0x0DD5_EED5);
+    let mut medians: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let mut resample: Vec<f64> = (0..values.len())
+                .map(|_| values[(rng.next_u64() % values.len() as u64) as usize])
+                .collect();
+            median(&mut resample)
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    (
+        medians[RESAMPLES * 25 / 1000],
+        medians[RESAMPLES * 975 / 1000 - 1],
+    )
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -71,7 +102,7 @@ where
                 fixed_rate: false,
                 ..off_config.clone()
             };
-            let (throughput, _) = measure(pipeline, &probe_run, observer)?;
+            let (throughput, _, _) = measure(pipeline, &probe_run, observer)?;
             (throughput * config.rate_fraction).max(1.0)
         }
     };
@@ -84,6 +115,7 @@ where
         ..off_config.clone()
     };
     let mut runs = Vec::with_capacity(pairs);
+    let (mut pooled_off, mut pooled_on) = (ns_histogram(), ns_histogram());
     for pair in 0..pairs {
         // ABBA: even pairs run off first, odd pairs on first.
         let (off, on) = if pair % 2 == 0 {
@@ -93,6 +125,8 @@ where
             let on = measure(pipeline, &on_config, observer)?;
             (measure(pipeline, &off_config, observer)?, on)
         };
+        merge_into(&mut pooled_off, &off.2);
+        merge_into(&mut pooled_on, &on.2);
         runs.push(OverheadPair {
             throughput_off: off.0,
             throughput_on: on.0,
@@ -100,19 +134,32 @@ where
             p99_on_ms: on.1,
         });
     }
+    let pooled_p99 =
+        |histogram: &Histogram<u64>| LatencySummary::from_ns(histogram).map_or(0.0, |l| l.p99_ms);
+    let (p99_off, p99_on) = (pooled_p99(&pooled_off), pooled_p99(&pooled_on));
     let mut throughput_ratios: Vec<f64> = runs
         .iter()
         .map(|run| run.throughput_on / run.throughput_off.max(f64::MIN_POSITIVE))
         .collect();
-    let mut p99_ratios: Vec<f64> = runs
-        .iter()
-        .map(|run| run.p99_on_ms / run.p99_off_ms.max(f64::MIN_POSITIVE))
-        .collect();
     Ok(OverheadSection {
         pairs,
         order: "ABBA (pair 1: off, on; pair 2: on, off; ...)".to_owned(),
+        throughput_ratio_ci95: median_interval(&throughput_ratios),
+        p99_pair_ratio_iqr: {
+            let mut ratios: Vec<f64> = runs
+                .iter()
+                .map(|run| run.p99_on_ms / run.p99_off_ms.max(f64::MIN_POSITIVE))
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            (
+                ratios[ratios.len() / 4],
+                ratios[(ratios.len() * 3 / 4).min(ratios.len() - 1)],
+            )
+        },
         throughput_ratio: median(&mut throughput_ratios),
-        p99_ratio: median(&mut p99_ratios),
+        p99_ratio: p99_on / p99_off.max(f64::MIN_POSITIVE),
+        p99_off_ms: p99_off,
+        p99_on_ms: p99_on,
         rate_per_second: rate,
         probes: config.probes.names(),
         runs,
@@ -122,6 +169,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bootstrap_interval_brackets_the_median_and_narrows_with_agreement() {
+        let noisy = [0.90, 0.95, 0.97, 1.00, 1.01, 1.03, 1.05, 1.10];
+        let (low, high) = median_interval(&noisy);
+        assert!(low <= 1.0 && high >= 1.0 && low < high, "{low} {high}");
+        let tight = [0.99, 0.99, 0.99, 0.99, 0.99, 0.99];
+        assert_eq!(median_interval(&tight), (0.99, 0.99));
+        assert_eq!(median_interval(&noisy), median_interval(&noisy), "deterministic");
+    }
 
     #[test]
     fn median_is_robust_to_one_outlier() {

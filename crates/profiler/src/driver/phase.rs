@@ -180,7 +180,7 @@ where
     let mut wiring = Wiring::new(clock.clone(), settings(config), lag.clone());
     let inlet = {
         let _inside = runtime.enter();
-        if let Some(lag) = &lag {
+        if let Some(lag) = lag.as_ref().filter(|_| config.timer_probe) {
             tokio::spawn(Arc::clone(lag).tick());
         }
         pipeline.install(&mut wiring)

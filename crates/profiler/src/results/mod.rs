@@ -97,8 +97,18 @@ pub struct OverheadSection {
     pub order: String,
     /// Median over pairs of throughput with probes / without (1.0 = no cost).
     pub throughput_ratio: f64,
-    /// Median over pairs of fixed-rate p99 latency with probes / without.
+    /// 95 % bootstrap interval of that median: how well this machine's noise lets the ratio be
+    /// known.
+    pub throughput_ratio_ci95: (f64, f64),
+    /// Interquartile range of the per-pair p99 ratios: how much a single pair's p99 says.
+    pub p99_pair_ratio_iqr: (f64, f64),
+    /// Fixed-rate p99 latency with probes / without, each the p99 of all messages of all runs of
+    /// that side pooled.
     pub p99_ratio: f64,
+    /// Pooled fixed-rate p99 without probes, ms.
+    pub p99_off_ms: f64,
+    /// Pooled fixed-rate p99 with probes, ms.
+    pub p99_on_ms: f64,
     /// The fixed rate both sides ran at, msg/s.
     pub rate_per_second: f64,
     /// The probes of the "on" side.

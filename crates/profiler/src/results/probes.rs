@@ -103,8 +103,8 @@ pub struct AsyncioSection {
     pub poll_time: Option<LatencySummary>,
     /// From a pipeline task's wake-up to its next poll.
     pub schedule_delay: Option<LatencySummary>,
-    /// The classic probe, for comparison: how late a task sleeping 1 ms wakes up. It cannot see
-    /// one blocked worker when another worker is free.
+    /// The classic probe, for comparison (only with `timer_probe`): how late a task sleeping
+    /// 1 ms wakes up. It cannot see one blocked worker when another worker is free.
     pub timer_lag: Option<LatencySummary>,
     /// Most tasks alive in the runtime during the window.
     pub active_tasks: Option<u64>,
