@@ -105,5 +105,31 @@ fn latency_record(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, latency_record);
+/// What the heap probe adds to every allocation: the tracking wrapper against jemalloc alone.
+fn tracking_allocator(c: &mut Criterion) {
+    use std::alloc::{GlobalAlloc, Layout};
+    static PLAIN: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+    static TRACKED: perfgate_profiler::alloc::TrackingAllocator<tikv_jemallocator::Jemalloc> =
+        perfgate_profiler::alloc::TrackingAllocator::new(tikv_jemallocator::Jemalloc);
+    let layout = Layout::from_size_align(200, 8).expect("valid layout");
+    let mut group = c.benchmark_group("allocator");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("jemalloc_alloc_free_200b", |b| {
+        b.iter(|| unsafe {
+            // SAFETY: the pointer comes from the same allocator with the same layout.
+            let ptr = PLAIN.alloc(layout);
+            PLAIN.dealloc(black_box(ptr), layout);
+        })
+    });
+    group.bench_function("tracked_jemalloc_alloc_free_200b", |b| {
+        b.iter(|| unsafe {
+            // SAFETY: as above.
+            let ptr = TRACKED.alloc(layout);
+            TRACKED.dealloc(black_box(ptr), layout);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, latency_record, tracking_allocator);
 criterion_main!(benches);
