@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::feed::{FeedPlan, FeedReport, Pacing, TightTimerSlack, feed};
+use super::feed::{FeedPlan, FeedReport, FeederThreadName, Pacing, TightTimerSlack, feed};
 use super::sampler::{Probes, SamplerInputs, sample};
 use super::{Observer, PhaseStart};
 use crate::clock::Clock;
@@ -235,6 +235,7 @@ where
                 .expect("spawning the sampler thread");
             let feed_report = {
                 let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
+                let _name = FeederThreadName::set();
                 runtime.block_on(feed(pipeline.source(0), inlet, plan, clock.clone(), &window))
             };
             let (worker_results, subscriber_results) = runtime.block_on(async {

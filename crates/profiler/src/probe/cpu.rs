@@ -150,10 +150,17 @@ pub(crate) struct ProfilerFootprint {
     pub(crate) rss_bytes: i64,
 }
 
-/// Starts and stops the profiler once, so that its one-time allocations (a sample table of about
-/// 85 MiB and the binary's symbol tables) happen before any measurement, and measures them. The
-/// heap probe leaves this footprint out of the pipeline's heap figures.
+/// Starts and stops the profiler once per process, so that its one-time allocations (a sample
+/// table of about 85 MiB and the binary's symbol tables) happen before any measurement, and
+/// measures them. The heap probe leaves this footprint out of the pipeline's heap figures. Later
+/// calls return the first measurement: the tables stay for the life of the process (each stop
+/// replaces the sample table with a new one of the same size).
 pub(crate) fn prepare(hz: i32) -> ProfilerFootprint {
+    static FOOTPRINT: std::sync::OnceLock<ProfilerFootprint> = std::sync::OnceLock::new();
+    *FOOTPRINT.get_or_init(|| measure_first_start(hz))
+}
+
+fn measure_first_start(hz: i32) -> ProfilerFootprint {
     let heap_before = crate::alloc::heap_counters().map(|c| c.live_bytes);
     let rss_before = super::process::read().map(|r| r.rss_bytes as i64);
     if let Ok(guard) = pprof::ProfilerGuardBuilder::default()
