@@ -2,8 +2,8 @@
 //! worker thread every 100 ms) into a pipeline on a two-worker runtime and prints what each
 //! candidate measurement saw, next to a clean run:
 //!
-//! - the watchdog (per worker, time inside the current poll, sampled every 1 ms): perfgate's
-//!   `event_loop_lag`;
+//! - poll ages (per worker, how long it has been inside the poll it is running, time-weighted,
+//!   computed from every poll's duration): perfgate's `event_loop_lag`;
 //! - slow polls (polls of pipeline tasks of at least 4 ms);
 //! - schedule delay (wake-up to poll of pipeline tasks);
 //! - the classic tick probe (a task sleeping 1 ms, how late it wakes).
@@ -61,7 +61,7 @@ fn measure(every: u64) -> Result<AsyncioSection, perfgate_profiler::ProfilerErro
             ..Probes::NONE
         },
         slow_poll_threshold: Duration::from_millis(4),
-        timer_probe: true,
+        lag_comparison: true,
         runtime_workers: 2,
         ..RunConfig::default()
     };
@@ -69,8 +69,8 @@ fn measure(every: u64) -> Result<AsyncioSection, perfgate_profiler::ProfilerErro
     Ok(results.asyncio.expect("the lag probe ran"))
 }
 
-/// Runs of consecutive 10 ms watchdog buckets at or above 4 ms: one per stall.
-fn watchdog_stalls(asyncio: &AsyncioSection) -> usize {
+/// Runs of consecutive 10 ms buckets whose longest poll is at least 4 ms: one per stall.
+fn stalls(asyncio: &AsyncioSection) -> usize {
     let mut stalls = 0;
     let mut inside = false;
     for &worst in &asyncio.series.columns["lag_max_ms"] {
@@ -95,9 +95,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let asyncio = measure(every)?;
         println!("{label}:");
         println!(
-            "  watchdog lag     {}  stalls ≥ 4 ms: {}",
+            "  poll-age lag     {}  stalls ≥ 4 ms: {}",
             describe(asyncio.lag.as_ref()),
-            watchdog_stalls(&asyncio)
+            stalls(&asyncio)
         );
         println!("  slow polls ≥ 4 ms: {}", asyncio.slow_polls);
         println!("  schedule delay   {}", describe(asyncio.schedule_delay.as_ref()));

@@ -41,7 +41,7 @@ pub struct Probes {
     /// Heap: baseline, peak, delta, allocation per message, leak trend. Needs the
     /// [`TrackingAllocator`](crate::alloc::TrackingAllocator) as the global allocator.
     pub heap: bool,
-    /// Event-loop lag: instrumented pipeline tasks and a watchdog.
+    /// Event-loop lag: every poll of every pipeline task timed.
     pub lag: bool,
     /// Tokio runtime metrics and process metrics over time.
     pub runtime: bool,
@@ -140,7 +140,7 @@ pub struct RunConfig {
     pub runtime_workers: usize,
     /// Workers per stage, by stage name; unnamed stages get one.
     pub workers: BTreeMap<String, usize>,
-    /// How often queue depths and the lag watchdog are sampled.
+    /// How often queue depths are sampled.
     pub queue_sample_interval: Duration,
     /// Which probes run.
     pub probes: Probes,
@@ -152,11 +152,12 @@ pub struct RunConfig {
     pub runtime_interval: Duration,
     /// A poll of a pipeline task at least this long counts as slow.
     pub slow_poll_threshold: Duration,
-    /// With the lag probe, also run the classic tick probe (a task that sleeps 1 ms and records
-    /// how late it wakes), reported as `asyncio.timer_lag`. Off by default: it cannot see a
-    /// single blocked worker on a multi-threaded runtime and costs a wake-up a millisecond; it
-    /// is there to compare with.
-    pub timer_probe: bool,
+    /// With the lag probe, also run the two measurements it was chosen over, for comparison:
+    /// the classic tick probe (a task that sleeps 1 ms and records how late it wakes,
+    /// `asyncio.timer_lag`) and wake-up-to-poll delay (`asyncio.schedule_delay`, through a waker
+    /// wrapper). Off by default: neither sees a single blocked worker on a multi-threaded
+    /// runtime, and both cost a clock read per wake-up.
+    pub lag_comparison: bool,
     /// Take an allocation-site heap profile (jemalloc sampling) of the throughput phase's
     /// window. Needs jemalloc started with profiling enabled (see `alloc::HEAP_PROFILE_ENV`).
     pub heap_profile: bool,
@@ -182,14 +183,14 @@ impl Default for RunConfig {
             subscriber_lag_threshold: Duration::from_millis(10),
             runtime_workers: cores,
             workers: BTreeMap::new(),
-            queue_sample_interval: Duration::from_millis(1),
+            queue_sample_interval: Duration::from_millis(10),
             probes: Probes::ALL,
             cpu_hz: 99,
             heap_interval: Duration::from_millis(10),
             runtime_interval: Duration::from_millis(100),
             slow_poll_threshold: Duration::from_millis(1),
             heap_profile: false,
-            timer_probe: false,
+            lag_comparison: false,
         }
     }
 }
@@ -320,7 +321,7 @@ impl RunConfig {
             "runtime_interval_ms": self.runtime_interval.as_secs_f64() * 1e3,
             "slow_poll_threshold_ms": self.slow_poll_threshold.as_secs_f64() * 1e3,
             "heap_profile": self.heap_profile,
-            "timer_probe": self.timer_probe,
+            "lag_comparison": self.lag_comparison,
         })
     }
 }

@@ -159,6 +159,7 @@ where
             Arc::clone(&window),
             config.runtime_workers,
             config.slow_poll_threshold,
+            config.lag_comparison,
         )
     });
     let heap = if config.probes.heap {
@@ -180,7 +181,7 @@ where
     let mut wiring = Wiring::new(clock.clone(), settings(config), lag.clone());
     let inlet = {
         let _inside = runtime.enter();
-        if let Some(lag) = lag.as_ref().filter(|_| config.timer_probe) {
+        if let Some(lag) = lag.as_ref().filter(|_| config.lag_comparison) {
             tokio::spawn(Arc::clone(lag).tick());
         }
         pipeline.install(&mut wiring)

@@ -93,6 +93,9 @@ impl Running {
         if let Some(runtime) = &mut self.runtime {
             runtime.end(now_ns);
         }
+        if let Some(lag) = &mut self.lag {
+            lag.end(now_ns);
+        }
         if let Some(cpu) = &mut self.cpu {
             cpu.end();
         }
@@ -109,9 +112,9 @@ impl Running {
         outcome.pending_heap_profile = self.heap_profile;
         outcome.runtime = self.runtime.and_then(RuntimeProbe::finish);
         outcome.lag = self.lag.map(|lag| {
-            let (lag_ns, series, tasks, timer_lag_ns) = lag.finish();
+            let (tasks, series, timer_lag_ns, worker_time_ns) = lag.finish();
             LagOutcome {
-                lag_ns,
+                lag: crate::probe::lag::lag_distribution(&tasks.poll_ns, worker_time_ns),
                 series,
                 tasks,
                 timer_lag_ns,

@@ -1,16 +1,18 @@
 //! Event-loop lag on a multi-threaded runtime.
 //!
 //! A sleeping "tick" task cannot see a blocked worker: on two workers it simply runs on the other
-//! one. So every pipeline task is instrumented instead. Each poll marks its worker as busy since
-//! the poll began, and a watchdog thread reads every worker's mark every millisecond: a sample is
-//! "how long has this worker been stuck in the poll it is running?" (0 when it is between polls
-//! or parked). Their distribution is the lag: the time a task that became ready at a random moment
-//! would wait for that worker. A worker blocked for 5 ms shows samples up to 5 ms, whichever
-//! worker the watchdog would otherwise have run on.
+//! one. So every pipeline task is instrumented instead, and every poll is timed. A poll of `d`
+//! keeps its worker from everything else for `d`; over the window, the time a worker spends more
+//! than `x` into a poll is the sum of `max(0, d - x)` over its polls. Dividing by the workers'
+//! total time gives, for every `x`, the share of time a task that became ready would have waited
+//! at least `x` for that worker: the lag distribution, exactly, with no sampling and no sampling
+//! interval to miss short stalls. (A watchdog thread reading each worker's current poll every
+//! millisecond measures the same distribution by sampling; computing it costs nothing at run time.)
 //!
-//! The instrumentation also records each poll's duration (slow polls), and, through a waker
-//! wrapper, the delay from a task's wake-up to its next poll. The classic tick task is kept for
-//! comparison as `timer_lag`.
+//! Each worker also keeps the longest poll since it was last asked, which the sampler thread
+//! reads every 10 ms for the lag time series. For comparison only (`RunConfig::lag_comparison`),
+//! a waker wrapper times each wake-up to its next poll and the classic tick task runs as
+//! `timer_lag`: neither sees a blocked worker, both cost more.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -23,26 +25,29 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::WindowState;
+use super::series::{Merge, SeriesBuilder, TimeSeries};
 use crate::clock::Clock;
 use crate::stats::{merge_into, ns_histogram};
 
 static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// This thread's watchdog slot: (run it belongs to, index).
+    /// This thread's longest-poll slot: (run it belongs to, index).
     static SLOT: Cell<(u64, usize)> = const { Cell::new((0, usize::MAX)) };
 }
 
-/// State shared by the instrumented tasks, the watchdog and the tick task of one phase.
+/// State shared by the instrumented tasks, the sampler and the tick task of one phase.
 #[derive(Debug)]
 pub(crate) struct LagShared {
     run: u64,
     clock: Clock,
     window: Arc<WindowState>,
-    /// Per worker thread: when its current instrumented poll began (ns, at least 1), 0 if none.
+    /// Per worker thread: the longest instrumented poll since the sampler last read it, ns.
     slots: Box<[AtomicU64]>,
     assigned: AtomicUsize,
     slow_poll_ns: u64,
+    /// Also time wake-up to poll, through a waker wrapper (costs a clock read per wake-up).
+    schedule_delay: bool,
     reports: Mutex<TaskLagReport>,
     timer_lag: Mutex<Histogram<u64>>,
 }
@@ -66,6 +71,14 @@ impl TaskLagReport {
         }
     }
 
+    fn record_poll(&mut self, took_ns: u64, slow_poll_ns: u64) {
+        self.poll_ns.saturating_record(took_ns);
+        if took_ns >= slow_poll_ns {
+            self.slow_polls += 1;
+            self.slow_poll_ns += took_ns;
+        }
+    }
+
     fn merge(&mut self, other: &TaskLagReport) {
         merge_into(&mut self.poll_ns, &other.poll_ns);
         merge_into(&mut self.schedule_ns, &other.schedule_ns);
@@ -81,6 +94,7 @@ impl LagShared {
         window: Arc<WindowState>,
         workers: usize,
         slow_poll: Duration,
+        schedule_delay: bool,
     ) -> Arc<Self> {
         Arc::new(Self {
             run: NEXT_RUN.fetch_add(1, Ordering::Relaxed),
@@ -89,9 +103,20 @@ impl LagShared {
             slots: (0..workers.max(1)).map(|_| AtomicU64::new(0)).collect(),
             assigned: AtomicUsize::new(0),
             slow_poll_ns: slow_poll.as_nanos() as u64,
+            schedule_delay,
             reports: Mutex::new(TaskLagReport::new()),
             timer_lag: Mutex::new(ns_histogram()),
         })
+    }
+
+    /// Records a poll in the task's report and in its worker's longest-poll slot.
+    fn record_poll(&self, report: &mut TaskLagReport, took_ns: u64) {
+        report.record_poll(took_ns, self.slow_poll_ns);
+        if let Some(slot) = self.slot() {
+            // Only this worker's thread writes its slot (the sampler swaps it), so this stays
+            // in the thread's cache.
+            slot.fetch_max(took_ns, Ordering::Relaxed);
+        }
     }
 
     /// This thread's slot, assigned on its first instrumented poll.
@@ -108,18 +133,14 @@ impl LagShared {
         self.slots.get(index)
     }
 
-    /// How long each worker has been in its current poll, ns (0 when idle).
-    pub(crate) fn read_lags(&self, now_ns: u64, out: &mut Vec<u64>) {
-        out.clear();
+    /// Each worker's longest poll since the last call, ns; resets them.
+    pub(crate) fn take_longest_polls(&self) -> u64 {
         let assigned = self.assigned.load(Ordering::Relaxed).min(self.slots.len());
-        for slot in &self.slots[..assigned] {
-            let started = slot.load(Ordering::Relaxed);
-            out.push(if started == 0 {
-                0
-            } else {
-                now_ns.saturating_sub(started)
-            });
-        }
+        self.slots[..assigned]
+            .iter()
+            .map(|slot| slot.swap(0, Ordering::Relaxed))
+            .max()
+            .unwrap_or(0)
     }
 
     pub(crate) fn take_reports(&self) -> TaskLagReport {
@@ -206,6 +227,20 @@ impl<F: Future> Future for Instrumented<F> {
         // Cloning copies a few words (the counter's calibration); no reference count.
         let clock = this.shared.clock.clone();
         let started = clock.now_ns().max(1);
+        let measuring = this.shared.window.is_measuring();
+        let report = this.report.as_mut().expect("present until completion");
+        if !this.shared.schedule_delay {
+            // Poll times only: no waker wrapper, two clock reads a poll.
+            let output = this.inner.as_mut().poll(cx);
+            let ended = clock.now_ns();
+            if measuring {
+                this.shared.record_poll(report, ended.saturating_sub(started));
+            }
+            if output.is_ready() {
+                this.hand_in();
+            }
+            return output;
+        }
         let reuse = matches!(&this.stamp, Some((stamp, _)) if stamp.inner.will_wake(cx.waker()));
         if !reuse {
             let stamp = Arc::new(WakeStamp {
@@ -218,8 +253,6 @@ impl<F: Future> Future for Instrumented<F> {
         }
         let (stamp, waker) = this.stamp.as_ref().expect("set above");
         let woken = stamp.woken_ns.swap(0, Ordering::Relaxed);
-        let measuring = this.shared.window.is_measuring();
-        let report = this.report.as_mut().expect("present until completion");
         if measuring && woken != 0 {
             // A wake-up during the previous poll only starts counting when that poll ended.
             let ready_since = woken.max(this.last_poll_end_ns);
@@ -227,23 +260,11 @@ impl<F: Future> Future for Instrumented<F> {
                 .schedule_ns
                 .saturating_record(started.saturating_sub(ready_since));
         }
-        let slot = this.shared.slot();
-        if let Some(slot) = slot {
-            slot.store(started, Ordering::Relaxed);
-        }
         let output = this.inner.as_mut().poll(&mut Context::from_waker(waker));
         let ended = clock.now_ns();
-        if let Some(slot) = slot {
-            slot.store(0, Ordering::Relaxed);
-        }
         this.last_poll_end_ns = ended;
         if measuring {
-            let took = ended.saturating_sub(started);
-            report.poll_ns.saturating_record(took);
-            if took >= this.shared.slow_poll_ns {
-                report.slow_polls += 1;
-                report.slow_poll_ns += took;
-            }
+            this.shared.record_poll(report, ended.saturating_sub(started));
         }
         if output.is_ready() {
             this.hand_in();
@@ -270,17 +291,14 @@ impl<F> Drop for Instrumented<F> {
     }
 }
 
-/// The watchdog's side: samples every worker's lag at each sampler tick.
+/// The sampler thread's side: the longest poll per 10 ms for the time series.
 #[derive(Debug)]
 pub(crate) struct LagSampler {
     shared: Arc<LagShared>,
-    pub(crate) lag_ns: Histogram<u64>,
-    readings: Vec<u64>,
-    series: super::series::SeriesBuilder,
-    bucket_ns: u64,
+    series: SeriesBuilder,
     bucket_start_ns: u64,
-    bucket_max_ns: u64,
     window_start_ns: u64,
+    window_end_ns: u64,
 }
 
 /// Lag time-series resolution.
@@ -290,50 +308,115 @@ impl LagSampler {
     pub(crate) fn new(shared: Arc<LagShared>) -> Self {
         Self {
             shared,
-            lag_ns: ns_histogram(),
-            readings: Vec::new(),
-            series: super::series::SeriesBuilder::new(
-                LAG_BUCKET.as_secs_f64() * 1e3,
-                &[("lag_max_ms", super::series::Merge::Max)],
-            ),
-            bucket_ns: LAG_BUCKET.as_nanos() as u64,
+            series: SeriesBuilder::new(LAG_BUCKET.as_secs_f64() * 1e3, &[("lag_max_ms", Merge::Max)]),
             bucket_start_ns: 0,
-            bucket_max_ns: 0,
             window_start_ns: 0,
+            window_end_ns: 0,
         }
     }
 
     pub(crate) fn start(&mut self, now_ns: u64) {
         self.window_start_ns = now_ns;
         self.bucket_start_ns = now_ns;
+        self.shared.take_longest_polls();
     }
 
     pub(crate) fn sample(&mut self, now_ns: u64) {
-        self.shared.read_lags(now_ns, &mut self.readings);
-        for &lag in &self.readings {
-            self.lag_ns.saturating_record(lag);
-            self.bucket_max_ns = self.bucket_max_ns.max(lag);
-        }
-        if now_ns >= self.bucket_start_ns + self.bucket_ns {
-            let t_ms = (self.bucket_start_ns - self.window_start_ns) as f64 / 1e6;
-            self.series.push(t_ms, &[self.bucket_max_ns as f64 / 1e6]);
-            self.bucket_start_ns = now_ns;
-            self.bucket_max_ns = 0;
+        if now_ns >= self.bucket_start_ns + LAG_BUCKET.as_nanos() as u64 {
+            self.close_bucket(now_ns);
         }
     }
 
-    pub(crate) fn finish(
-        self,
-    ) -> (
-        Histogram<u64>,
-        super::series::TimeSeries,
-        TaskLagReport,
-        Histogram<u64>,
-    ) {
-        let tasks = self.shared.take_reports();
-        let timer = self.shared.take_timer_lag();
-        (self.lag_ns, self.series.finish(), tasks, timer)
+    fn close_bucket(&mut self, now_ns: u64) {
+        let t_ms = (self.bucket_start_ns - self.window_start_ns) as f64 / 1e6;
+        self.series
+            .push(t_ms, &[self.shared.take_longest_polls() as f64 / 1e6]);
+        self.bucket_start_ns = now_ns;
     }
+
+    pub(crate) fn end(&mut self, now_ns: u64) {
+        if now_ns > self.bucket_start_ns {
+            self.close_bucket(now_ns);
+        }
+        self.window_end_ns = now_ns;
+    }
+
+    /// The polls' report, the series, the tick probe's histogram and the workers' total time in
+    /// the window, ns.
+    pub(crate) fn finish(self) -> (TaskLagReport, TimeSeries, Histogram<u64>, f64) {
+        let workers = self.shared.slots.len() as f64;
+        let worker_time = self.window_end_ns.saturating_sub(self.window_start_ns) as f64 * workers;
+        (
+            self.shared.take_reports(),
+            self.series.finish(),
+            self.shared.take_timer_lag(),
+            worker_time,
+        )
+    }
+}
+
+/// The lag distribution implied by poll durations over `worker_time_ns` of worker time: how
+/// long a task that became ready at a random moment would wait for a worker busy in a poll.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LagDistribution {
+    /// Polls it is computed from.
+    pub(crate) polls: u64,
+    pub(crate) mean_ns: f64,
+    pub(crate) stddev_ns: f64,
+    pub(crate) p50_ns: f64,
+    pub(crate) p90_ns: f64,
+    pub(crate) p95_ns: f64,
+    pub(crate) p99_ns: f64,
+    pub(crate) p999_ns: f64,
+    pub(crate) max_ns: f64,
+}
+
+/// Computes [`LagDistribution`] from a histogram of poll durations.
+pub(crate) fn lag_distribution(polls: &Histogram<u64>, worker_time_ns: f64) -> Option<LagDistribution> {
+    if polls.is_empty() || worker_time_ns <= 0.0 {
+        return None;
+    }
+    let buckets: Vec<(f64, f64)> = polls
+        .iter_recorded()
+        .map(|value| {
+            (
+                polls.highest_equivalent(value.value_iterated_to()) as f64,
+                value.count_at_value() as f64,
+            )
+        })
+        .collect();
+    // Time spent more than `x` into a poll, over all polls.
+    let beyond = |x: f64| -> f64 { buckets.iter().map(|&(d, n)| n * (d - x).max(0.0)).sum() };
+    let quantile = |q: f64| -> f64 {
+        let allowed = (1.0 - q) * worker_time_ns;
+        if beyond(0.0) <= allowed {
+            return 0.0;
+        }
+        let (mut low, mut high) = (0.0, polls.max() as f64);
+        for _ in 0..64 {
+            let middle = (low + high) / 2.0;
+            if beyond(middle) > allowed {
+                low = middle;
+            } else {
+                high = middle;
+            }
+        }
+        high
+    };
+    // Moments of the age: a poll of d contributes ∫₀ᵈ a da = d²/2 and ∫₀ᵈ a² da = d³/3.
+    let first: f64 = buckets.iter().map(|&(d, n)| n * d * d / 2.0).sum::<f64>() / worker_time_ns;
+    let second: f64 = buckets.iter().map(|&(d, n)| n * d * d * d / 3.0).sum::<f64>() / worker_time_ns;
+    Some(LagDistribution {
+        polls: polls.len(),
+        mean_ns: first,
+        stddev_ns: (second - first * first).max(0.0).sqrt(),
+        p50_ns: quantile(0.50),
+        p90_ns: quantile(0.90),
+        p95_ns: quantile(0.95),
+        p99_ns: quantile(0.99),
+        p999_ns: quantile(0.999),
+        max_ns: polls.max() as f64,
+    })
 }
 
 #[cfg(test)]
@@ -341,22 +424,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slots_report_time_in_the_current_poll() {
+    fn longest_polls_are_kept_per_worker_and_reset_when_read() {
         let clock = Clock::start();
         let window = Arc::new(WindowState::default());
-        let shared = LagShared::new(clock, window, 2, Duration::from_millis(1));
-        let slot = shared.slot().expect("first thread gets slot 0");
-        slot.store(1_000, Ordering::Relaxed);
-        let mut lags = Vec::new();
-        shared.read_lags(6_000, &mut lags);
-        assert_eq!(lags, vec![5_000]);
-        slot.store(0, Ordering::Relaxed);
-        shared.read_lags(9_000, &mut lags);
-        assert_eq!(lags, vec![0]);
-        let same = shared.slot().unwrap() as *const AtomicU64;
-        assert_eq!(
-            same, slot as *const AtomicU64,
-            "a thread keeps its slot within a run"
-        );
+        let shared = LagShared::new(clock, window, 2, Duration::from_millis(1), false);
+        let mut report = TaskLagReport::new();
+        shared.record_poll(&mut report, 3_000);
+        shared.record_poll(&mut report, 9_000);
+        shared.record_poll(&mut report, 4_000);
+        assert_eq!(shared.take_longest_polls(), 9_000);
+        assert_eq!(shared.take_longest_polls(), 0);
+        assert_eq!(report.poll_ns.len(), 3);
+    }
+
+    #[test]
+    fn lag_distribution_is_time_weighted() {
+        // One worker, 100 ms of time: one poll of 5 ms, the rest idle. 5 % of the time the
+        // worker is inside that poll, at an age spread evenly over 0..5 ms.
+        let mut polls = ns_histogram();
+        polls.record(5_000_000).unwrap();
+        let lag = lag_distribution(&polls, 100_000_000.0).unwrap();
+        assert_eq!(lag.p50_ns, 0.0);
+        assert_eq!(lag.p90_ns, 0.0);
+        // 1 % of the time it is past 4 ms into the poll (the last 1 ms of 100).
+        assert!((lag.p99_ns - 4_000_000.0).abs() < 10_000.0, "{}", lag.p99_ns);
+        assert!((lag.p999_ns - 4_900_000.0).abs() < 10_000.0, "{}", lag.p999_ns);
+        assert!((lag.max_ns - 5_000_000.0).abs() < 5_000.0);
+        // Mean age: 5 ms² / 2 / 100 ms = 0.125 ms.
+        assert!((lag.mean_ns - 125_000.0).abs() < 500.0, "{}", lag.mean_ns);
+    }
+
+    #[test]
+    fn many_short_polls_make_little_lag() {
+        let mut polls = ns_histogram();
+        polls.record_n(10_000, 1_000).unwrap();
+        let lag = lag_distribution(&polls, 1_000_000_000.0).unwrap();
+        assert!(lag.p99_ns < 10_000.0, "{}", lag.p99_ns);
+        assert_eq!(lag.polls, 1_000);
     }
 }

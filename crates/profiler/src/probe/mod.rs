@@ -1,5 +1,5 @@
 //! Probes that watch a phase's measured window from the outside: CPU profile (pprof), heap
-//! (tracking allocator + jemalloc), event-loop lag (instrumented tasks + watchdog), runtime and
+//! (tracking allocator + jemalloc), event-loop lag (every poll of every pipeline task timed), runtime and
 //! process metrics. The sampler thread drives them; none runs on the pipeline's hot path except
 //! the per-poll instrumentation of the lag probe and the allocator's counting.
 
@@ -82,8 +82,8 @@ pub(crate) struct ProbeOutcome {
 /// The lag probe's figures.
 #[derive(Debug)]
 pub(crate) struct LagOutcome {
-    /// Watchdog samples: time each worker had been in its current poll, ns.
-    pub(crate) lag_ns: hdrhistogram::Histogram<u64>,
+    /// The lag distribution computed from every poll's duration.
+    pub(crate) lag: Option<lag::LagDistribution>,
     pub(crate) series: TimeSeries,
     pub(crate) tasks: lag::TaskLagReport,
     /// The classic sleep-1-ms probe's overshoot, ns.

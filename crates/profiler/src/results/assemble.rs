@@ -498,13 +498,25 @@ fn memory_section(phase: &str, heap: &HeapOutcome) -> MemorySection {
 }
 
 fn asyncio_section(phase: &str, lag: &LagOutcome, runtime: Option<&RuntimeOutcome>) -> AsyncioSection {
-    let lag_summary = LatencySummary::from_ns(&lag.lag_ns);
+    let ms = |ns: f64| ns / 1e6;
+    let lag_summary = lag.lag.map(|lag| LatencySummary {
+        count: lag.polls,
+        min_ms: 0.0,
+        mean_ms: ms(lag.mean_ns),
+        stddev_ms: ms(lag.stddev_ns),
+        p50_ms: ms(lag.p50_ns),
+        p90_ms: ms(lag.p90_ns),
+        p95_ms: ms(lag.p95_ns),
+        p99_ms: ms(lag.p99_ns),
+        p999_ms: ms(lag.p999_ns),
+        max_ms: ms(lag.max_ns),
+    });
     AsyncioSection {
         phase: phase.to_owned(),
         event_loop_lag_ms: lag_summary.as_ref().map_or(0.0, |summary| summary.p99_ms),
-        method: "every millisecond, for each runtime worker: how long it had been inside the poll of a pipeline \
-                 task it was running (0 between polls); a blocked worker shows whichever worker a probe task would \
-                 have used"
+        method: "time-weighted age of the poll each runtime worker is running, computed from the duration of every \
+                 poll of a pipeline task: how long a task that became ready at a random moment would wait for a worker \
+                 busy in someone else's poll (count = polls)"
             .to_owned(),
         lag: lag_summary,
         slow_polls: lag.tasks.slow_polls,

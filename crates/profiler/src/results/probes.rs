@@ -90,8 +90,9 @@ pub struct AsyncioSection {
     pub event_loop_lag_ms: f64,
     /// How lag is measured.
     pub method: String,
-    /// Watchdog samples: how long each worker had been inside its current poll, sampled every
-    /// millisecond per worker (0 while it was between polls or parked).
+    /// Time-weighted age of the poll each worker is running (0 while it is between polls or
+    /// parked), computed from every poll's duration: how long a task that became ready at a
+    /// random moment would wait. `count` is the number of polls.
     pub lag: Option<LatencySummary>,
     /// Polls of pipeline tasks at least `slow_poll_threshold_ms` long.
     pub slow_polls: u64,
@@ -103,7 +104,7 @@ pub struct AsyncioSection {
     pub poll_time: Option<LatencySummary>,
     /// From a pipeline task's wake-up to its next poll.
     pub schedule_delay: Option<LatencySummary>,
-    /// The classic probe, for comparison (only with `timer_probe`): how late a task sleeping
+    /// The classic probe, for comparison (only with `lag_comparison`): how late a task sleeping
     /// 1 ms wakes up. It cannot see one blocked worker when another worker is free.
     pub timer_lag: Option<LatencySummary>,
     /// Most tasks alive in the runtime during the window.
