@@ -27,6 +27,14 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Evaluate the latest results against thresholds and write docs/benchmark-results.md; every
+    /// argument is passed on (`cargo xtask report --help` lists them)
+    #[command(disable_help_flag = true)]
+    Report {
+        /// Arguments for the report
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Print the path of the latest flamegraph (or open it with --open)
     Flamegraph(flamegraph::Options),
     /// Check the performance targets of docs/performance.md on this machine (several minutes)
@@ -41,6 +49,10 @@ fn main() -> ExitCode {
     }
     let outcome = match cli.task {
         Task::Bench { args } => bench::run(&args),
+        Task::Report { args } => Ok(perfgate_report::cli::main_with(
+            std::iter::once("cargo xtask report".into()).chain(args.into_iter().map(Into::into)),
+            "cargo xtask report",
+        )),
         Task::Flamegraph(options) => flamegraph::run(&options),
         Task::PerfTargets(options) => targets::run(&options),
     };

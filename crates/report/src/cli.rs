@@ -1,0 +1,159 @@
+//! The report's command line, shared by the `perfgate-report` binary and `cargo xtask report`.
+//! Exit codes: 0 pass (or warn), 1 a failed threshold or gated regression (or a warning with
+//! `--fail-on warn`), 2 bad input.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+
+use crate::error::Result;
+use crate::evaluate::{EvaluateOptions, Status};
+use crate::input::load_results;
+use crate::model::{Report, ReportOptions};
+use crate::output::write_atomic;
+use crate::render::{console, json, markdown};
+use crate::thresholds::Thresholds;
+
+/// Evaluate a perfgate results file against thresholds (and a baseline) and write the report.
+#[derive(Debug, Parser)]
+pub struct Args {
+    /// Results to report on: perfgate's results.json or an older performance_results.json
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "target/perfgate/latest/results.json"
+    )]
+    pub results: PathBuf,
+
+    /// Thresholds file
+    #[arg(long, value_name = "FILE", default_value = "thresholds/default.toml")]
+    pub thresholds: PathBuf,
+
+    /// A previous results file to compare with
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Fail when a metric regressed by more than this many percent against the baseline
+    #[arg(long, value_name = "PCT", value_parser = non_negative)]
+    pub max_regression: Option<f64>,
+
+    /// Changes smaller than this many percent count as unchanged
+    #[arg(long, value_name = "PCT", default_value_t = 2.0, value_parser = non_negative)]
+    pub noise: f64,
+
+    /// Where to write the Markdown report
+    #[arg(long, value_name = "FILE", default_value = "docs/benchmark-results.md")]
+    pub out: PathBuf,
+
+    /// Also write the JSON verdict here
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Which outcome makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+
+    /// Print nothing but errors
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The outcome that fails the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only failures (thresholds beyond their limit, gated regressions)
+    Fail,
+    /// Warnings too (thresholds between limit and target)
+    Warn,
+}
+
+fn non_negative(text: &str) -> std::result::Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+    if !(value.is_finite() && value >= 0.0) {
+        return Err("must be a number ≥ 0".to_owned());
+    }
+    Ok(value)
+}
+
+/// Parses `args` (program name first) and runs; `bin_name` is how help and errors name the
+/// command.
+pub fn main_with(args: impl IntoIterator<Item = OsString>, bin_name: &str) -> ExitCode {
+    let matches = match Args::command()
+        .bin_name(bin_name.to_owned())
+        .try_get_matches_from(args)
+    {
+        Ok(matches) => matches,
+        Err(error) => {
+            // Help and version go to stdout with code 0; usage errors to stderr with code 2.
+            let _ = error.print();
+            return ExitCode::from(error.exit_code() as u8);
+        }
+    };
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    match run(&args) {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the report as `args` say: reads, evaluates, writes, and returns the exit code.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let results = load_results(&args.results)?;
+    let thresholds = Thresholds::from_path(&args.thresholds)?;
+    let baseline = args.baseline.as_deref().map(load_results).transpose()?;
+    let flamegraph = results.files.get("flamegraph").and_then(|file| {
+        let source = args.results.parent().unwrap_or(Path::new(".")).join(file);
+        source.is_file().then_some(source)
+    });
+    let flamegraph_link = flamegraph.as_ref().map(|_| "img/flamegraph.svg".to_owned());
+    let report = Report::new(
+        results,
+        &thresholds,
+        baseline,
+        ReportOptions {
+            now: SystemTime::now(),
+            evaluate: EvaluateOptions {
+                max_regression_pct: args.max_regression,
+                noise_pct: args.noise,
+            },
+            flamegraph_link,
+        },
+    );
+    if let Some(path) = &args.json {
+        write_atomic(path, json::render(&report).as_bytes())?;
+    }
+    if let Some(source) = &flamegraph {
+        let bytes = std::fs::read(source).map_err(|error| crate::error::ReportError::read(source, error))?;
+        let target = args
+            .out
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("img")
+            .join("flamegraph.svg");
+        write_atomic(&target, &bytes)?;
+    }
+    write_atomic(&args.out, markdown::render(&report).as_bytes())?;
+    if !args.quiet {
+        print!("{}", console::render(&report, console::colour_wanted()));
+        println!("report: {}", args.out.display());
+        if let Some(path) = &args.json {
+            println!("verdict: {}", path.display());
+        }
+    }
+    let failed = match report.evaluation.overall {
+        Status::Fail => true,
+        Status::Warn => args.fail_on == FailOn::Warn,
+        _ => false,
+    };
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

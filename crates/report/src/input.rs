@@ -1,0 +1,532 @@
+//! Reads a results file into [`RunData`]: perfgate's `results.json` (any supported
+//! `schema_version`) or the older Python tool's `performance_results.json`. Every number is
+//! checked on the way in, so that later stages never meet a string where a number belongs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{ReportError, Result};
+
+/// `schema_version`s of perfgate results this report reads.
+pub const SUPPORTED_SCHEMA_VERSIONS: &[u64] = &[1];
+
+/// Which tool wrote a results file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputFormat {
+    /// perfgate's `results.json`.
+    Perfgate {
+        /// Its `schema_version`.
+        schema_version: u64,
+    },
+    /// The older Python tool's `performance_results.json`.
+    Legacy,
+}
+
+/// One function of a CPU profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionRow {
+    /// Its name.
+    pub function: String,
+    /// Share of samples in it, % (perfgate only).
+    pub self_percent: Option<f64>,
+    /// Share of samples with it on the stack, % (perfgate only).
+    pub inclusive_percent: Option<f64>,
+    /// CPU seconds in it and its callees.
+    pub cumtime: Option<f64>,
+}
+
+/// One pipeline stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// Workers.
+    pub workers: u64,
+    /// Median per-message service time, µs.
+    pub service_p50_us: Option<f64>,
+    /// 99th percentile service time, µs.
+    pub service_p99_us: Option<f64>,
+    /// Busy time over the window, per worker.
+    pub busy_ratio: Option<f64>,
+    /// 99th percentile of messages waiting for it.
+    pub queue_p99: Option<f64>,
+    /// Messages its input channels hold.
+    pub queue_capacity: Option<f64>,
+    /// Messages it rejected.
+    pub errors: u64,
+}
+
+/// Database figures of older files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// Connection status as reported.
+    pub status: Option<String>,
+}
+
+/// Where and how a run was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    /// When, RFC 3339.
+    pub timestamp: Option<String>,
+    /// Git commit and whether the tree was dirty.
+    pub git_commit: Option<String>,
+    /// Uncommitted changes present.
+    pub git_dirty: Option<bool>,
+    /// Compiler.
+    pub rustc: Option<String>,
+    /// `release` or `debug`.
+    pub build_profile: Option<String>,
+    /// CPU model.
+    pub cpu_model: Option<String>,
+    /// Logical cores.
+    pub logical_cores: Option<u64>,
+    /// Operating system.
+    pub os: Option<String>,
+    /// Workload settings, as written.
+    pub workload: Value,
+    /// Run settings, as written.
+    pub run: Value,
+}
+
+/// A results file, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunData {
+    /// The file read.
+    pub source: PathBuf,
+    /// Which tool wrote it.
+    pub format: InputFormat,
+    /// Every known metric present in the file, by id.
+    pub metrics: BTreeMap<String, f64>,
+    /// Where and how the run was made (perfgate files).
+    pub environment: Option<Environment>,
+    /// Functions by inclusive time (or the older `top_functions`, by `cumtime`).
+    pub top_functions: Vec<FunctionRow>,
+    /// Functions by self time.
+    pub hot_functions: Vec<FunctionRow>,
+    /// Pipeline stages in order.
+    pub stages: Vec<StageRow>,
+    /// Rejected messages by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Whether the heap probe suspected a leak.
+    pub leak_suspected: Option<bool>,
+    /// Cache capacity the workload ran with.
+    pub cache_capacity: Option<u64>,
+    /// Database section of older files.
+    pub database: Option<Database>,
+    /// Files beside the results, by kind (`flamegraph`, `pprof`, `heap_profile`), as paths
+    /// relative to the results file's directory.
+    pub files: BTreeMap<String, String>,
+    /// The run's own warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Reads and normalises a results file.
+pub fn load_results(path: &Path) -> Result<RunData> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::read(path, source))?;
+    parse_results(path, &text)
+}
+
+/// Normalises results text read from `path`.
+pub fn parse_results(path: &Path, text: &str) -> Result<RunData> {
+    let value: Value = serde_json::from_str(text).map_err(|error| ReportError::json(path, &error))?;
+    let reader = Reader { path, root: &value };
+    if !value.is_object() {
+        return Err(ReportError::invalid(
+            path,
+            "/",
+            "expected a JSON object at the top level",
+        ));
+    }
+    match value.get("schema_version") {
+        Some(version) => {
+            let version = version.as_u64().ok_or_else(|| {
+                ReportError::invalid(
+                    path,
+                    "/schema_version",
+                    format!("expected a whole number, found {version}"),
+                )
+            })?;
+            if !SUPPORTED_SCHEMA_VERSIONS.contains(&version) {
+                return Err(ReportError::invalid(
+                    path,
+                    "/schema_version",
+                    format!(
+                        "schema version {version} is not supported (this report reads {})",
+                        SUPPORTED_SCHEMA_VERSIONS
+                            .iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            reader.perfgate(version)
+        }
+        None if value.get("cpu").is_some_and(Value::is_object) => reader.legacy(),
+        None => Err(ReportError::invalid(
+            path,
+            "/",
+            "neither perfgate results (no `schema_version`) nor a performance_results.json (no `cpu` section)",
+        )),
+    }
+}
+
+struct Reader<'a> {
+    path: &'a Path,
+    root: &'a Value,
+}
+
+impl Reader<'_> {
+    /// A number at `pointer`: `None` if absent or null, an error if anything else.
+    fn number(&self, pointer: &str) -> Result<Option<f64>> {
+        match self.root.pointer(pointer) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(number)) => Ok(number.as_f64()),
+            Some(other) => Err(ReportError::invalid(
+                self.path,
+                pointer,
+                format!("expected a number, found {}", kind(other)),
+            )),
+        }
+    }
+
+    fn string(&self, pointer: &str) -> Result<Option<String>> {
+        match self.root.pointer(pointer) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(other) => Err(ReportError::invalid(
+                self.path,
+                pointer,
+                format!("expected a string, found {}", kind(other)),
+            )),
+        }
+    }
+
+    fn boolean(&self, pointer: &str) -> Result<Option<bool>> {
+        match self.root.pointer(pointer) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(other) => Err(ReportError::invalid(
+                self.path,
+                pointer,
+                format!("expected true or false, found {}", kind(other)),
+            )),
+        }
+    }
+
+    fn array(&self, pointer: &str) -> Result<&[Value]> {
+        match self.root.pointer(pointer) {
+            None | Some(Value::Null) => Ok(&[]),
+            Some(Value::Array(items)) => Ok(items),
+            Some(other) => Err(ReportError::invalid(
+                self.path,
+                pointer,
+                format!("expected a list, found {}", kind(other)),
+            )),
+        }
+    }
+
+    fn collect(&self, metrics: &mut BTreeMap<String, f64>, pairs: &[(&str, &str)]) -> Result<()> {
+        for (id, pointer) in pairs {
+            debug_assert!(crate::metric::metric(id).is_some(), "{id} is registered");
+            if let Some(value) = self.number(pointer)? {
+                metrics.insert((*id).to_owned(), value);
+            }
+        }
+        Ok(())
+    }
+
+    fn functions(&self, pointer: &str) -> Result<Vec<FunctionRow>> {
+        let mut rows = Vec::new();
+        for (index, _) in self.array(pointer)?.iter().enumerate() {
+            let at = |field: &str| format!("{pointer}/{index}/{field}");
+            let function = self.string(&at("function"))?.ok_or_else(|| {
+                ReportError::invalid(self.path, at("function"), "missing the function name")
+            })?;
+            rows.push(FunctionRow {
+                function,
+                self_percent: self.number(&at("self_percent"))?,
+                inclusive_percent: self.number(&at("inclusive_percent"))?,
+                cumtime: self.number(&at("cumtime"))?,
+            });
+        }
+        Ok(rows)
+    }
+
+    fn empty(&self, format: InputFormat) -> RunData {
+        RunData {
+            source: self.path.to_owned(),
+            format,
+            metrics: BTreeMap::new(),
+            environment: None,
+            top_functions: Vec::new(),
+            hot_functions: Vec::new(),
+            stages: Vec::new(),
+            errors_by_kind: BTreeMap::new(),
+            leak_suspected: None,
+            cache_capacity: None,
+            database: None,
+            files: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn perfgate(&self, schema_version: u64) -> Result<RunData> {
+        let mut run = self.empty(InputFormat::Perfgate { schema_version });
+        self.collect(
+            &mut run.metrics,
+            &[
+                ("cpu.messages_per_second", "/cpu/messages_per_second"),
+                ("cpu.avg_latency_ms", "/cpu/avg_latency_ms"),
+                ("cpu.total_time", "/cpu/total_time"),
+                ("cpu.message_count", "/cpu/message_count"),
+                ("cpu.utilisation_percent", "/cpu/utilisation_percent"),
+                ("latency.p50_ms", "/latency/p50_ms"),
+                ("latency.p90_ms", "/latency/p90_ms"),
+                ("latency.p95_ms", "/latency/p95_ms"),
+                ("latency.p99_ms", "/latency/p99_ms"),
+                ("latency.p999_ms", "/latency/p999_ms"),
+                ("latency.max_ms", "/latency/max_ms"),
+                ("latency.rate_per_second", "/latency/rate_per_second"),
+                ("pipeline.efficiency", "/pipeline/efficiency"),
+                ("limit.messages_per_second", "/limit/messages_per_second"),
+                ("memory.baseline_mb", "/memory/baseline_mb"),
+                ("memory.peak_mb", "/memory/peak_mb"),
+                ("memory.delta_mb", "/memory/delta_mb"),
+                ("memory.final_mb", "/memory/final_mb"),
+                ("memory.resident_mb", "/memory/resident_mb"),
+                (
+                    "memory.bytes_allocated_per_message",
+                    "/memory/bytes_allocated_per_message",
+                ),
+                (
+                    "memory.allocations_per_message",
+                    "/memory/allocations_per_message",
+                ),
+                ("memory.leak_bytes_per_message", "/memory/leak/bytes_per_message"),
+                ("asyncio.event_loop_lag_ms", "/asyncio/event_loop_lag_ms"),
+                ("asyncio.lag_max_ms", "/asyncio/lag/max_ms"),
+                ("asyncio.slow_polls", "/asyncio/slow_polls"),
+                ("asyncio.active_tasks", "/asyncio/active_tasks"),
+                ("cache.hit_rate", "/cache/hit_rate"),
+                ("errors.total", "/errors/total"),
+                ("fanout.dropped", "/fanout/dropped"),
+                ("fanout.lagged", "/fanout/lagged"),
+                ("process.peak_rss_mb", "/process/peak_rss_mb"),
+                (
+                    "profiler.overhead_throughput_ratio",
+                    "/profiler/overhead/throughput_ratio",
+                ),
+                ("profiler.overhead_p99_ratio", "/profiler/overhead/p99_ratio"),
+            ],
+        )?;
+        if let (Some(errors), Some(generated)) =
+            (self.number("/errors/total")?, self.number("/pipeline/generated")?)
+            && generated > 0.0
+        {
+            run.metrics
+                .insert("error_rate.percent".to_owned(), errors / generated * 100.0);
+        }
+        run.environment = Some(Environment {
+            timestamp: self.string("/environment/timestamp")?,
+            git_commit: self.string("/environment/git_commit")?,
+            git_dirty: self.boolean("/environment/git_dirty")?,
+            rustc: self.string("/environment/rustc")?,
+            build_profile: self.string("/environment/build_profile")?,
+            cpu_model: self.string("/environment/cpu_model")?,
+            logical_cores: self
+                .number("/environment/logical_cores")?
+                .map(|cores| cores as u64),
+            os: self.string("/environment/os")?,
+            workload: self
+                .root
+                .pointer("/environment/workload")
+                .cloned()
+                .unwrap_or(Value::Null),
+            run: self
+                .root
+                .pointer("/environment/run")
+                .cloned()
+                .unwrap_or(Value::Null),
+        });
+        run.top_functions = self.functions("/cpu/top_functions")?;
+        run.hot_functions = self.functions("/cpu/hot_functions")?;
+        if let Some(stages) = self.root.get("stages") {
+            let Some(stages) = stages.as_object() else {
+                return Err(ReportError::invalid(
+                    self.path,
+                    "/stages",
+                    "expected an object of stages",
+                ));
+            };
+            for name in stages.keys() {
+                let at = |field: &str| format!("/stages/{}/{field}", escape_pointer(name));
+                run.stages.push(StageRow {
+                    name: name.clone(),
+                    workers: self.number(&at("workers"))?.unwrap_or(1.0) as u64,
+                    service_p50_us: self.number(&at("service_time/p50_us"))?,
+                    service_p99_us: self.number(&at("service_time/p99_us"))?,
+                    busy_ratio: self.number(&at("busy_ratio"))?,
+                    queue_p99: self.number(&at("queue_depth/p99"))?,
+                    queue_capacity: self.number(&at("queue_capacity"))?,
+                    errors: self.number(&at("errors"))?.unwrap_or(0.0) as u64,
+                });
+            }
+            // The file keeps pipeline order; serde_json's map does not, the index does.
+            let mut indexed: Vec<(f64, StageRow)> = Vec::new();
+            for stage in run.stages.drain(..) {
+                let index = self
+                    .number(&format!("/stages/{}/index", escape_pointer(&stage.name)))?
+                    .unwrap_or(f64::MAX);
+                indexed.push((index, stage));
+            }
+            indexed.sort_by(|a, b| a.0.total_cmp(&b.0));
+            run.stages = indexed.into_iter().map(|(_, stage)| stage).collect();
+        }
+        if let Some(kinds) = self.root.pointer("/errors/by_kind").and_then(Value::as_object) {
+            for kind_name in kinds.keys() {
+                let pointer = format!("/errors/by_kind/{}", escape_pointer(kind_name));
+                if let Some(count) = self.number(&pointer)? {
+                    run.errors_by_kind.insert(kind_name.clone(), count as u64);
+                }
+            }
+        }
+        run.leak_suspected = self.boolean("/memory/leak_suspected")?;
+        run.cache_capacity = self
+            .number("/environment/workload/cache_capacity")?
+            .map(|c| c as u64);
+        if let Some(files) = self.root.get("files").and_then(Value::as_object) {
+            for kind_name in files.keys() {
+                if let Some(file) = self.string(&format!("/files/{}", escape_pointer(kind_name)))? {
+                    run.files.insert(kind_name.clone(), file);
+                }
+            }
+        }
+        for (index, _) in self.array("/warnings")?.iter().enumerate() {
+            if let Some(warning) = self.string(&format!("/warnings/{index}"))? {
+                run.warnings.push(warning);
+            }
+        }
+        Ok(run)
+    }
+
+    fn legacy(&self) -> Result<RunData> {
+        let mut run = self.empty(InputFormat::Legacy);
+        self.collect(
+            &mut run.metrics,
+            &[
+                ("cpu.messages_per_second", "/cpu/messages_per_second"),
+                ("cpu.avg_latency_ms", "/cpu/avg_latency_ms"),
+                ("cpu.total_time", "/cpu/total_time"),
+                ("cpu.message_count", "/cpu/message_count"),
+                ("memory.baseline_mb", "/memory/baseline_mb"),
+                ("memory.peak_mb", "/memory/peak_mb"),
+                ("memory.delta_mb", "/memory/delta_mb"),
+                ("asyncio.event_loop_lag_ms", "/asyncio/event_loop_lag_ms"),
+                ("asyncio.active_tasks", "/asyncio/active_tasks"),
+                ("database.pool_size", "/database/pool_size"),
+                ("database.active_connections", "/database/active_connections"),
+                ("database.idle_connections", "/database/idle_connections"),
+            ],
+        )?;
+        run.top_functions = self.functions("/cpu/top_functions")?;
+        if self.root.get("database").is_some() {
+            run.database = Some(Database {
+                status: self.string("/database/status")?,
+            });
+        }
+        run.environment = self.string("/timestamp")?.map(|timestamp| Environment {
+            timestamp: Some(timestamp),
+            git_commit: None,
+            git_dirty: None,
+            rustc: None,
+            build_profile: None,
+            cpu_model: None,
+            logical_cores: None,
+            os: None,
+            workload: Value::Null,
+            run: Value::Null,
+        });
+        Ok(run)
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Escapes a map key for a JSON pointer.
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RunData> {
+        parse_results(Path::new("r.json"), text)
+    }
+
+    #[test]
+    fn reads_perfgate_results_and_derives_the_error_rate() {
+        let run = parse(
+            r#"{"schema_version":1,"cpu":{"messages_per_second":5.0e5,"message_count":10},
+                "errors":{"total":5,"by_kind":{"malformed":5}},"pipeline":{"generated":1000},
+                "stages":{"b":{"index":1,"workers":1},"a":{"index":0,"workers":2,"busy_ratio":0.5}}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.format, InputFormat::Perfgate { schema_version: 1 });
+        assert_eq!(run.metrics["cpu.messages_per_second"], 5.0e5);
+        assert_eq!(run.metrics["error_rate.percent"], 0.5);
+        assert_eq!(
+            run.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(run.errors_by_kind["malformed"], 5);
+    }
+
+    #[test]
+    fn reads_the_older_format() {
+        let run = parse(
+            r#"{"cpu":{"messages_per_second":1234.5,"top_functions":[{"function":"decode","cumtime":0.5}]},
+                "database":{"status":"ok","pool_size":10}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.format, InputFormat::Legacy);
+        assert_eq!(run.top_functions[0].cumtime, Some(0.5));
+        assert_eq!(run.metrics["database.pool_size"], 10.0);
+        assert_eq!(run.database.unwrap().status.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn bad_input_is_one_line_naming_the_place() {
+        let check = |text: &str, expected: &str| {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error:?} lacks {expected:?}");
+            assert!(!error.contains('\n'));
+        };
+        check("{\"cpu\": ", "r.json:1:");
+        check("{\"cpu\": {\"messages_per_second\": NaN}}", "r.json:1:");
+        check("{\"schema_version\": 9}", "schema version 9 is not supported");
+        check(
+            "{\"schema_version\": \"one\"}",
+            "/schema_version: expected a whole number",
+        );
+        check(
+            "{\"schema_version\":1,\"cpu\":{\"total_time\":\"slow\"}}",
+            "/cpu/total_time: expected a number, found a string",
+        );
+        check("{\"hello\": 1}", "neither perfgate results");
+        check("[1, 2]", "expected a JSON object");
+    }
+}

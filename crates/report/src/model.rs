@@ -1,0 +1,179 @@
+//! The report's model: everything a renderer needs, computed once. Renderers format; they do no
+//! arithmetic on metrics and read no files. The generation time comes in from outside, so a
+//! fixed clock gives a byte-for-byte reproducible report.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::evaluate::{EvaluateOptions, Evaluation, evaluate};
+use crate::input::{InputFormat, RunData};
+use crate::recommend::{Recommendation, recommend};
+use crate::thresholds::Thresholds;
+
+/// How to build a report.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The time the report says it was generated.
+    pub now: SystemTime,
+    /// Baseline comparison settings.
+    pub evaluate: EvaluateOptions,
+    /// Where the report links the flamegraph, relative to the report (if there is one).
+    pub flamegraph_link: Option<String>,
+}
+
+/// A report, ready to render.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// When it was generated, RFC 3339.
+    pub generated_at: String,
+    /// The run reported on.
+    pub results: RunData,
+    /// The baseline, if one was given.
+    pub baseline: Option<RunData>,
+    /// The thresholds file used.
+    pub thresholds_path: PathBuf,
+    /// Checks, comparisons, verdict.
+    pub evaluation: Evaluation,
+    /// What to do next.
+    pub recommendations: Vec<Recommendation>,
+    /// The flamegraph's link, relative to the report.
+    pub flamegraph_link: Option<String>,
+    /// Commands that reproduce the run and the report.
+    pub commands: Vec<String>,
+}
+
+impl Report {
+    /// Evaluates `results` and assembles the report.
+    pub fn new(
+        results: RunData,
+        thresholds: &Thresholds,
+        baseline: Option<RunData>,
+        options: ReportOptions,
+    ) -> Self {
+        let evaluation = evaluate(&results, thresholds, baseline.as_ref(), options.evaluate);
+        let recommendations = recommend(&results, &evaluation);
+        let mut report_command = format!("cargo xtask report --thresholds {}", thresholds.path.display());
+        if let Some(baseline) = &baseline {
+            report_command.push_str(&format!(" --baseline {}", baseline.source.display()));
+        }
+        if let Some(limit) = options.evaluate.max_regression_pct {
+            report_command.push_str(&format!(" --max-regression {limit}"));
+        }
+        let commands = match results.format {
+            InputFormat::Perfgate { .. } => vec![bench_command(&results), report_command],
+            InputFormat::Legacy => vec![report_command],
+        };
+        Report {
+            generated_at: humantime::format_rfc3339_seconds(options.now).to_string(),
+            results,
+            baseline,
+            thresholds_path: thresholds.path.clone(),
+            evaluation,
+            recommendations,
+            flamegraph_link: options.flamegraph_link,
+            commands,
+        }
+    }
+}
+
+/// The `cargo xtask bench` invocation that repeats a perfgate run's settings.
+fn bench_command(results: &RunData) -> String {
+    let mut command = "cargo xtask bench".to_owned();
+    let Some(environment) = &results.environment else {
+        return command;
+    };
+    let (workload, run) = (&environment.workload, &environment.run);
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            command.push_str(&format!(" --{name} {value}"));
+        }
+    };
+    let number = |value: &Value, pointer: &str| {
+        value
+            .pointer(pointer)
+            .filter(|v| v.is_number())
+            .map(Value::to_string)
+    };
+    let length = |value: &Value, pointer: &str| match value.pointer(pointer) {
+        Some(length) => {
+            number(length, "/messages").or_else(|| number(length, "/seconds").map(|s| format!("{s}s")))
+        }
+        None => None,
+    };
+    let is_timed = run.pointer("/length/seconds").is_some();
+    flag(
+        if is_timed { "duration" } else { "messages" },
+        length(run, "/length"),
+    );
+    flag("warmup", length(run, "/warmup"));
+    if let Some(rate) = number(run, "/rate") {
+        flag("rate", Some(rate));
+    }
+    for name in [
+        "symbols",
+        "zipf",
+        "seed",
+        "payload_bytes",
+        "malformed_rate",
+        "subscribers",
+        "cache_capacity",
+    ] {
+        flag(&name.replace('_', "-"), number(workload, &format!("/{name}")));
+    }
+    for name in [
+        "batch_size",
+        "channel_capacity",
+        "subscriber_queue",
+        "slow_subscribers",
+    ] {
+        flag(&name.replace('_', "-"), number(run, &format!("/{name}")));
+    }
+    if let Some(workers) = run
+        .pointer("/workers")
+        .and_then(Value::as_object)
+        .filter(|map| !map.is_empty())
+    {
+        let list: Vec<String> = workers
+            .iter()
+            .map(|(stage, count)| format!("{stage}={count}"))
+            .collect();
+        flag("workers", Some(list.join(",")));
+    }
+    if let Some(probes) = run.pointer("/probes").and_then(Value::as_str) {
+        flag("probes", Some(probes.to_owned()));
+    }
+    if run.pointer("/limit").and_then(Value::as_bool) == Some(true) {
+        command.push_str(" --limit");
+    }
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::input::parse_results;
+
+    #[test]
+    fn the_bench_command_repeats_the_settings() {
+        let run = parse_results(
+            Path::new("r.json"),
+            r#"{"schema_version":1,"environment":{
+                "workload":{"symbols":5000,"zipf":1.1,"seed":42,"payload_bytes":200,"malformed_rate":0.0,"subscribers":8,"cache_capacity":1024},
+                "run":{"length":{"messages":1000000},"warmup":{"messages":100000},"rate":null,"limit":true,
+                       "batch_size":64,"channel_capacity":1024,"subscriber_queue":4096,"slow_subscribers":0,
+                       "workers":{"decode":2},"probes":"cpu,heap,lag,runtime"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            bench_command(&run),
+            "cargo xtask bench --messages 1000000 --warmup 100000 --symbols 5000 --zipf 1.1 --seed 42 \
+             --payload-bytes 200 --malformed-rate 0.0 --subscribers 8 --cache-capacity 1024 --batch-size 64 \
+             --channel-capacity 1024 --subscriber-queue 4096 --slow-subscribers 0 --workers decode=2 \
+             --probes cpu,heap,lag,runtime --limit"
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! Renderers: each turns a [`Report`](crate::Report) into one output format. They format what
+//! the model holds and compute nothing themselves.
+
+pub mod console;
+pub mod json;
+pub mod markdown;
+
+use crate::evaluate::{Movement, Status};
+use crate::metric::format_value;
+use crate::thresholds::Limit;
+
+/// A status as shown to people.
+pub(crate) fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::Warn => "warn",
+        Status::Fail => "FAIL",
+        Status::NotAvailable => "n/a",
+    }
+}
+
+/// A limit as shown to people: `≥ 400,000 msg/s`.
+pub(crate) fn limit_text(limit: Limit, unit: &str) -> String {
+    match limit {
+        Limit::Min(value) => format!("≥ {}", format_value(value, unit)),
+        Limit::Max(value) => format!("≤ {}", format_value(value, unit)),
+    }
+}
+
+/// The target, on the limit's side.
+pub(crate) fn target_text(limit: Limit, target: Option<f64>, unit: &str) -> String {
+    match (limit, target) {
+        (_, None) => "—".to_owned(),
+        (Limit::Min(_), Some(target)) => format!("≥ {}", format_value(target, unit)),
+        (Limit::Max(_), Some(target)) => format!("≤ {}", format_value(target, unit)),
+    }
+}
+
+/// A change against the baseline: `+12.3 %`.
+pub(crate) fn change_text(change: Option<f64>) -> String {
+    match change {
+        Some(change) => format!("{change:+.1} %"),
+        None => "new".to_owned(),
+    }
+}
+
+pub(crate) fn movement_label(movement: Movement) -> &'static str {
+    movement.name()
+}

@@ -1,0 +1,210 @@
+//! The report command line: exit codes (0 pass or warn, 1 fail, 2 bad input), one-line errors
+//! naming the file and place, and outputs that are never left half-written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn report(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_perfgate-report"))
+            .args(args)
+            .args(["--out", self.path("report.md").to_str().unwrap(), "--quiet"])
+            .output()
+            .unwrap()
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).trim().to_owned()
+}
+
+const FULL: &str = "results-v1-full.json";
+
+#[test]
+fn exit_codes_follow_the_verdict() {
+    let workspace = Workspace::new();
+    let results = fixture(FULL);
+    let results = results.to_str().unwrap();
+    let passing = workspace.write(
+        "pass.toml",
+        "[metrics.\"cache.hit_rate\"]\nmin = 0.5\ntarget = 0.6\n",
+    );
+    let output = workspace.report(&["--results", results, "--thresholds", passing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = std::fs::read_to_string(workspace.path("report.md")).unwrap();
+    assert!(report.contains("**Overall: PASS**") && report.contains("All metrics within target."));
+
+    let warning = workspace.write(
+        "warn.toml",
+        "[metrics.\"cache.hit_rate\"]\nmin = 0.5\ntarget = 0.99\n",
+    );
+    let warn_args = ["--results", results, "--thresholds", warning.to_str().unwrap()];
+    assert_eq!(
+        workspace.report(&warn_args).status.code(),
+        Some(0),
+        "a warning passes"
+    );
+    let strict: Vec<&str> = warn_args.iter().copied().chain(["--fail-on", "warn"]).collect();
+    assert_eq!(workspace.report(&strict).status.code(), Some(1), "--fail-on warn");
+
+    let failing = workspace.write("fail.toml", "[metrics.\"cache.hit_rate\"]\nmin = 0.99\n");
+    let output = workspace.report(&[
+        "--results",
+        results,
+        "--thresholds",
+        failing.to_str().unwrap(),
+        "--json",
+        workspace.path("verdict.json").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let verdict: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace.path("verdict.json")).unwrap()).unwrap();
+    assert_eq!(verdict["overall"], "fail");
+    assert_eq!(verdict["metrics"][0]["id"], "cache.hit_rate");
+    assert_eq!(verdict["metrics"][0]["status"], "fail");
+    assert_eq!(verdict["metrics"][0]["limit"], 0.99);
+}
+
+#[test]
+fn a_regression_beyond_the_allowed_maximum_fails() {
+    let workspace = Workspace::new();
+    // The baseline: the real run with throughput half as high again, so the current run is a
+    // third slower.
+    let mut baseline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(FULL)).unwrap()).unwrap();
+    let throughput = baseline["cpu"]["messages_per_second"].as_f64().unwrap();
+    baseline["cpu"]["messages_per_second"] = serde_json::json!(throughput * 1.5);
+    let baseline = workspace.write("baseline.json", &baseline.to_string());
+    let thresholds = workspace.write("t.toml", "[metrics.\"cache.hit_rate\"]\nmin = 0.5\n");
+    let results = fixture(FULL);
+    let args = |limit: &'static str| {
+        vec![
+            "--results".to_owned(),
+            results.to_str().unwrap().to_owned(),
+            "--thresholds".to_owned(),
+            thresholds.to_str().unwrap().to_owned(),
+            "--baseline".to_owned(),
+            baseline.to_str().unwrap().to_owned(),
+            "--max-regression".to_owned(),
+            limit.to_owned(),
+        ]
+    };
+    let strict = args("10");
+    let output = workspace.report(&strict.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(1), "33 % slower with a 10 % limit");
+    let report = std::fs::read_to_string(workspace.path("report.md")).unwrap();
+    assert!(report.contains("| `cpu.messages_per_second` |") && report.contains("beyond --max-regression"));
+    let lenient = args("50");
+    let output = workspace.report(&lenient.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "33 % slower with a 50 % limit: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_file_and_place() {
+    let workspace = Workspace::new();
+    let good_results = fixture(FULL);
+    let good_results = good_results.to_str().unwrap();
+    let good_thresholds = fixture("thresholds-default.toml");
+    let good_thresholds = good_thresholds.to_str().unwrap();
+    let broken_json = workspace.write(
+        "broken.json",
+        "{\"schema_version\": 1,\n \"cpu\": {\"messages_per_second\": 12,}\n}",
+    );
+    let nan_json = workspace.write("nan.json", "{\"cpu\": {\"messages_per_second\": NaN}}");
+    let future = workspace.write("future.json", "{\"schema_version\": 99}");
+    let typed = workspace.write(
+        "typed.json",
+        "{\"schema_version\": 1, \"latency\": {\"p99_ms\": \"fast\"}}",
+    );
+    let broken_toml = workspace.write("broken.toml", "[metrics.\"latency.p99_ms\"\nmax = 1\n");
+    let unknown = workspace.write("unknown.toml", "\n\n[metrics.\"latency.p99\"]\nmax = 1\n");
+    let missing = workspace.path("missing.json");
+    for (results, thresholds, expected) in [
+        (
+            missing.to_str().unwrap(),
+            good_thresholds,
+            "missing.json: reading:",
+        ),
+        (broken_json.to_str().unwrap(), good_thresholds, "broken.json:2:"),
+        (nan_json.to_str().unwrap(), good_thresholds, "nan.json:1:"),
+        (
+            future.to_str().unwrap(),
+            good_thresholds,
+            "schema version 99 is not supported",
+        ),
+        (
+            typed.to_str().unwrap(),
+            good_thresholds,
+            "typed.json: /latency/p99_ms: expected a number, found a string",
+        ),
+        (good_results, broken_toml.to_str().unwrap(), "broken.toml:1:"),
+        (
+            good_results,
+            unknown.to_str().unwrap(),
+            "unknown.toml: line 3, key metrics.\"latency.p99\": unknown metric",
+        ),
+        (
+            good_results,
+            workspace.path("none.toml").to_str().unwrap(),
+            "none.toml: reading:",
+        ),
+    ] {
+        let output = workspace.report(&["--results", results, "--thresholds", thresholds]);
+        assert_eq!(output.status.code(), Some(2), "{expected}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(
+            message.starts_with("error: ") && message.contains(expected),
+            "{message:?} lacks {expected:?}"
+        );
+    }
+    let output = workspace.report(&["--max-regression", "-5"]);
+    assert_eq!(output.status.code(), Some(2), "a bad flag value");
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_report_untouched() {
+    let workspace = Workspace::new();
+    let report = workspace.write("report.md", "the previous report\n");
+    let broken = workspace.write("broken.json", "{");
+    let output = workspace.report(&["--results", broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(report).unwrap(), "the previous report\n");
+    let leftovers: Vec<_> = std::fs::read_dir(workspace.dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

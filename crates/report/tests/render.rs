@@ -1,0 +1,146 @@
+//! Golden tests: fixed inputs and a fixed clock must render byte-for-byte the committed
+//! Markdown and JSON. Regenerate with `UPDATE_GOLDEN=1` and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use perfgate_report::{EvaluateOptions, Report, ReportOptions, Thresholds, load_results, render};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Paths in reports are shown as given; give them relative so goldens do not depend on where
+/// the repository is checked out.
+fn relative(name: &str) -> PathBuf {
+    Path::new("tests/fixtures").join(name)
+}
+
+fn report(results: &str, baseline: Option<&str>, options: EvaluateOptions) -> Report {
+    let mut run = load_results(&fixture(results)).unwrap();
+    run.source = relative(results);
+    let baseline = baseline.map(|name| {
+        let mut base = load_results(&fixture(name)).unwrap();
+        base.source = relative(name);
+        base
+    });
+    let mut thresholds = Thresholds::from_path(&fixture("thresholds-default.toml")).unwrap();
+    thresholds.path = relative("thresholds-default.toml");
+    Report::new(
+        run,
+        &thresholds,
+        baseline,
+        ReportOptions {
+            // 2026-11-22T12:00:00Z
+            now: UNIX_EPOCH + Duration::from_secs(1_795_348_800),
+            evaluate: options,
+            flamegraph_link: Some("img/flamegraph.svg".to_owned()),
+        },
+    )
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "{name} differs from the golden file at line {}:\n expected: {:?}\n   actual: {:?}\n(run with UPDATE_GOLDEN=1 to accept)",
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn perfgate_results_render_to_the_golden_markdown_and_json() {
+    let report = report("results-v1-full.json", None, EvaluateOptions::default());
+    golden("report-v1-full.md", &render::markdown::render(&report));
+    golden("report-v1-full.json", &render::json::render(&report));
+}
+
+#[test]
+fn an_older_performance_results_file_gets_a_full_report() {
+    let report = report(
+        "performance-results-legacy.json",
+        None,
+        EvaluateOptions::default(),
+    );
+    let markdown = render::markdown::render(&report);
+    golden("report-legacy.md", &markdown);
+    for expected in [
+        "48,214 msg/s",
+        "`pipeline.py:88(decode_message)`",
+        "| Status | connected |",
+        "| Pool size | 20 connections |",
+        "| Leak | not assessed in this input |",
+        "No per-stage figures in this input.",
+    ] {
+        assert!(markdown.contains(expected), "missing {expected:?}");
+    }
+}
+
+#[test]
+fn a_baseline_comparison_renders_with_directions() {
+    let report = report(
+        "results-v1-full.json",
+        Some("performance-results-legacy.json"),
+        EvaluateOptions {
+            max_regression_pct: Some(10.0),
+            noise_pct: 2.0,
+        },
+    );
+    let markdown = render::markdown::render(&report);
+    golden("report-v1-vs-legacy.md", &markdown);
+    // Throughput went up tenfold against the old Python tool: an improvement, not a regression.
+    let row = markdown
+        .lines()
+        .find(|line| line.starts_with("| `cpu.messages_per_second` |"))
+        .unwrap();
+    assert!(row.contains("improved"), "{row}");
+    let verdict = render::json::verdict(&report);
+    let throughput = verdict["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "cpu.messages_per_second")
+        .unwrap();
+    assert_eq!(throughput["baseline"], 48213.7);
+    assert!(throughput["change_pct"].as_f64().unwrap() > 100.0);
+}
+
+#[test]
+fn user_supplied_text_cannot_break_the_markdown_table() {
+    let mut run = load_results(&fixture("results-v1-full.json")).unwrap();
+    run.hot_functions[0].function = "evil | function\nname".to_owned();
+    let thresholds = Thresholds::from_path(&fixture("thresholds-default.toml")).unwrap();
+    let report = Report::new(
+        run,
+        &thresholds,
+        None,
+        ReportOptions {
+            now: UNIX_EPOCH,
+            evaluate: EvaluateOptions::default(),
+            flamegraph_link: None,
+        },
+    );
+    let markdown = render::markdown::render(&report);
+    assert!(
+        markdown.contains("`evil \\| function name`"),
+        "pipe escaped, newline removed"
+    );
+}
