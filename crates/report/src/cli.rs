@@ -14,7 +14,7 @@ use crate::evaluate::{EvaluateOptions, Status};
 use crate::input::load_results;
 use crate::model::{Report, ReportOptions};
 use crate::output::write_atomic;
-use crate::render::{console, json, markdown};
+use crate::render::{Console, Json, Markdown, Renderer, console};
 use crate::thresholds::Thresholds;
 
 /// Evaluate a perfgate results file against thresholds (and a baseline) and write the report.
@@ -126,7 +126,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         },
     );
     if let Some(path) = &args.json {
-        write_atomic(path, json::render(&report).as_bytes())?;
+        write_atomic(path, Json.render(&report).as_bytes())?;
     }
     if let Some(source) = &flamegraph {
         let bytes = std::fs::read(source).map_err(|error| crate::error::ReportError::read(source, error))?;
@@ -138,9 +138,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .join("flamegraph.svg");
         write_atomic(&target, &bytes)?;
     }
-    write_atomic(&args.out, markdown::render(&report).as_bytes())?;
+    write_atomic(&args.out, Markdown.render(&report).as_bytes())?;
     if !args.quiet {
-        print!("{}", console::render(&report, console::colour_wanted()));
+        print!(
+            "{}",
+            Console {
+                colour: console::colour_wanted()
+            }
+            .render(&report)
+        );
         println!("report: {}", args.out.display());
         if let Some(path) = &args.json {
             println!("verdict: {}", path.display());

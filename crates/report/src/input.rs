@@ -111,6 +111,8 @@ pub struct RunData {
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Whether the heap probe suspected a leak.
     pub leak_suspected: Option<bool>,
+    /// Busy share of each runtime worker during the latency phase.
+    pub worker_busy: Vec<f64>,
     /// Cache capacity the workload ran with.
     pub cache_capacity: Option<u64>,
     /// Database section of older files.
@@ -266,6 +268,7 @@ impl Reader<'_> {
             stages: Vec::new(),
             errors_by_kind: BTreeMap::new(),
             leak_suspected: None,
+            worker_busy: Vec::new(),
             cache_capacity: None,
             database: None,
             files: BTreeMap::new(),
@@ -394,6 +397,11 @@ impl Reader<'_> {
             }
         }
         run.leak_suspected = self.boolean("/memory/leak_suspected")?;
+        for (index, _) in self.array("/runtime/per_worker")?.iter().enumerate() {
+            if let Some(busy) = self.number(&format!("/runtime/per_worker/{index}/busy_ratio"))? {
+                run.worker_busy.push(busy);
+            }
+        }
         run.cache_capacity = self
             .number("/environment/workload/cache_capacity")?
             .map(|c| c as u64);

@@ -343,6 +343,14 @@ fn event_loop(out: &mut String, report: &Report) {
             let _ = writeln!(out, "| {label} | {} |", value(run, id));
         }
     }
+    if !run.worker_busy.is_empty() {
+        let busy: Vec<String> = run
+            .worker_busy
+            .iter()
+            .map(|b| format!("{:.0} %", b * 100.0))
+            .collect();
+        let _ = writeln!(out, "| Runtime workers busy | {} |", busy.join(", "));
+    }
     let _ = writeln!(out);
 }
 

@@ -5,6 +5,47 @@ pub mod console;
 pub mod json;
 pub mod markdown;
 
+use crate::model::Report;
+
+/// One output format.
+pub trait Renderer {
+    /// Renders the whole report.
+    fn render(&self, report: &Report) -> String;
+}
+
+/// The Markdown report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Markdown;
+
+/// The JSON verdict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json;
+
+/// The terminal summary, coloured or plain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Console {
+    /// Use ANSI colours.
+    pub colour: bool,
+}
+
+impl Renderer for Markdown {
+    fn render(&self, report: &Report) -> String {
+        markdown::render(report)
+    }
+}
+
+impl Renderer for Json {
+    fn render(&self, report: &Report) -> String {
+        json::render(report)
+    }
+}
+
+impl Renderer for Console {
+    fn render(&self, report: &Report) -> String {
+        console::render(report, self.colour)
+    }
+}
+
 use crate::evaluate::{Movement, Status};
 use crate::metric::format_value;
 use crate::thresholds::Limit;
