@@ -1,4 +1,4 @@
-//! Renderers: each turns a [`Report`](crate::Report) into one output format. They format what
+//! Renderers: each turns a [`Report`] into one output format. They format what
 //! the model holds and compute nothing themselves.
 
 pub mod console;
