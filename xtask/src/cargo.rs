@@ -1,4 +1,4 @@
-//! Building the profiler in release mode and finding its binary.
+//! Building release binaries of the workspace and finding them.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,6 +15,11 @@ pub(crate) fn workspace_root() -> PathBuf {
 
 /// Builds `perfgate-profiler` in release mode and returns the binary's path.
 pub(crate) fn build_profiler() -> anyhow::Result<PathBuf> {
+    build_release("perfgate-profiler", "perfgate-profiler")
+}
+
+/// Builds `package`'s binary `bin` in release mode and returns its path.
+pub(crate) fn build_release(package: &str, bin: &str) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .args([
@@ -22,20 +27,20 @@ pub(crate) fn build_profiler() -> anyhow::Result<PathBuf> {
             "--release",
             "--quiet",
             "--package",
-            "perfgate-profiler",
+            package,
             "--bin",
-            "perfgate-profiler",
+            bin,
         ])
         .status()
         .context("running cargo build")?;
     if !status.success() {
-        bail!("building perfgate-profiler in release mode failed");
+        bail!("building {bin} in release mode failed");
     }
     let target_dir =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let binary = target_dir
         .join("release")
-        .join(format!("perfgate-profiler{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
     if !binary.exists() {
         bail!("the release build did not produce {}", binary.display());
     }

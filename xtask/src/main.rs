@@ -4,6 +4,7 @@
 mod bench;
 mod cargo;
 mod flamegraph;
+mod report_scale;
 mod targets;
 
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Task {
     Flamegraph(flamegraph::Options),
     /// Check the performance targets of docs/performance.md on this machine (several minutes)
     PerfTargets(targets::Options),
+    /// Check that the report streams a 1 GiB load-test history in flat memory
+    ReportScale(report_scale::Options),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         )),
         Task::Flamegraph(options) => flamegraph::run(&options),
         Task::PerfTargets(options) => targets::run(&options),
+        Task::ReportScale(options) => report_scale::run(&options),
     };
     match outcome {
         Ok(code) => code,

@@ -11,7 +11,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::error::Result;
 use crate::evaluate::{EvaluateOptions, Status};
-use crate::input::load_results;
+use crate::input::{RunData, load_results};
+use crate::loadtest::{OhaSpec, load_locust, load_oha};
 use crate::model::{Report, ReportOptions};
 use crate::output::write_atomic;
 use crate::render::{Console, Json, Markdown, Renderer, console};
@@ -21,16 +22,32 @@ use crate::thresholds::Thresholds;
 #[derive(Debug, Parser)]
 pub struct Args {
     /// Results to report on: perfgate's results.json or an older performance_results.json
+    /// [default: target/perfgate/latest/results.json, or none when a load test is given]
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+
+    /// A Locust run: the prefix given to `--csv`/`--json-file`, or any of its files (repeatable)
+    #[arg(long, value_name = "PATH_OR_PREFIX")]
+    pub locust: Vec<PathBuf>,
+
+    /// An oha run's JSON (`oha --output-format json`), optionally labelled `NAME=FILE`, e.g.
+    /// `'GET /quotes=oha.json'` (repeatable)
+    #[arg(long, value_name = "[NAME=]FILE")]
+    pub oha: Vec<String>,
+
+    /// Load-test request types counted as WebSocket traffic
     #[arg(
         long,
-        value_name = "FILE",
-        default_value = "target/perfgate/latest/results.json"
+        value_name = "TYPES",
+        value_delimiter = ',',
+        default_value = "WS,WSS,WEBSOCKET,SOCKETIO"
     )]
-    pub results: PathBuf,
+    pub ws_types: Vec<String>,
 
-    /// Thresholds file
-    #[arg(long, value_name = "FILE", default_value = "thresholds/default.toml")]
-    pub thresholds: PathBuf,
+    /// Thresholds file [default: thresholds/default.toml, or thresholds/loadtest.toml for load
+    /// tests alone]
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: Option<PathBuf>,
 
     /// A previous results file to compare with
     #[arg(long, value_name = "FILE")]
@@ -60,6 +77,13 @@ pub struct Args {
     #[arg(long)]
     pub quiet: bool,
 }
+
+/// Where `cargo xtask bench` writes its latest results.
+const DEFAULT_RESULTS: &str = "target/perfgate/latest/results.json";
+/// Thresholds for the default workload.
+const DEFAULT_THRESHOLDS: &str = "thresholds/default.toml";
+/// Thresholds for a report on load tests alone.
+const LOAD_TEST_THRESHOLDS: &str = "thresholds/loadtest.toml";
 
 /// The outcome that fails the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,16 +128,40 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, bin_name: &str) -> Ex
 
 /// Runs the report as `args` say: reads, evaluates, writes, and returns the exit code.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let results = load_results(&args.results)?;
-    let thresholds = Thresholds::from_path(&args.thresholds)?;
+    let mut load_tests = Vec::new();
+    for given in &args.locust {
+        load_tests.push(load_locust(given, &args.ws_types)?);
+    }
+    for given in &args.oha {
+        load_tests.push(load_oha(&OhaSpec::parse(given))?);
+    }
+    let results_path = match &args.results {
+        Some(path) => Some(path.clone()),
+        None if load_tests.is_empty() => Some(PathBuf::from(DEFAULT_RESULTS)),
+        None => None,
+    };
+    let results = match &results_path {
+        Some(path) => load_results(path)?,
+        None => RunData::load_tests_only(),
+    };
+    let thresholds_path = args.thresholds.clone().unwrap_or_else(|| {
+        PathBuf::from(if results_path.is_none() {
+            LOAD_TEST_THRESHOLDS
+        } else {
+            DEFAULT_THRESHOLDS
+        })
+    });
+    let thresholds = Thresholds::from_path(&thresholds_path)?;
     let baseline = args.baseline.as_deref().map(load_results).transpose()?;
-    let flamegraph = results.files.get("flamegraph").and_then(|file| {
-        let source = args.results.parent().unwrap_or(Path::new(".")).join(file);
+    let flamegraph = results_path.as_ref().and_then(|path| {
+        let file = results.files.get("flamegraph")?;
+        let source = path.parent().unwrap_or(Path::new(".")).join(file);
         source.is_file().then_some(source)
     });
     let flamegraph_link = flamegraph.as_ref().map(|_| "img/flamegraph.svg".to_owned());
-    let report = Report::new(
+    let report = Report::with_load_tests(
         results,
+        load_tests,
         &thresholds,
         baseline,
         ReportOptions {

@@ -22,6 +22,8 @@ pub enum InputFormat {
     },
     /// The older Python tool's `performance_results.json`.
     Legacy,
+    /// No results file: a report on load tests alone.
+    LoadTestsOnly,
 }
 
 /// One function of a CPU profile.
@@ -122,6 +124,23 @@ pub struct RunData {
     pub files: BTreeMap<String, String>,
     /// The run's own warnings.
     pub warnings: Vec<String>,
+}
+
+impl RunData {
+    /// The stand-in for a report without a results file (load tests only): no metrics, no
+    /// in-process sections.
+    pub fn load_tests_only() -> Self {
+        Reader {
+            path: Path::new(""),
+            root: &Value::Null,
+        }
+        .empty(InputFormat::LoadTestsOnly)
+    }
+
+    /// Whether an in-process run (perfgate's or the older tool's) was read.
+    pub fn has_run(&self) -> bool {
+        self.format != InputFormat::LoadTestsOnly
+    }
 }
 
 /// Reads and normalises a results file.

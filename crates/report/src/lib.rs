@@ -23,6 +23,7 @@ pub mod cli;
 mod error;
 pub mod evaluate;
 pub mod input;
+pub mod loadtest;
 pub mod metric;
 mod model;
 mod output;

@@ -162,7 +162,7 @@ pub const METRICS: &[MetricDef] = &[
         "error_rate.percent",
         "%",
         Lower,
-        "rejected messages / generated messages",
+        "failed share: the pipeline's rejected messages or load-test requests, whichever is higher",
     ),
     def(
         "fanout.dropped",
@@ -216,31 +216,37 @@ pub const METRICS: &[MetricDef] = &[
         "load.requests_per_second",
         "req/s",
         Higher,
-        "load-test requests per second",
+        "load-test requests per second (the lowest run's, over all its endpoints)",
+    ),
+    def(
+        "load.error_rate_percent",
+        "%",
+        Lower,
+        "load-test failed requests / requests (the highest run's)",
     ),
     def(
         "rest.p95_latency_ms",
         "ms",
         Lower,
-        "REST endpoints' 95th percentile response time",
+        "95th percentile response time of the slowest REST endpoint in any load test",
     ),
     def(
         "rest.p99_latency_ms",
         "ms",
         Lower,
-        "REST endpoints' 99th percentile response time",
+        "99th percentile response time of the slowest REST endpoint in any load test",
     ),
     def(
         "websocket.p95_latency_ms",
         "ms",
         Lower,
-        "WebSocket messages' 95th percentile response time",
+        "95th percentile response time of the slowest WebSocket request type in any load test",
     ),
     def(
         "websocket.p99_latency_ms",
         "ms",
         Lower,
-        "WebSocket messages' 99th percentile response time",
+        "99th percentile response time of the slowest WebSocket request type in any load test",
     ),
 ];
 

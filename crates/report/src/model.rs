@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::evaluate::{EvaluateOptions, Evaluation, evaluate};
 use crate::input::{InputFormat, RunData};
+use crate::loadtest::{self, LoadTest};
 use crate::recommend::{Recommendation, recommend};
 use crate::thresholds::Thresholds;
 
@@ -28,8 +29,10 @@ pub struct ReportOptions {
 pub struct Report {
     /// When it was generated, RFC 3339.
     pub generated_at: String,
-    /// The run reported on.
+    /// The run reported on ([`RunData::load_tests_only`] when there is none).
     pub results: RunData,
+    /// Load-test runs reported beside it, in the order given.
+    pub load_tests: Vec<LoadTest>,
     /// The baseline, if one was given.
     pub baseline: Option<RunData>,
     /// The thresholds file used.
@@ -52,9 +55,33 @@ impl Report {
         baseline: Option<RunData>,
         options: ReportOptions,
     ) -> Self {
+        Self::with_load_tests(results, Vec::new(), thresholds, baseline, options)
+    }
+
+    /// Evaluates `results` together with load-test runs: their metrics (`rest.*`, `websocket.*`,
+    /// `load.*`) join the run's, and `error_rate.percent` becomes the higher of the pipeline's
+    /// rejection rate and the load tests' failure rate.
+    pub fn with_load_tests(
+        mut results: RunData,
+        load_tests: Vec<LoadTest>,
+        thresholds: &Thresholds,
+        baseline: Option<RunData>,
+        options: ReportOptions,
+    ) -> Self {
+        merge_load_test_metrics(&mut results, &load_tests);
         let evaluation = evaluate(&results, thresholds, baseline.as_ref(), options.evaluate);
-        let recommendations = recommend(&results, &evaluation);
-        let mut report_command = format!("cargo xtask report --thresholds {}", thresholds.path.display());
+        let recommendations = recommend(&results, &load_tests, &evaluation);
+        let mut report_command = "cargo xtask report".to_owned();
+        if results.has_run() {
+            report_command.push_str(&format!(
+                " --results {}",
+                loadtest::shell_quote(&results.source.to_string_lossy())
+            ));
+        }
+        for test in &load_tests {
+            report_command.push_str(&format!(" {}", test.argument));
+        }
+        report_command.push_str(&format!(" --thresholds {}", thresholds.path.display()));
         if let Some(baseline) = &baseline {
             report_command.push_str(&format!(" --baseline {}", baseline.source.display()));
         }
@@ -63,17 +90,40 @@ impl Report {
         }
         let commands = match results.format {
             InputFormat::Perfgate { .. } => vec![bench_command(&results), report_command],
-            InputFormat::Legacy => vec![report_command],
+            InputFormat::Legacy | InputFormat::LoadTestsOnly => vec![report_command],
         };
         Report {
             generated_at: humantime::format_rfc3339_seconds(options.now).to_string(),
             results,
+            load_tests,
             baseline,
             thresholds_path: thresholds.path.clone(),
             evaluation,
             recommendations,
             flamegraph_link: options.flamegraph_link,
             commands,
+        }
+    }
+}
+
+/// Adds the load tests' metrics to the run's. A figure the results file also has (an older
+/// file's `rest_api` section) is replaced, and the run's warnings say so.
+fn merge_load_test_metrics(results: &mut RunData, load_tests: &[LoadTest]) {
+    for (id, value) in loadtest::metrics(load_tests) {
+        if id == "load.error_rate_percent" {
+            let combined = results
+                .metrics
+                .get("error_rate.percent")
+                .map_or(value, |own| own.max(value));
+            results.metrics.insert("error_rate.percent".to_owned(), combined);
+        }
+        if let Some(previous) = results.metrics.insert(id.clone(), value)
+            && previous != value
+        {
+            results.warnings.push(format!(
+                "`{id}` is {previous} in {} and {value} from the load tests; the load tests' figure is used.",
+                results.source.display()
+            ));
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::evaluate::{Evaluation, Movement, Status};
 use crate::input::RunData;
+use crate::loadtest::{EndpointKind, LoadTest};
 use crate::metric::format_value;
 
 /// One thing to act on.
@@ -36,9 +37,90 @@ fn short(function: &str) -> String {
     }
 }
 
-/// Recommendations for a run, most important first.
-pub fn recommend(run: &RunData, evaluation: &Evaluation) -> Vec<Recommendation> {
+/// Inline code that stays inline code whatever the text holds (endpoint names are untrusted):
+/// the fence is longer than any run of backticks inside, and line breaks become spaces.
+pub(crate) fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// Load-test findings: endpoints that mostly fail, and the slowest endpoint behind a latency
+/// threshold that is not met.
+fn load_test_findings(load_tests: &[LoadTest], evaluation: &Evaluation, out: &mut Vec<Recommendation>) {
+    let concerning = |id: &str| matches!(status_of(evaluation, id), Some(Status::Warn | Status::Fail));
+    let endpoints = || {
+        load_tests
+            .iter()
+            .flat_map(|test| test.endpoints.iter().map(move |endpoint| (test, endpoint)))
+            .filter(|(_, endpoint)| endpoint.kind != EndpointKind::Aggregated)
+    };
+    let failing: Vec<String> = endpoints()
+        .filter(|(_, endpoint)| endpoint.error_rate_pct().is_some_and(|rate| rate >= 50.0))
+        .map(|(test, endpoint)| {
+            let top = test
+                .failures
+                .iter()
+                .find(|failure| failure.name == endpoint.name && failure.method == endpoint.request_type)
+                .map_or(String::new(), |failure| {
+                    format!(", mostly {}", code(&failure.error))
+                });
+            format!(
+                "{} fails {:.0} % of {} requests{top}",
+                code(&format!("{} {}", endpoint.request_type, endpoint.name)),
+                endpoint.error_rate_pct().unwrap_or(0.0),
+                endpoint.requests
+            )
+        })
+        .collect();
+    if !failing.is_empty() {
+        out.push(Recommendation {
+            topic: "failing endpoints",
+            text: format!(
+                "In the load test, {}. Its latency figures describe failures, not service; fix or leave out the                  endpoint before reading them.",
+                failing.join("; ")
+            ),
+        });
+    }
+    for (kind, label) in [
+        (EndpointKind::Rest, "rest"),
+        (EndpointKind::WebSocket, "websocket"),
+    ] {
+        if !(concerning(&format!("{label}.p95_latency_ms")) || concerning(&format!("{label}.p99_latency_ms")))
+        {
+            continue;
+        }
+        let Some((test, slowest)) = endpoints()
+            .filter(|(_, endpoint)| endpoint.kind == kind)
+            .max_by(|a, b| a.1.p95_ms.unwrap_or(0.0).total_cmp(&b.1.p95_ms.unwrap_or(0.0)))
+        else {
+            continue;
+        };
+        out.push(Recommendation {
+            topic: if kind == EndpointKind::Rest { "REST latency" } else { "WebSocket latency" },
+            text: format!(
+                "The slowest endpoint is {} in {}: p95 {}, p99 {} over {} requests. Profile the service under the same \
+                 load (`cargo xtask bench` with a pipeline that models it) and start from that endpoint's handler.",
+                code(&format!("{} {}", slowest.request_type, slowest.name)),
+                code(&test.label()),
+                slowest.p95_ms.map_or("n/a".to_owned(), |v| format_value(v, "ms")),
+                slowest.p99_ms.map_or("n/a".to_owned(), |v| format_value(v, "ms")),
+                slowest.requests
+            ),
+        });
+    }
+}
+
+/// Recommendations for a run and its load tests, most important first.
+pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation) -> Vec<Recommendation> {
     let mut out = Vec::new();
+    load_test_findings(load_tests, evaluation, &mut out);
     let metric = |id: &str| run.metrics.get(id).copied();
     let concerning = |id: &str| matches!(status_of(evaluation, id), Some(Status::Warn | Status::Fail));
 
@@ -270,7 +352,7 @@ mod tests {
         let run = parse_results(Path::new("r.json"), results).unwrap();
         let thresholds = Thresholds::parse(Path::new("t.toml"), thresholds).unwrap();
         let evaluation = evaluate(&run, &thresholds, None, EvaluateOptions::default());
-        recommend(&run, &evaluation)
+        recommend(&run, &[], &evaluation)
     }
 
     #[test]
@@ -306,6 +388,14 @@ mod tests {
         assert!(found[0].text.contains("`decode`") && found[0].text.contains("--workers decode=2"));
         assert!(found[1].text.contains("spawn_blocking"));
         assert!(found[2].text.contains("1024 bytes per message"));
+    }
+
+    #[test]
+    fn code_spans_survive_backticks_and_newlines() {
+        assert_eq!(code("GET /a"), "`GET /a`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a\nb"), "`a b`");
     }
 
     #[test]

@@ -83,6 +83,23 @@ pub fn render(report: &Report, colour: bool) -> String {
                 .map_or("from zero".to_owned(), |change| format!("{change:+.1} %"))
         );
     }
+    for test in &report.load_tests {
+        if let Some(total) = test.aggregated() {
+            let _ = writeln!(
+                out,
+                "  load  {}: {} requests, {} failed, {}, p95 {}",
+                test.label(),
+                format_value(total.requests as f64, ""),
+                total
+                    .error_rate_pct()
+                    .map_or("none".to_owned(), |rate| format!("{rate:.2} %")),
+                total
+                    .rps
+                    .map_or("req/s unknown".to_owned(), |rps| format!("{rps:.1} req/s")),
+                total.p95_ms.map_or("n/a".to_owned(), |v| format_value(v, "ms"))
+            );
+        }
+    }
     if !report.recommendations.is_empty() {
         let _ = writeln!(out, "recommendations:");
         for recommendation in &report.recommendations {

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::evaluate::Status;
+use crate::loadtest::LoadTest;
 use crate::model::Report;
 use crate::thresholds::Limit;
 
@@ -18,7 +19,7 @@ pub fn verdict(report: &Report) -> Value {
     json!({
         "overall": overall,
         "generated": report.generated_at,
-        "results": report.results.source.display().to_string(),
+        "results": report.results.has_run().then(|| report.results.source.display().to_string()),
         "thresholds": report.thresholds_path.display().to_string(),
         "baseline": report.baseline.as_ref().map(|baseline| baseline.source.display().to_string()),
         "counts": {
@@ -55,7 +56,42 @@ pub fn verdict(report: &Report) -> Value {
             "verdict": comparison.movement.name(),
             "gated": comparison.gated,
         })).collect::<Vec<_>>(),
+        "load_tests": report.load_tests.iter().map(load_test).collect::<Vec<_>>(),
         "recommendations": report.recommendations.iter().map(|r| json!({"topic": r.topic, "text": r.text})).collect::<Vec<_>>(),
+    })
+}
+
+/// One load-test run: its endpoints in the tool's order, the aggregate last.
+fn load_test(test: &LoadTest) -> Value {
+    json!({
+        "tool": test.tool,
+        "version": test.version,
+        "source": test.sources.first().map(|path| path.display().to_string()),
+        "files": test.sources.iter().map(|path| path.display().to_string()).collect::<Vec<_>>(),
+        "endpoints": test.endpoints.iter().map(|endpoint| json!({
+            "type": endpoint.request_type,
+            "kind": endpoint.kind.name(),
+            "name": endpoint.name,
+            "requests": endpoint.requests,
+            "failures": endpoint.failures,
+            "error_rate_pct": endpoint.error_rate_pct(),
+            "rps": endpoint.rps,
+            "min_ms": endpoint.min_ms,
+            "avg_ms": endpoint.avg_ms,
+            "p50_ms": endpoint.p50_ms,
+            "p95_ms": endpoint.p95_ms,
+            "p99_ms": endpoint.p99_ms,
+            "p999_ms": endpoint.p999_ms,
+            "max_ms": endpoint.max_ms,
+        })).collect::<Vec<_>>(),
+        "failures": test.failures.iter().map(|failure| json!({
+            "type": failure.method,
+            "name": failure.name,
+            "error": failure.error,
+            "occurrences": failure.occurrences,
+        })).collect::<Vec<_>>(),
+        "history_points": test.history.len(),
+        "notes": test.notes,
     })
 }
 

@@ -17,12 +17,16 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     header(&mut out, report);
     summary(&mut out, report);
-    cpu(&mut out, report);
-    memory(&mut out, report);
-    event_loop(&mut out, report);
-    stages(&mut out, report);
-    cache_and_errors(&mut out, report);
-    database(&mut out, report);
+    // A report on load tests alone has no in-process sections to fill.
+    if report.results.has_run() {
+        cpu(&mut out, report);
+        memory(&mut out, report);
+        event_loop(&mut out, report);
+        stages(&mut out, report);
+        cache_and_errors(&mut out, report);
+        database(&mut out, report);
+    }
+    super::load_tests::markdown(&mut out, report);
     baseline(&mut out, report);
     recommendations(&mut out, report);
     appendix(&mut out, report);
@@ -45,11 +49,15 @@ fn cell(text: &str) -> String {
 fn header(out: &mut String, report: &Report) {
     let run = &report.results;
     let _ = writeln!(out, "# Benchmark results\n");
+    let from = if run.has_run() {
+        format!("`{}`", run.source.display())
+    } else {
+        format!("{} load test(s)", report.load_tests.len())
+    };
     let _ = writeln!(
         out,
-        "Generated {} from `{}` against `{}`.\n",
+        "Generated {} from {from} against `{}`.\n",
         report.generated_at,
-        run.source.display(),
         report.thresholds_path.display()
     );
     let _ = writeln!(out, "| | |\n|---|---|");
@@ -92,15 +100,17 @@ fn header(out: &mut String, report: &Report) {
                 let _ = writeln!(out, "| Run settings | {} |", cell(&describe_settings(&env.run)));
             }
         }
-        None => {
+        None if run.has_run() => {
             let _ = writeln!(out, "| Environment | not recorded in this input |");
         }
+        None => {}
     }
     let format = match run.format {
         InputFormat::Perfgate { schema_version } => {
             format!("perfgate results, schema version {schema_version}")
         }
         InputFormat::Legacy => "older performance_results.json".to_owned(),
+        InputFormat::LoadTestsOnly => "load tests only (no perfgate results)".to_owned(),
     };
     let _ = writeln!(out, "| Input | {format} |\n");
     for warning in &run.warnings {
@@ -527,7 +537,14 @@ fn appendix(out: &mut String, report: &Report) {
     }
     let _ = writeln!(out, "```\n");
     let _ = writeln!(out, "Files:\n");
-    let _ = writeln!(out, "- results: `{}`", report.results.source.display());
+    if report.results.has_run() {
+        let _ = writeln!(out, "- results: `{}`", report.results.source.display());
+    }
+    for test in &report.load_tests {
+        for source in &test.sources {
+            let _ = writeln!(out, "- {}: `{}`", test.tool, source.display());
+        }
+    }
     for (kind, file) in &report.results.files {
         let directory = report
             .results

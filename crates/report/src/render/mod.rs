@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod json;
+mod load_tests;
 pub mod markdown;
 
 use crate::model::Report;
