@@ -71,8 +71,13 @@ fn load_test_findings(load_tests: &[LoadTest], evaluation: &Evaluation, out: &mu
                 .map_or(String::new(), |failure| {
                     format!(", mostly {}", code(&failure.error))
                 });
+            let run = if load_tests.len() > 1 {
+                format!(" ({})", code(&test.label()))
+            } else {
+                String::new()
+            };
             format!(
-                "{} fails {:.0} % of {} requests{top}",
+                "{}{run} fails {:.0} % of {} requests{top}",
                 code(&format!("{} {}", endpoint.request_type, endpoint.name)),
                 endpoint.error_rate_pct().unwrap_or(0.0),
                 endpoint.requests
@@ -83,7 +88,8 @@ fn load_test_findings(load_tests: &[LoadTest], evaluation: &Evaluation, out: &mu
         out.push(Recommendation {
             topic: "failing endpoints",
             text: format!(
-                "In the load test, {}. Its latency figures describe failures, not service; fix or leave out the                  endpoint before reading them.",
+                "In the load test, {}. The latency figures of an endpoint that mostly fails describe failures, not \
+                 service: fix it, or leave it out of the test, before reading them.",
                 failing.join("; ")
             ),
         });

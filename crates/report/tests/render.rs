@@ -144,3 +144,42 @@ fn user_supplied_text_cannot_break_the_markdown_table() {
         "pipe escaped, newline removed"
     );
 }
+
+#[test]
+fn load_tests_alone_render_to_the_golden_markdown_and_json() {
+    use perfgate_report::RunData;
+    use perfgate_report::loadtest::{DEFAULT_WEBSOCKET_TYPES, OhaSpec, load_locust, load_oha};
+
+    let ws_types: Vec<String> = DEFAULT_WEBSOCKET_TYPES.iter().map(|t| t.to_string()).collect();
+    let mut locust = load_locust(&fixture("locust-run"), &ws_types).unwrap();
+    let oha_path = fixture("oha-quotes.json");
+    let mut oha = load_oha(&OhaSpec::parse(&format!("GET /quotes={}", oha_path.display()))).unwrap();
+    // As for the results file above: paths as a user in the crate directory would give them.
+    for test in [&mut locust, &mut oha] {
+        let fixtures = fixture("");
+        for source in &mut test.sources {
+            *source = relative(&source.strip_prefix(&fixtures).unwrap().to_string_lossy());
+        }
+        let absolute = fixtures.display().to_string();
+        test.argument = test
+            .argument
+            .replace(absolute.trim_end_matches('/'), "tests/fixtures");
+    }
+    let mut thresholds =
+        Thresholds::from_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../thresholds/loadtest.toml"))
+            .unwrap();
+    thresholds.path = PathBuf::from("thresholds/loadtest.toml");
+    let report = Report::with_load_tests(
+        RunData::load_tests_only(),
+        vec![locust, oha],
+        &thresholds,
+        None,
+        ReportOptions {
+            now: UNIX_EPOCH + Duration::from_secs(1_795_348_800),
+            evaluate: EvaluateOptions::default(),
+            flamegraph_link: None,
+        },
+    );
+    golden("report-load-tests.md", &render::markdown::render(&report));
+    golden("report-load-tests.json", &render::json::render(&report));
+}

@@ -153,6 +153,9 @@ fn from_json(path: &Path, websocket_types: &[String]) -> Result<Vec<Endpoint>> {
     for (index, item) in items.iter().enumerate() {
         entries.push(entry(path, index, item)?);
     }
+    // Locust's own tables (console, `_stats.csv`) list entries sorted by (name, method); the JSON
+    // keeps first-seen order. Sorting the same way makes both sources read alike.
+    entries.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
     let start = entries.iter().map(|e| e.start_time).fold(f64::INFINITY, f64::min);
     let last = entries
         .iter()
@@ -528,7 +531,7 @@ fn reconcile(json: &mut [Endpoint], csv: &[Endpoint]) -> String {
     for endpoint in json.iter() {
         let Some(row) = row_of(endpoint) else {
             return format!(
-                "Locust's `_stats.csv` has no row for {} {}, which its JSON has: the CSV was written before the run \
+                "Locust's _stats.csv has no row for {} {}, which its JSON has: the CSV was written before the run \
                  ended. The JSON's figures are used.",
                 endpoint.request_type, endpoint.name
             );
@@ -541,7 +544,7 @@ fn reconcile(json: &mut [Endpoint], csv: &[Endpoint]) -> String {
             && endpoint.p999_ms == row.p999_ms;
         if !same {
             return format!(
-                "Locust's JSON and `_stats.csv` disagree on {} {} ({} requests in the JSON, {} in the CSV): Locust \
+                "Locust's JSON and _stats.csv disagree on {} {} ({} requests in the JSON, {} in the CSV): Locust \
                  rewrites the CSV once a second rather than at shutdown, so it can miss the last second. The JSON's \
                  figures are used.",
                 endpoint.request_type, endpoint.name, endpoint.requests, row.requests
@@ -551,7 +554,7 @@ fn reconcile(json: &mut [Endpoint], csv: &[Endpoint]) -> String {
     for endpoint in json.iter_mut() {
         endpoint.rps = row_of(endpoint).and_then(|row| row.rps).or(endpoint.rps);
     }
-    "Locust's JSON and `_stats.csv` agree on every endpoint's requests, failures and percentiles; requests per \
+    "Locust's JSON and _stats.csv agree on every endpoint's requests, failures and percentiles; requests per \
      second are the CSV's."
         .to_owned()
 }

@@ -143,19 +143,25 @@ pub struct LoadTest {
 }
 
 impl LoadTest {
-    /// A short label: `Locust (locust-run.json)`.
+    /// A short label naming the tool and the run: `Locust locust-run`, `oha oha-quotes` (the file
+    /// name without the suffixes Locust and oha add).
     pub fn label(&self) -> String {
-        let files: Vec<String> = self
-            .sources
-            .iter()
-            .map(|path| {
-                path.file_name().map_or_else(
-                    || path.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                )
-            })
-            .collect();
-        format!("{} ({})", self.tool, files.join(", "))
+        let Some(first) = self.sources.first().and_then(|path| path.file_name()) else {
+            return self.tool.to_owned();
+        };
+        let name = first.to_string_lossy();
+        let run = [
+            "_stats_history.csv",
+            "_stats.csv",
+            "_failures.csv",
+            "_exceptions.csv",
+            ".json",
+            ".csv",
+        ]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(&name);
+        format!("{} {run}", self.tool)
     }
 
     /// The aggregate row.

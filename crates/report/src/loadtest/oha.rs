@@ -187,7 +187,7 @@ pub fn load_oha(spec: &OhaSpec) -> Result<LoadTest> {
     )];
     if deadline_aborted > 0 {
         notes.push(format!(
-            "{deadline_aborted} request(s) cut off when the run's time ran out (`-z`) are counted in oha's requests per \
+            "{deadline_aborted} request(s) cut off when the run's time ran out (-z) are counted in oha's requests per \
              second, as oha does, but not as requests or failures."
         ));
     }

@@ -13,6 +13,12 @@ const TOP_FAILURES: usize = 10;
 /// Most history rows shown; longer histories are shown evenly thinned.
 const HISTORY_ROWS: usize = 24;
 
+/// Inline code inside a table cell: GitHub splits cells at a `|` even inside a code span unless it
+/// is backslash-escaped (and then shows it without the backslash).
+fn table_code(text: &str) -> String {
+    crate::recommend::code(text).replace('|', "\\|")
+}
+
 /// Escapes untrusted text for Markdown: every character Markdown (or inline HTML) could read as
 /// syntax is backslash-escaped, `&` becomes an entity and line breaks become spaces.
 pub(crate) fn escape(text: &str) -> String {
@@ -53,7 +59,7 @@ pub(super) fn markdown(out: &mut String, report: &Report) {
         let files: Vec<String> = test
             .sources
             .iter()
-            .map(|path| format!("`{}`", escape(&path.display().to_string())))
+            .map(|path| table_code(&path.display().to_string()))
             .collect();
         let _ = writeln!(
             out,
