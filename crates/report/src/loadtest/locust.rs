@@ -8,6 +8,7 @@
 //! cannot give exactly is requests per second, as it lacks the test's start time: the earliest
 //! request of any endpoint stands in for it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -319,6 +320,7 @@ impl Csv {
     fn open(path: &Path) -> Result<Self> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
+            .buffer_capacity(1 << 16)
             .from_path(path)
             .map_err(|error| csv_error(path, &error))?;
         let columns = reader
@@ -352,10 +354,10 @@ impl Csv {
             .collect()
     }
 
-    /// Streams the rows: text is decoded leniently (invalid UTF-8 becomes U+FFFD).
-    fn rows(&mut self, mut each: impl FnMut(usize, &[String]) -> Result<()>) -> Result<()> {
+    /// Streams the rows without copying them: a field's text is decoded only when asked for,
+    /// leniently (invalid UTF-8 becomes U+FFFD).
+    fn rows(&mut self, mut each: impl FnMut(usize, &Row<'_>) -> Result<()>) -> Result<()> {
         let mut record = csv::ByteRecord::new();
-        let mut fields: Vec<String> = Vec::new();
         let mut line = 1;
         while self
             .reader
@@ -365,15 +367,18 @@ impl Csv {
             line = record
                 .position()
                 .map_or(line + 1, |position| position.line() as usize);
-            fields.clear();
-            fields.extend(
-                record
-                    .iter()
-                    .map(|field| String::from_utf8_lossy(field).into_owned()),
-            );
-            each(line, &fields)?;
+            each(line, &Row(&record))?;
         }
         Ok(())
+    }
+}
+
+/// One CSV record; a missing field (a short row) reads as empty.
+struct Row<'a>(&'a csv::ByteRecord);
+
+impl<'a> Row<'a> {
+    fn text(&self, index: usize) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.0.get(index).unwrap_or_default())
     }
 }
 
@@ -406,10 +411,6 @@ fn csv_number(path: &Path, line: usize, column: &str, text: &str) -> Result<Opti
     }
 }
 
-fn field(fields: &[String], index: usize) -> &str {
-    fields.get(index).map_or("", String::as_str)
-}
-
 fn from_stats_csv(path: &Path, websocket_types: &[String]) -> Result<Vec<Endpoint>> {
     let mut csv = Csv::open(path)?;
     const COLUMNS: [&str; 12] = [
@@ -429,10 +430,10 @@ fn from_stats_csv(path: &Path, websocket_types: &[String]) -> Result<Vec<Endpoin
     let at = csv.require(&COLUMNS)?;
     let mut endpoints = Vec::new();
     let path = path.to_owned();
-    csv.rows(|line, fields| {
-        let number = |i: usize| csv_number(&path, line, COLUMNS[i], field(fields, at[i]));
-        let name = field(fields, at[1]).to_owned();
-        let request_type = field(fields, at[0]).to_owned();
+    csv.rows(|line, row| {
+        let number = |i: usize| csv_number(&path, line, COLUMNS[i], &row.text(at[i]));
+        let name = row.text(at[1]).into_owned();
+        let request_type = row.text(at[0]).into_owned();
         let kind = if name == "Aggregated" && request_type.is_empty() {
             EndpointKind::Aggregated
         } else {
@@ -465,12 +466,12 @@ fn failures_csv(path: &Path) -> Result<Vec<Failure>> {
     let at = csv.require(&COLUMNS)?;
     let mut failures = Vec::new();
     let path = path.to_owned();
-    csv.rows(|line, fields| {
+    csv.rows(|line, row| {
         failures.push(Failure {
-            method: field(fields, at[0]).to_owned(),
-            name: field(fields, at[1]).to_owned(),
-            error: field(fields, at[2]).to_owned(),
-            occurrences: csv_number(&path, line, COLUMNS[3], field(fields, at[3]))?.unwrap_or(0.0) as u64,
+            method: row.text(at[0]).into_owned(),
+            name: row.text(at[1]).into_owned(),
+            error: row.text(at[2]).into_owned(),
+            occurrences: csv_number(&path, line, COLUMNS[3], &row.text(at[3]))?.unwrap_or(0.0) as u64,
         });
         Ok(())
     })?;
@@ -499,12 +500,12 @@ fn history_csv(path: &Path) -> Result<Vec<HistoryPoint>> {
     let at = csv.require(&COLUMNS)?;
     let (mut history, mut stride, mut seen) = (Vec::new(), 1, 0);
     let path = path.to_owned();
-    csv.rows(|line, fields| {
+    csv.rows(|line, row| {
         // Only the aggregate (what Locust writes without --csv-full-history).
-        if field(fields, at[3]) != "Aggregated" {
+        if row.text(at[3]) != "Aggregated" {
             return Ok(());
         }
-        let number = |i: usize| csv_number(&path, line, COLUMNS[i], field(fields, at[i]));
+        let number = |i: usize| csv_number(&path, line, COLUMNS[i], &row.text(at[i]));
         let point = HistoryPoint {
             timestamp: number(0)?.unwrap_or(0.0) as u64,
             users: number(1)?.unwrap_or(0.0) as u64,
