@@ -37,15 +37,19 @@ fn run<S: Stage<u64, Out = u64>>(
     perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap()
 }
 
-/// Burns CPU in a function no other code calls.
+/// Burns CPU in a function no other code calls. A `while` loop rather than `for _ in 0..n`:
+/// in a debug build the range iterator's `next` is a real function that takes a large, variable
+/// share of the self samples, which made "first by self samples" flaky.
 #[inline(never)]
 fn perfgate_test_hot_spin(rounds: u64, seed: u64) -> u64 {
     let mut state = seed | 1;
-    for _ in 0..rounds {
+    let mut round = 0;
+    while round < rounds {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        std::hint::black_box(state);
+        state = std::hint::black_box(state);
+        round += 1;
     }
     state
 }
