@@ -3,6 +3,7 @@
 
 mod bench;
 mod cargo;
+mod compare;
 mod flamegraph;
 mod report_scale;
 mod targets;
@@ -40,6 +41,8 @@ enum Task {
     Flamegraph(flamegraph::Options),
     /// Check the performance targets of docs/performance.md on this machine (several minutes)
     PerfTargets(targets::Options),
+    /// Compare the working tree with a base revision (paired ABBA runs) or two sets of results
+    Compare(Box<compare::Options>),
     /// Check that the report streams a 1 GiB load-test history in flat memory
     ReportScale(report_scale::Options),
 }
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Task::Flamegraph(options) => flamegraph::run(&options),
         Task::PerfTargets(options) => targets::run(&options),
         Task::ReportScale(options) => report_scale::run(&options),
+        Task::Compare(options) => compare::run(&options),
     };
     match outcome {
         Ok(code) => code,

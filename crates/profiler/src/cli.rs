@@ -76,6 +76,11 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 8)]
     subscribers: usize,
 
+    /// Make every stage's work this many percent slower (busy wait), to prove that
+    /// `cargo xtask compare` catches a regression; recorded in the results
+    #[arg(long, value_name = "PCT", default_value_t = 0.0, hide = true, value_parser = non_negative_float)]
+    inject_slowdown: f64,
+
     /// How many subscribers are slow (they pause after every batch)
     #[arg(long, value_name = "N", default_value_t = 0)]
     slow_subscribers: usize,
@@ -222,6 +227,7 @@ fn settings(args: &Args) -> (MarketConfig, RunConfig) {
         malformed_rate: args.malformed_rate,
         subscribers: args.subscribers,
         cache_capacity: args.cache_capacity,
+        inject_slowdown_pct: args.inject_slowdown,
         ..MarketConfig::default()
     };
     let length = match (args.duration, args.messages) {

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod cli;
+pub mod compare;
 mod error;
 pub mod evaluate;
 pub mod input;

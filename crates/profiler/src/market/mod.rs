@@ -10,6 +10,7 @@ mod decode;
 mod enrich;
 mod fanout;
 mod generator;
+mod slowdown;
 mod symbol;
 mod tick;
 mod zipf;
@@ -26,6 +27,7 @@ pub use decode::Decode;
 pub use enrich::{Enrich, ReferenceStore};
 pub use fanout::{ClientConnection, Encode, Frame};
 pub use generator::TickSource;
+pub use slowdown::Slowed;
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};
 pub use tick::{BarUpdate, EnrichedTick, Exchange, Instrument, PRICE_SCALE, PriceE4, RawTick, Side, Tick};
 pub use zipf::Zipf;
@@ -55,6 +57,9 @@ pub struct MarketConfig {
     pub bar_interval: Duration,
     /// Channels the feed is split into by symbol; decode workers take whole channels.
     pub feed_channels: usize,
+    /// A deliberate slowdown of every stage's work, percent of throughput (0 = none); only for
+    /// testing that a regression gate catches one.
+    pub inject_slowdown_pct: f64,
 }
 
 impl Default for MarketConfig {
@@ -69,6 +74,7 @@ impl Default for MarketConfig {
             cache_capacity: 1_024,
             bar_interval: Duration::from_secs(1),
             feed_channels: 16,
+            inject_slowdown_pct: 0.0,
         }
     }
 }
@@ -107,6 +113,12 @@ impl MarketConfig {
                 self.feed_channels
             ));
         }
+        if !(0.0..=90.0).contains(&self.inject_slowdown_pct) {
+            return invalid(format!(
+                "injected slowdown must be between 0 and 90 %, got {}",
+                self.inject_slowdown_pct
+            ));
+        }
         if self.bar_interval.is_zero() {
             return invalid("bar interval must be more than 0".into());
         }
@@ -127,6 +139,7 @@ impl MarketConfig {
             "cache_capacity": self.cache_capacity,
             "bar_interval_ms": self.bar_interval.as_secs_f64() * 1e3,
             "feed_channels": self.feed_channels,
+            "inject_slowdown_pct": self.inject_slowdown_pct,
         })
     }
 }
@@ -145,16 +158,23 @@ pub fn market_data_pipeline(config: &MarketConfig) -> Result<Pipeline<TickSource
     let capacity = NonZeroUsize::new(config.cache_capacity).expect("validated above");
     let interval_ns = config.bar_interval.as_nanos() as u64;
     let source_config = config.clone();
+    let slow = slowdown::factor_for(config.inject_slowdown_pct);
     Ok(
         Pipeline::builder(move |stream| TickSource::new(&source_config, stream))
-            .keyed_stage("decode", |raw: &RawTick| u64::from(raw.channel), |_| Decode)
-            .stage("enrich", move |_| Enrich::new(Arc::clone(&store), capacity))
+            .keyed_stage(
+                "decode",
+                |raw: &RawTick| u64::from(raw.channel),
+                move |_| Slowed::new(Decode, slow),
+            )
+            .stage("enrich", move |_| {
+                Slowed::new(Enrich::new(Arc::clone(&store), capacity), slow)
+            })
             .keyed_stage(
                 "aggregate",
                 |enriched: &EnrichedTick| u64::from(enriched.instrument.id),
-                move |_| Aggregate::new(interval_ns),
+                move |_| Slowed::new(Aggregate::new(interval_ns), slow),
             )
-            .stage("fanout", |_| Encode)
+            .stage("fanout", move |_| Slowed::new(Encode, slow))
             .fan_out(config.subscribers, |_| ClientConnection::default()),
     )
 }

@@ -1,0 +1,576 @@
+//! Comparing two revisions from repeated runs: per metric the candidate/base ratio, its 95 %
+//! confidence interval, a verdict (unchanged / improved / regressed, with severity) and a gate
+//! (pass / warn / fail). Paired when both sides ran interleaved on one machine (the effect is
+//! the per-round ratio), unpaired when two existing results files are compared.
+//!
+//! The decision rules, for a metric where lower is better (mirror them for higher):
+//! - unchanged when the interval includes 1 or the point change is below the noise floor (the
+//!   larger of `--noise` and what self-vs-self comparisons on this machine have shown);
+//! - otherwise improved or regressed; severity high above 15 %, medium above 5 %, else low;
+//! - gate fail when the whole interval lies beyond `max_regression`, warn when only the point
+//!   estimate does; deterministic metrics (exact) fail on any change for the worse.
+
+pub mod formats;
+pub mod markdown;
+pub mod stats;
+
+use serde::Serialize;
+
+use crate::metric::{Better, metric};
+
+/// What a metric is, for comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Timed: noisy, judged by its interval.
+    Measured,
+    /// Deterministic for a seeded workload (message and error counts): compared exactly.
+    Exact,
+}
+
+/// The metrics a comparison looks at, and their kind.
+pub const COMPARED: &[(&str, Kind)] = &[
+    ("cpu.messages_per_second", Kind::Measured),
+    ("latency.p50_ms", Kind::Measured),
+    ("latency.p99_ms", Kind::Measured),
+    ("memory.bytes_allocated_per_message", Kind::Measured),
+    ("memory.allocations_per_message", Kind::Measured),
+    ("memory.peak_mb", Kind::Measured),
+    ("cpu.message_count", Kind::Exact),
+    ("errors.total", Kind::Exact),
+];
+
+/// The two sides' figures for one metric, one per round (paired: same index, same round).
+#[derive(Debug, Clone)]
+pub struct Samples {
+    /// Metric id.
+    pub id: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// The base revision's figures.
+    pub base: Vec<f64>,
+    /// The candidate's figures.
+    pub candidate: Vec<f64>,
+}
+
+/// How a comparison's samples were taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Design {
+    /// Interleaved ABBA rounds in one job: the effect is each round's ratio.
+    Paired,
+    /// Two independent sets of runs: ratio of medians, bootstrap interval. Weaker.
+    Unpaired,
+}
+
+/// Settings of a comparison.
+#[derive(Debug, Clone, Copy)]
+pub struct CompareOptions {
+    /// Confidence of the intervals.
+    pub confidence: f64,
+    /// Changes below this many percent are unchanged (the configured noise floor).
+    pub noise_pct: f64,
+    /// A regression whose whole interval lies beyond this many percent fails the gate.
+    pub max_regression_pct: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        Self {
+            confidence: 0.95,
+            noise_pct: 2.0,
+            max_regression_pct: 10.0,
+        }
+    }
+}
+
+/// Which way a metric moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Within noise, or the interval includes no change.
+    Unchanged,
+    /// Better, beyond noise.
+    Improved,
+    /// Worse, beyond noise.
+    Regressed,
+    /// Too few usable figures to say.
+    Inconclusive,
+}
+
+/// How large a change is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Not a change.
+    None,
+    /// Up to 5 %.
+    Low,
+    /// Above 5 %.
+    Medium,
+    /// Above 15 %.
+    High,
+}
+
+/// What the gate makes of a metric (and of the whole comparison: the worst of its metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gate {
+    /// Nothing to object to.
+    Pass,
+    /// The point estimate is beyond the allowed regression, the interval not wholly.
+    Warn,
+    /// Beyond the allowed regression with confidence, or a deterministic figure got worse.
+    Fail,
+}
+
+/// One metric's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricOutcome {
+    /// Metric id.
+    pub id: String,
+    /// Unit of the figures.
+    pub unit: &'static str,
+    /// Whether higher is better.
+    pub higher_is_better: bool,
+    /// `higher_is_better`, `lower_is_better`, or `neither` (a count that should simply not change).
+    pub direction: &'static str,
+    /// Its kind.
+    pub kind: Kind,
+    /// Median of the base figures.
+    pub base_median: Option<f64>,
+    /// Median of the candidate figures.
+    pub candidate_median: Option<f64>,
+    /// The effect: median per-round ratio (paired) or ratio of medians (unpaired), candidate/base.
+    pub ratio: Option<f64>,
+    /// Lower end of the interval of the ratio.
+    pub ci_low: Option<f64>,
+    /// Upper end.
+    pub ci_high: Option<f64>,
+    /// `(ratio - 1)·100`.
+    pub change_pct: Option<f64>,
+    /// The noise floor applied, percent.
+    pub noise_floor_pct: f64,
+    /// Which way it moved.
+    pub verdict: Verdict,
+    /// How much.
+    pub severity: Severity,
+    /// What the gate makes of it.
+    pub gate: Gate,
+    /// Rounds with a figure on both sides.
+    pub rounds: usize,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+/// A whole comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Paired or unpaired.
+    pub design: Design,
+    /// The settings used.
+    #[serde(skip)]
+    pub options: CompareOptions,
+    /// Worst gate over the metrics.
+    pub gate: Gate,
+    /// Per metric, in [`COMPARED`] order.
+    pub metrics: Vec<MetricOutcome>,
+}
+
+/// Compares samples. `learnt_floor` gives, per metric id, a noise floor learnt from past A/A
+/// comparisons on this machine (percent), if any.
+pub fn compare(
+    design: Design,
+    samples: &[Samples],
+    options: CompareOptions,
+    learnt_floor: &dyn Fn(&str) -> Option<f64>,
+) -> Comparison {
+    let metrics: Vec<MetricOutcome> = samples
+        .iter()
+        .map(|sample| {
+            let floor =
+                learnt_floor(&sample.id).map_or(options.noise_pct, |learnt| learnt.max(options.noise_pct));
+            outcome(design, sample, options, floor)
+        })
+        .collect();
+    let gate = metrics.iter().map(|m| m.gate).max().unwrap_or(Gate::Pass);
+    Comparison {
+        design,
+        options,
+        gate,
+        metrics,
+    }
+}
+
+fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64) -> MetricOutcome {
+    let def = metric(&sample.id);
+    let better = def.map_or(Better::Lower, |d| d.better);
+    let higher_is_better = better == Better::Higher;
+    let direction = match better {
+        Better::Higher => "higher_is_better",
+        Better::Lower => "lower_is_better",
+        Better::Neither => "neither",
+    };
+    let usable = |values: &[f64]| {
+        values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect::<Vec<f64>>()
+    };
+    let (base, candidate) = (usable(&sample.base), usable(&sample.candidate));
+    let mut out = MetricOutcome {
+        id: sample.id.clone(),
+        unit: def.map_or("", |d| d.unit),
+        higher_is_better,
+        direction,
+        kind: sample.kind,
+        base_median: stats::median(&base),
+        candidate_median: stats::median(&candidate),
+        ratio: None,
+        ci_low: None,
+        ci_high: None,
+        change_pct: None,
+        noise_floor_pct: if sample.kind == Kind::Exact { 0.0 } else { floor },
+        verdict: Verdict::Inconclusive,
+        severity: Severity::None,
+        gate: Gate::Pass,
+        rounds: 0,
+        reason: String::new(),
+    };
+    // "Worse" as a signed change in percent: positive is a regression whatever the direction.
+    let worse_pct = |ratio: f64| {
+        if higher_is_better {
+            (1.0 - ratio) * 100.0
+        } else {
+            (ratio - 1.0) * 100.0
+        }
+    };
+    if sample.kind == Kind::Exact {
+        return exact(out, &base, &candidate, worse_pct);
+    }
+    let interval = match design {
+        Design::Paired => {
+            let ratios: Vec<f64> = sample
+                .base
+                .iter()
+                .zip(&sample.candidate)
+                .filter(|(b, c)| b.is_finite() && c.is_finite() && **b > 0.0 && **c >= 0.0)
+                .map(|(b, c)| c / b)
+                .collect();
+            out.rounds = ratios.len();
+            stats::median_interval(&ratios, options.confidence)
+                .and_then(|(low, high, _)| Some((stats::median(&ratios)?, low, high)))
+        }
+        Design::Unpaired => {
+            out.rounds = base.len().min(candidate.len());
+            let positive = |values: &[f64]| values.iter().all(|v| *v > 0.0);
+            if positive(&base) && positive(&candidate) {
+                stats::unpaired_ratio_interval(&base, &candidate, options.confidence)
+            } else {
+                None
+            }
+        }
+    };
+    let Some((ratio, low, high)) = interval else {
+        out.reason = format!(
+            "{} usable round(s): too few for a {:.0} % interval",
+            out.rounds,
+            options.confidence * 100.0
+        );
+        return out;
+    };
+    out.ratio = Some(ratio);
+    out.ci_low = Some(low);
+    out.ci_high = Some(high);
+    out.change_pct = Some((ratio - 1.0) * 100.0);
+    let point_worse = worse_pct(ratio);
+    // The end of the interval nearest "no change", as a regression: how bad it is at least.
+    let least_worse = worse_pct(low).min(worse_pct(high));
+    if low <= 1.0 && 1.0 <= high {
+        out.verdict = Verdict::Unchanged;
+        out.reason = format!("the interval {} includes no change", interval_text(low, high));
+    } else if point_worse.abs() < floor {
+        out.verdict = Verdict::Unchanged;
+        out.reason = format!(
+            "{:+.1} % is below the noise floor of {floor:.1} %",
+            (ratio - 1.0) * 100.0
+        );
+    } else {
+        out.verdict = if point_worse > 0.0 {
+            Verdict::Regressed
+        } else {
+            Verdict::Improved
+        };
+        out.severity = severity(point_worse.abs());
+        out.reason = format!(
+            "{:+.1} %, interval {}",
+            (ratio - 1.0) * 100.0,
+            interval_text(low, high)
+        );
+        if out.verdict == Verdict::Regressed {
+            if least_worse > options.max_regression_pct {
+                out.gate = Gate::Fail;
+                out.reason.push_str(&format!(
+                    ": the whole interval is beyond the allowed {:.0} % regression",
+                    options.max_regression_pct
+                ));
+            } else if point_worse > options.max_regression_pct {
+                out.gate = Gate::Warn;
+                out.reason.push_str(&format!(
+                    ": the estimate is beyond the allowed {:.0} % regression, the interval not wholly",
+                    options.max_regression_pct
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn exact(
+    mut out: MetricOutcome,
+    base: &[f64],
+    candidate: &[f64],
+    worse_pct: impl Fn(f64) -> f64,
+) -> MetricOutcome {
+    out.rounds = base.len().min(candidate.len());
+    let (Some(first), Some(second)) = (base.first(), candidate.first()) else {
+        out.reason = "no figures".to_owned();
+        return out;
+    };
+    let steady = |values: &[f64], first: f64| values.iter().all(|v| *v == first);
+    if !steady(base, *first) || !steady(candidate, *second) {
+        out.reason = "differs between runs of the same build, so it is not deterministic here".to_owned();
+        return out;
+    }
+    let ratio = if *first == 0.0 {
+        if *second == 0.0 { 1.0 } else { f64::INFINITY }
+    } else {
+        second / first
+    };
+    out.ratio = Some(ratio).filter(|r| r.is_finite());
+    out.ci_low = out.ratio;
+    out.ci_high = out.ratio;
+    out.change_pct = out.ratio.map(|r| (r - 1.0) * 100.0);
+    if first == second {
+        out.verdict = Verdict::Unchanged;
+        out.reason = "identical in every run (deterministic)".to_owned();
+    } else {
+        // A count that went from 0 to something is worse for a lower-is-better metric; a figure
+        // with no better direction (the message count) changing means the workload changed.
+        let worse = if out.direction == "neither" {
+            true
+        } else if ratio.is_finite() {
+            worse_pct(ratio) > 0.0
+        } else {
+            !out.higher_is_better
+        };
+        out.verdict = if worse {
+            Verdict::Regressed
+        } else {
+            Verdict::Improved
+        };
+        out.severity = Severity::High;
+        out.reason = format!("deterministic figure changed from {first} to {second}: never noise");
+        if worse {
+            out.gate = Gate::Fail;
+        }
+    }
+    out
+}
+
+fn severity(worse_abs_pct: f64) -> Severity {
+    if worse_abs_pct > 15.0 {
+        Severity::High
+    } else if worse_abs_pct > 5.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+fn interval_text(low: f64, high: f64) -> String {
+    format!("[{:+.1} %, {:+.1} %]", (low - 1.0) * 100.0, (high - 1.0) * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stats::SplitMix64;
+    use super::*;
+
+    fn throughput(base: Vec<f64>, candidate: Vec<f64>) -> Samples {
+        Samples {
+            id: "cpu.messages_per_second".to_owned(),
+            kind: Kind::Measured,
+            base,
+            candidate,
+        }
+    }
+
+    fn no_history(_: &str) -> Option<f64> {
+        None
+    }
+
+    /// Six paired rounds of throughput with multiplicative noise `sigma` and drift shared by both
+    /// sides of a round (as on a shared runner), the candidate slower by `slowdown`.
+    fn rounds(rng: &mut SplitMix64, slowdown: f64, sigma: f64, n: usize) -> Samples {
+        let mut base = Vec::new();
+        let mut candidate = Vec::new();
+        for round in 0..n {
+            let drift = 1.0 + 0.2 * (round as f64 / n as f64) + 0.05 * rng.normal();
+            base.push(500_000.0 * drift * (1.0 + sigma * rng.normal()));
+            candidate.push(500_000.0 * drift * (1.0 - slowdown) * (1.0 + sigma * rng.normal()));
+        }
+        throughput(base, candidate)
+    }
+
+    fn verdicts(slowdown: f64, sigma: f64, trials: usize) -> (usize, usize, usize) {
+        let mut rng = SplitMix64::new(42);
+        let (mut regressed, mut failed, mut warned) = (0, 0, 0);
+        for _ in 0..trials {
+            let samples = rounds(&mut rng, slowdown, sigma, 6);
+            let outcome =
+                &compare(Design::Paired, &[samples], CompareOptions::default(), &no_history).metrics[0];
+            regressed += usize::from(outcome.verdict == Verdict::Regressed);
+            failed += usize::from(outcome.gate == Gate::Fail);
+            warned += usize::from(outcome.gate == Gate::Warn);
+        }
+        (regressed, failed, warned)
+    }
+
+    /// Known false-positive rate: identical builds with 3 % noise per run and drift between
+    /// rounds. The sign-test interval alone allows 3.1 % false calls; the 2 % floor removes most.
+    #[test]
+    fn aa_false_regressions_are_rare_on_generated_data() {
+        let (regressed, failed, _) = verdicts(0.0, 0.03, 2_000);
+        assert!(
+            regressed <= 2_000 * 3 / 100,
+            "{regressed} of 2000 false regressions"
+        );
+        assert_eq!(failed, 0);
+    }
+
+    /// Known power: a 10 % slowdown under the same noise is called a regression almost always.
+    #[test]
+    fn a_ten_percent_slowdown_is_detected_on_generated_data() {
+        let (regressed, failed, warned) = verdicts(0.10, 0.03, 2_000);
+        assert!(regressed >= 2_000 * 95 / 100, "{regressed} of 2000 detected");
+        // At exactly the allowed regression, the gate mostly warns rather than fails.
+        assert!(failed < 2_000 / 10, "{failed} failed");
+        assert!(warned > 0);
+    }
+
+    #[test]
+    fn a_five_percent_slowdown_is_reported_without_failing_the_gate() {
+        let (regressed, failed, _) = verdicts(0.05, 0.01, 2_000);
+        assert!(regressed >= 2_000 * 9 / 10, "{regressed}");
+        assert_eq!(failed, 0);
+    }
+
+    #[test]
+    fn a_large_slowdown_fails_the_gate() {
+        let (regressed, failed, _) = verdicts(0.30, 0.03, 500);
+        assert_eq!(regressed, 500);
+        assert!(failed >= 490, "{failed}");
+    }
+
+    /// With 10 rounds one disturbed round (the machine busy during one side's run) cannot hide
+    /// a 10 % slowdown; with 6 it can, since the interval is then the whole range.
+    #[test]
+    fn ten_rounds_survive_one_disturbed_round() {
+        let mut rng = SplitMix64::new(3);
+        let mut samples = rounds(&mut rng, 0.10, 0.01, 10);
+        samples.base[4] *= 0.5;
+        let outcome = &compare(
+            Design::Paired,
+            &[samples.clone()],
+            CompareOptions::default(),
+            &no_history,
+        )
+        .metrics[0];
+        assert_eq!(outcome.verdict, Verdict::Regressed, "{}", outcome.reason);
+        samples.base.truncate(6);
+        samples.candidate.truncate(6);
+        let outcome = &compare(Design::Paired, &[samples], CompareOptions::default(), &no_history).metrics[0];
+        assert_eq!(outcome.verdict, Verdict::Unchanged, "{}", outcome.reason);
+    }
+
+    #[test]
+    fn direction_comes_from_the_metric() {
+        let latency = Samples {
+            id: "latency.p50_ms".to_owned(),
+            kind: Kind::Measured,
+            base: vec![1.0; 6],
+            candidate: vec![0.8, 0.81, 0.79, 0.8, 0.82, 0.78],
+        };
+        let outcome = &compare(Design::Paired, &[latency], CompareOptions::default(), &no_history).metrics[0];
+        assert_eq!(outcome.verdict, Verdict::Improved);
+        assert_eq!(outcome.gate, Gate::Pass);
+        assert_eq!(outcome.severity, Severity::High);
+    }
+
+    #[test]
+    fn a_learnt_noise_floor_above_the_configured_one_wins() {
+        let samples = throughput(vec![100.0; 6], vec![96.0, 96.5, 95.5, 96.0, 96.2, 95.8]);
+        let outcome = &compare(
+            Design::Paired,
+            std::slice::from_ref(&samples),
+            CompareOptions::default(),
+            &no_history,
+        )
+        .metrics[0];
+        assert_eq!(outcome.verdict, Verdict::Regressed);
+        let outcome = &compare(Design::Paired, &[samples], CompareOptions::default(), &|_| {
+            Some(5.0)
+        })
+        .metrics[0];
+        assert_eq!(outcome.verdict, Verdict::Unchanged);
+        assert_eq!(outcome.noise_floor_pct, 5.0);
+    }
+
+    #[test]
+    fn exact_figures_fail_on_any_change_for_the_worse() {
+        let exact = |base: f64, candidate: f64| Samples {
+            id: "errors.total".to_owned(),
+            kind: Kind::Exact,
+            base: vec![base; 6],
+            candidate: vec![candidate; 6],
+        };
+        let run =
+            |s| compare(Design::Paired, &[s], CompareOptions::default(), &no_history).metrics[0].clone();
+        assert_eq!(run(exact(0.0, 0.0)).verdict, Verdict::Unchanged);
+        let worse = run(exact(0.0, 1.0));
+        assert_eq!((worse.verdict, worse.gate), (Verdict::Regressed, Gate::Fail));
+        let better = run(exact(10.0, 9.0));
+        assert_eq!((better.verdict, better.gate), (Verdict::Improved, Gate::Pass));
+        let mut unsteady = exact(1.0, 1.0);
+        unsteady.base[2] = 2.0;
+        assert_eq!(run(unsteady).verdict, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn too_few_rounds_are_inconclusive_not_a_verdict() {
+        let samples = throughput(vec![100.0; 4], vec![50.0; 4]);
+        let outcome = &compare(Design::Paired, &[samples], CompareOptions::default(), &no_history).metrics[0];
+        assert_eq!(outcome.verdict, Verdict::Inconclusive);
+        assert_eq!(outcome.gate, Gate::Pass);
+    }
+
+    #[test]
+    fn unpaired_comparisons_use_the_ratio_of_medians() {
+        let samples = throughput(
+            vec![100.0, 102.0, 98.0, 101.0, 99.0],
+            vec![80.0, 81.0, 79.0, 80.5, 79.5],
+        );
+        let outcome = &compare(
+            Design::Unpaired,
+            &[samples],
+            CompareOptions::default(),
+            &no_history,
+        )
+        .metrics[0];
+        assert_eq!(outcome.verdict, Verdict::Regressed);
+        assert_eq!(outcome.gate, Gate::Fail);
+        assert!((outcome.ratio.unwrap() - 0.8).abs() < 1e-9);
+    }
+}
