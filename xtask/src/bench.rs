@@ -1,21 +1,188 @@
-//! `cargo xtask bench`: release build of the profiler, then a run with the given arguments. The
-//! profiler's exit code is passed through (2 for bad flags).
+//! `cargo xtask bench`: release build of the profiler, then a run with the given arguments, then
+//! one line for the run appended to the benchmark history. The profiler's exit code is passed
+//! through (2 for bad flags); the history only gets a line when the profiler succeeded and wrote
+//! fresh results. `--history FILE` and `--no-history` are this task's own and are not passed on.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::SystemTime;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use perfgate_report::history::{self, DEFAULT_HISTORY, HistoryRecord};
 
 use crate::cargo::build_profiler;
 
+/// Where the profiler writes unless given `--out` (its own default).
+const DEFAULT_OUT: &str = "target/perfgate/latest";
+
+/// The command line split between this task and the profiler.
+#[derive(Debug, PartialEq)]
+struct BenchArgs {
+    /// Passed on to the profiler as given.
+    profiler: Vec<String>,
+    /// The history to append to; `None` with `--no-history`.
+    history: Option<PathBuf>,
+    /// The profiler's output directory (`--out`, which stays among its arguments).
+    out: PathBuf,
+    /// Help or version asked for: no run, nothing to record.
+    informational: bool,
+}
+
 pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
+    let args = split_args(args)?;
     let binary = build_profiler()?;
+    let results = args.out.join("results.json");
+    let before = modified(&results);
     let status = Command::new(&binary)
-        .args(args)
+        .args(&args.profiler)
         .env("PERFGATE_INVOKED_AS", "cargo xtask bench")
         .status()
         .with_context(|| format!("running {}", binary.display()))?;
-    Ok(match status.code() {
-        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => ExitCode::FAILURE,
-    })
+    if !status.success() {
+        return Ok(match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => ExitCode::FAILURE,
+        });
+    }
+    if let Some(path) = &args.history
+        && !args.informational
+    {
+        // A results file older than the run is a previous run's: recording it again would
+        // count one run twice.
+        let after = modified(&results);
+        if after.is_none() || after == before {
+            eprintln!(
+                "history: nothing appended: the profiler wrote no new {}",
+                results.display()
+            );
+        } else {
+            record(&results, path)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Appends the run in `results` to the history at `path` and says so in one line.
+fn record(results: &Path, path: &Path) -> anyhow::Result<()> {
+    let run = perfgate_report::load_results(results)?;
+    let record = HistoryRecord::from_run(&run, SystemTime::now());
+    history::append(path, &record)?;
+    let commit = record.git_commit.as_deref().map_or(String::new(), |commit| {
+        format!(
+            " at {}{}",
+            commit.chars().take(12).collect::<String>(),
+            if record.git_dirty == Some(true) {
+                "+dirty"
+            } else {
+                ""
+            }
+        )
+    });
+    println!(
+        "history: run of {}{commit} appended to {} ({} metrics; `cargo xtask trend` shows the trends)",
+        record.timestamp,
+        path.display(),
+        record.metrics.len()
+    );
+    Ok(())
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|meta| meta.modified()).ok()
+}
+
+/// Takes `--history FILE` and `--no-history` out of `args` and finds the profiler's `--out`.
+fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
+    let mut split = BenchArgs {
+        profiler: Vec::with_capacity(args.len()),
+        history: Some(PathBuf::from(DEFAULT_HISTORY)),
+        out: PathBuf::from(DEFAULT_OUT),
+        informational: false,
+    };
+    let (mut history, mut no_history) = (None, false);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--no-history" {
+            no_history = true;
+        } else if arg == "--history" {
+            match rest.next() {
+                Some(file) if !file.starts_with("--") => history = Some(PathBuf::from(file)),
+                _ => bail!("--history needs a FILE"),
+            }
+        } else if let Some(file) = arg.strip_prefix("--history=") {
+            history = Some(PathBuf::from(file));
+        } else {
+            if arg == "--out" {
+                // The value follows; the profiler reports it if missing.
+                if let Some(dir) = rest.next() {
+                    split.out = PathBuf::from(dir);
+                    split.profiler.push(arg.clone());
+                    split.profiler.push(dir.clone());
+                    continue;
+                }
+            } else if let Some(dir) = arg.strip_prefix("--out=") {
+                split.out = PathBuf::from(dir);
+            } else if ["-h", "--help", "-V", "--version"].contains(&arg.as_str()) {
+                split.informational = true;
+            }
+            split.profiler.push(arg.clone());
+        }
+    }
+    match (history, no_history) {
+        (Some(_), true) => bail!("--history and --no-history contradict each other"),
+        (Some(path), false) => split.history = Some(path),
+        (None, true) => split.history = None,
+        (None, false) => {}
+    }
+    Ok(split)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(args: &[&str]) -> anyhow::Result<BenchArgs> {
+        split_args(&args.iter().map(|arg| (*arg).to_owned()).collect::<Vec<_>>())
+    }
+
+    fn check(args: &[&str], profiler: &[&str], history: Option<&str>, out: &str) {
+        let split = split(args).unwrap();
+        assert_eq!(split.profiler, profiler, "{args:?}");
+        assert_eq!(split.history.as_deref(), history.map(Path::new), "{args:?}");
+        assert_eq!(split.out, Path::new(out), "{args:?}");
+    }
+
+    #[test]
+    fn history_flags_are_taken_out_and_out_is_found() {
+        check(&[], &[], Some(DEFAULT_HISTORY), DEFAULT_OUT);
+        check(
+            &["--quick", "--history", "h.jsonl", "--no-progress"],
+            &["--quick", "--no-progress"],
+            Some("h.jsonl"),
+            DEFAULT_OUT,
+        );
+        check(&["--history=h.jsonl"], &[], Some("h.jsonl"), DEFAULT_OUT);
+        check(&["--no-history", "--limit"], &["--limit"], None, DEFAULT_OUT);
+        check(
+            &["--out", "target/perfgate/ci", "--quick"],
+            &["--out", "target/perfgate/ci", "--quick"],
+            Some(DEFAULT_HISTORY),
+            "target/perfgate/ci",
+        );
+        check(&["--out=o"], &["--out=o"], Some(DEFAULT_HISTORY), "o");
+    }
+
+    #[test]
+    fn contradictions_and_missing_values_are_errors() {
+        assert!(split(&["--history"]).is_err());
+        assert!(split(&["--history", "--quick"]).is_err());
+        assert!(split(&["--history", "h", "--no-history"]).is_err());
+    }
+
+    #[test]
+    fn help_and_version_record_nothing() {
+        assert!(split(&["--help"]).unwrap().informational);
+        assert!(split(&["-V"]).unwrap().informational);
+        assert!(!split(&["--quick"]).unwrap().informational);
+    }
 }

@@ -7,6 +7,7 @@ mod compare;
 mod flamegraph;
 mod report_scale;
 mod targets;
+mod trend;
 
 use std::process::ExitCode;
 
@@ -22,7 +23,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Task {
     /// Build the profiler in release mode and run it; every argument is passed on
-    /// (`cargo xtask bench --help` lists them)
+    /// (`cargo xtask bench --help` lists them) except `--history FILE` (where the run is recorded,
+    /// default target/perfgate/history.jsonl) and `--no-history`
     #[command(disable_help_flag = true)]
     Bench {
         /// Arguments for perfgate-profiler
@@ -45,6 +47,8 @@ enum Task {
     Compare(Box<compare::Options>),
     /// Check that the report streams a 1 GiB load-test history in flat memory
     ReportScale(report_scale::Options),
+    /// Trends over the benchmark history: slope, fit and verdict per metric, and outlying runs
+    Trend(trend::Options),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Task::Flamegraph(options) => flamegraph::run(&options),
         Task::PerfTargets(options) => targets::run(&options),
         Task::ReportScale(options) => report_scale::run(&options),
+        Task::Trend(options) => trend::run(&options),
         Task::Compare(options) => compare::run(&options),
     };
     match outcome {

@@ -11,6 +11,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::error::Result;
 use crate::evaluate::{EvaluateOptions, Status};
+use crate::history::{self, TrendOptions, Window};
 use crate::input::{RunData, load_results};
 use crate::loadtest::{OhaSpec, load_locust, load_oha};
 use crate::model::{Report, ReportOptions};
@@ -57,6 +58,18 @@ pub struct Args {
     #[arg(long, value_name = "PCT", value_parser = non_negative)]
     pub max_regression: Option<f64>,
 
+    /// A benchmark history (JSON Lines, as `cargo xtask bench` appends): adds a Trend section
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// The trend covers the last N runs of the history [default: 30]
+    #[arg(long, value_name = "N", requires = "history", value_parser = clap::value_parser!(u64).range(1..))]
+    pub trend_last: Option<u64>,
+
+    /// The trend covers the runs within D days before the latest one instead
+    #[arg(long, value_name = "D", requires = "history", conflicts_with = "trend_last", value_parser = positive_days)]
+    pub trend_days: Option<f64>,
+
     /// Changes smaller than this many percent count as unchanged
     #[arg(long, value_name = "PCT", default_value_t = 2.0, value_parser = non_negative)]
     pub noise: f64,
@@ -92,6 +105,15 @@ pub enum FailOn {
     Fail,
     /// Warnings too (thresholds between limit and target)
     Warn,
+}
+
+/// A number of days, > 0 (fractions allowed: `0.5` is twelve hours).
+pub fn positive_days(text: &str) -> std::result::Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+    if !(value.is_finite() && value > 0.0) {
+        return Err("must be a number of days > 0".to_owned());
+    }
+    Ok(value)
 }
 
 fn non_negative(text: &str) -> std::result::Result<f64, String> {
@@ -153,13 +175,28 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     });
     let thresholds = Thresholds::from_path(&thresholds_path)?;
     let baseline = args.baseline.as_deref().map(load_results).transpose()?;
+    // Read before anything is written, so a bad history leaves every output untouched.
+    let trend = match &args.history {
+        Some(path) => Some(history::analyze(
+            &history::read(path)?,
+            &TrendOptions {
+                window: match (args.trend_days, args.trend_last) {
+                    (Some(days), _) => Window::Days(days),
+                    (None, Some(runs)) => Window::Runs(usize::try_from(runs).unwrap_or(usize::MAX)),
+                    (None, None) => Window::default(),
+                },
+                metrics: Vec::new(),
+            },
+        )),
+        None => None,
+    };
     let flamegraph = results_path.as_ref().and_then(|path| {
         let file = results.files.get("flamegraph")?;
         let source = path.parent().unwrap_or(Path::new(".")).join(file);
         source.is_file().then_some(source)
     });
     let flamegraph_link = flamegraph.as_ref().map(|_| "img/flamegraph.svg".to_owned());
-    let report = Report::with_load_tests(
+    let mut report = Report::with_load_tests(
         results,
         load_tests,
         &thresholds,
@@ -173,6 +210,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             flamegraph_link,
         },
     );
+    if let Some(trend) = trend {
+        if !args.quiet {
+            for warning in &trend.warnings {
+                eprintln!("warning: {warning}");
+            }
+        }
+        report = report.with_trend(trend);
+    }
     if let Some(path) = &args.json {
         write_atomic(path, Json.render(&report).as_bytes())?;
     }

@@ -86,6 +86,8 @@ pub struct Environment {
     pub logical_cores: Option<u64>,
     /// Operating system.
     pub os: Option<String>,
+    /// The machine's host name.
+    pub hostname: Option<String>,
     /// Workload settings, as written.
     pub workload: Value,
     /// Run settings, as written.
@@ -362,6 +364,7 @@ impl Reader<'_> {
                 .number("/environment/logical_cores")?
                 .map(|cores| cores as u64),
             os: self.string("/environment/os")?,
+            hostname: self.string("/environment/hostname")?,
             workload: self
                 .root
                 .pointer("/environment/workload")
@@ -473,6 +476,7 @@ impl Reader<'_> {
             cpu_model: None,
             logical_cores: None,
             os: None,
+            hostname: None,
             workload: Value::Null,
             run: Value::Null,
         });

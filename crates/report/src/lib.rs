@@ -23,6 +23,7 @@ pub mod cli;
 pub mod compare;
 mod error;
 pub mod evaluate;
+pub mod history;
 pub mod input;
 pub mod loadtest;
 pub mod metric;

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::evaluate::{EvaluateOptions, Evaluation, evaluate};
+use crate::history::Trend;
 use crate::input::{InputFormat, RunData};
 use crate::loadtest::{self, LoadTest};
 use crate::recommend::{Recommendation, recommend};
@@ -45,6 +46,8 @@ pub struct Report {
     pub flamegraph_link: Option<String>,
     /// Commands that reproduce the run and the report.
     pub commands: Vec<String>,
+    /// Trends over the benchmark history, when one was given ([`Report::with_trend`]).
+    pub trend: Option<Trend>,
 }
 
 impl Report {
@@ -102,7 +105,14 @@ impl Report {
             recommendations,
             flamegraph_link: options.flamegraph_link,
             commands,
+            trend: None,
         }
+    }
+
+    /// Adds trends over the benchmark history: the Markdown report gets a "Trend" section.
+    pub fn with_trend(mut self, trend: Trend) -> Self {
+        self.trend = Some(trend);
+        self
     }
 }
 

@@ -28,6 +28,10 @@ pub fn render(report: &Report) -> String {
     }
     super::load_tests::markdown(&mut out, report);
     baseline(&mut out, report);
+    // Only with --history: without it the report is exactly what it was before trends existed.
+    if let Some(trend) = &report.trend {
+        out.push_str(&super::trend::markdown(trend));
+    }
     recommendations(&mut out, report);
     appendix(&mut out, report);
     out
