@@ -39,17 +39,10 @@ pub(crate) fn least_squares(points: &[(f64, f64)]) -> Option<Fit> {
     Some(Fit { slope, r_squared })
 }
 
-/// The median of `values` (not empty).
+/// The median of `values` (not empty; NaN if it is).
 pub(crate) fn median(values: &[f64]) -> f64 {
     debug_assert!(!values.is_empty(), "the median of nothing");
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let middle = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[middle]
-    } else {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
-    }
+    crate::compare::stats::median(values).unwrap_or(f64::NAN)
 }
 
 /// Scales the median absolute deviation to the standard deviation of normally distributed data.
