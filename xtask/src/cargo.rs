@@ -23,14 +23,23 @@ pub(crate) fn build_release(package: &str, bin: &str) -> anyhow::Result<PathBuf>
     build_release_of(None, package, bin)
 }
 
-/// Builds `package`'s binary `bin` in release mode from the workspace at `manifest` (another
-/// checkout, e.g. a git worktree) or this one, into this workspace's target directory (so the
-/// dependencies are built once for both), and returns the binary's path. The next build
-/// overwrites it: copy it away first if both are needed.
-pub(crate) fn build_release_of(manifest: Option<&Path>, package: &str, bin: &str) -> anyhow::Result<PathBuf> {
+/// Builds `package`'s binary `bin` in release mode from the workspace whose manifest is
+/// `manifest` (another checkout, e.g. a git worktree) into `target_dir`, or from this workspace
+/// into its own target directory, and returns the binary's path.
+///
+/// Another checkout needs a target directory of its own: cargo identifies a path package by its
+/// path relative to its workspace root, so the same crate in two checkouts would share (and
+/// overwrite) one fingerprint and one binary, and cargo would call one build fresh after the
+/// other.
+pub(crate) fn build_release_of(
+    manifest: Option<(&Path, &Path)>,
+    package: &str,
+    bin: &str,
+) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let target_dir =
+    let own_target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let target_dir = manifest.map_or(own_target, |(_, dir)| dir.to_owned());
     let mut command = Command::new(cargo);
     command.args([
         "build",
@@ -41,12 +50,13 @@ pub(crate) fn build_release_of(manifest: Option<&Path>, package: &str, bin: &str
         "--bin",
         bin,
     ]);
-    if let Some(manifest) = manifest {
+    if let Some((manifest, _)) = manifest {
         command
             .arg("--manifest-path")
             .arg(manifest)
             .arg("--target-dir")
-            .arg(&target_dir);
+            .arg(&target_dir)
+            .env_remove("CARGO_TARGET_DIR");
     }
     let status = command.status().context("running cargo build")?;
     if !status.success() {

@@ -200,7 +200,8 @@ impl Paired {
         let bin = out.join("bin");
         std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
 
-        // The base build: a detached worktree at the base commit, reused between comparisons.
+        // The base build: a detached worktree at the base commit, reused between comparisons,
+        // built into a target directory of its own (kept warm between comparisons).
         let worktree = out.join("worktree");
         if worktree.join(".git").exists() {
             git(&[
@@ -226,7 +227,7 @@ impl Paired {
         }
         eprintln!("compare: building the base ({}) …", short(&base_sha));
         let built = build_release_of(
-            Some(&worktree.join("Cargo.toml")),
+            Some((&worktree.join("Cargo.toml"), &out.join("target"))),
             "perfgate-profiler",
             "perfgate-profiler",
         )
@@ -366,8 +367,18 @@ fn run_profiler(binary: &Path, out: &Path, args: &[String]) -> anyhow::Result<()
 }
 
 fn unpaired_samples(base: &[PathBuf], candidate: &[PathBuf]) -> anyhow::Result<Vec<Samples>> {
+    // Each file is one sample, or one per repetition when it was written with --repeat N.
     let load = |files: &[PathBuf]| -> anyhow::Result<Vec<std::collections::BTreeMap<String, f64>>> {
-        files.iter().map(|file| Ok(load_results(file)?.metrics)).collect()
+        let mut samples = Vec::new();
+        for file in files {
+            let run = load_results(file)?;
+            if run.repetitions.is_empty() {
+                samples.push(run.metrics);
+            } else {
+                samples.extend(run.repetitions);
+            }
+        }
+        Ok(samples)
     };
     let (base, candidate) = (load(base)?, load(candidate)?);
     Ok(COMPARED

@@ -143,6 +143,11 @@ struct Args {
     #[arg(long, value_name = "PAIRS", num_args = 0..=1, default_missing_value = "6", value_parser = positive_usize)]
     overhead: Option<usize>,
 
+    /// Run the measured windows N times, each on a fresh pipeline, and keep every repetition's
+    /// key figures and their spread in results.json (`repetitions`)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeat: u32,
+
     /// Output directory for results.json, flamegraph.svg and profile.pb
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/latest")]
     out: PathBuf,
@@ -205,8 +210,9 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let mut results = perfgate_profiler::run(&pipeline, &run, observer, market.to_json())
-        .context("profiling run failed")?;
+    let mut results =
+        perfgate_profiler::run_repeated(&pipeline, &run, observer, market.to_json(), args.repeat as usize)
+            .context("profiling run failed")?;
     results.profiler.overhead = overhead;
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);

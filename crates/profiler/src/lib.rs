@@ -53,8 +53,8 @@ pub use probe::TimeSeries;
 pub use results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, OverheadPair, OverheadSection,
-    PhaseSection, PipelineSection, ProcessSection, ProfilerSection, Results, RuntimeSection, SCHEMA_VERSION,
-    StageSection, SubscriberSection, ToolInfo, WorkerSection,
+    PhaseSection, PipelineSection, ProcessSection, ProfilerSection, RepetitionsSection, Results,
+    RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, ToolInfo, WorkerSection,
 };
 pub use stats::{DepthSummary, LatencySummary, ServiceTimeSummary};
 
@@ -101,4 +101,46 @@ where
         config.subscriber_lag_threshold.as_secs_f64() * 1e3,
         &config.probes.names(),
     ))
+}
+
+/// Runs `pipeline` `repeat` times (at least once) and returns the first run's results with every
+/// repetition's key figures and their spread in `repetitions` (left `None` for one run).
+///
+/// Each repetition is a fresh pipeline with its own warm-up, as a single run is. The latency
+/// phase of every repetition runs at the rate the first one used, so their latencies are
+/// comparable; the CPU profile and the other probe sections are the first run's.
+pub fn run_repeated<Src>(
+    pipeline: &Pipeline<Src>,
+    config: &RunConfig,
+    observer: &dyn Observer,
+    workload: serde_json::Value,
+    repeat: usize,
+) -> Result<Results>
+where
+    Src: Source,
+    Src::Item: Sync,
+{
+    let mut first = run(pipeline, config, observer, workload.clone())?;
+    if repeat <= 1 {
+        return Ok(first);
+    }
+    let mut again = config.clone();
+    if let Some(rate) = first.latency.as_ref().and_then(|latency| latency.rate_per_second) {
+        again.rate = Some(rate);
+    }
+    let mut runs = vec![results::key_figures(&first)];
+    for _ in 1..repeat {
+        let results = run(pipeline, &again, observer, workload.clone())?;
+        runs.push(results::key_figures(&results));
+    }
+    let warmup = match config.warmup {
+        Length::Messages(messages) => format!("{messages} messages"),
+        Length::Duration(duration) => format!("{:.3} s", duration.as_secs_f64()),
+    };
+    let policy = format!(
+        "{repeat} repetitions, each on a fresh pipeline with its own warm-up ({warmup}); the latency phase of \
+         every repetition at the first one's rate; probe sections and profiles are the first repetition's"
+    );
+    first.repetitions = Some(results::summarise_repetitions(runs, policy));
+    Ok(first)
 }

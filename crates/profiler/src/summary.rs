@@ -133,6 +133,27 @@ pub(crate) fn print(results: &Results, path: &Path) {
     }
     println!("{}", facts.join(" · "));
     print_probes(results);
+    if let Some(repetitions) = &results.repetitions {
+        let spread = |id: &str, unit: &str, scale: f64| {
+            repetitions.summary.get(id).map(|s| {
+                format!(
+                    "{id} median {:.3}{unit} ({:.3}–{:.3}, robust CV {:.1} %)",
+                    s.median * scale,
+                    s.min * scale,
+                    s.max * scale,
+                    s.robust_cv_percent
+                )
+            })
+        };
+        let parts: Vec<String> = [
+            spread("cpu.messages_per_second", " k/s", 1e-3),
+            spread("latency.p99_ms", " ms", 1.0),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        println!("{} repetitions: {}", repetitions.count, parts.join("; "));
+    }
     for warning in &results.warnings {
         println!("warning: {warning}");
     }

@@ -126,6 +126,8 @@ pub struct RunData {
     pub files: BTreeMap<String, String>,
     /// The run's own warnings.
     pub warnings: Vec<String>,
+    /// `--repeat N`: each repetition's key figures by metric id (empty for a single run).
+    pub repetitions: Vec<BTreeMap<String, f64>>,
 }
 
 impl RunData {
@@ -294,6 +296,7 @@ impl Reader<'_> {
             database: None,
             files: BTreeMap::new(),
             warnings: Vec::new(),
+            repetitions: Vec::new(),
         }
     }
 
@@ -439,6 +442,19 @@ impl Reader<'_> {
                 run.warnings.push(warning);
             }
         }
+        for (index, repetition) in self.array("/repetitions/runs")?.iter().enumerate() {
+            let mut figures = BTreeMap::new();
+            for id in repetition.as_object().map(|o| o.keys()).into_iter().flatten() {
+                // Ids this report does not know are skipped: a newer profiler may keep more.
+                if crate::metric::metric(id).is_some()
+                    && let Some(value) =
+                        self.number(&format!("/repetitions/runs/{index}/{}", escape_pointer(id)))?
+                {
+                    figures.insert(id.clone(), value);
+                }
+            }
+            run.repetitions.push(figures);
+        }
         Ok(run)
     }
 
@@ -524,6 +540,26 @@ mod tests {
             ["a", "b"]
         );
         assert_eq!(run.errors_by_kind["malformed"], 5);
+    }
+
+    #[test]
+    fn reads_repetitions_keeping_known_metrics() {
+        let run = parse(
+            r#"{"schema_version":1,"cpu":{"messages_per_second":5.0e5},
+                "repetitions":{"count":2,"runs":[
+                    {"cpu.messages_per_second":5.0e5,"latency.p99_ms":1.5,"future.metric":1},
+                    {"cpu.messages_per_second":4.9e5,"latency.p99_ms":1.7}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.repetitions.len(), 2);
+        assert_eq!(run.repetitions[1]["cpu.messages_per_second"], 4.9e5);
+        assert!(!run.repetitions[0].contains_key("future.metric"));
+        let error =
+            parse(r#"{"schema_version":1,"repetitions":{"runs":[{"latency.p99_ms":"x"}]}}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("/repetitions/runs/0/latency.p99_ms"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -45,7 +45,15 @@ pub(crate) fn read_jemalloc() -> Option<JemallocReading> {
 
 /// Whether jemalloc serves this process's allocations: a 4 MiB allocation must show up in its
 /// `allocated` statistic. (jemalloc is linked in either way, so merely reading it proves nothing.)
+/// Decided once per process, and by the best of three tries: other threads freeing memory
+/// between the two readings (a previous phase's pipeline being dropped) can hide the block, and
+/// did, intermittently.
 pub(crate) fn jemalloc_is_global() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| (0..3).any(|_| block_shows_in_jemalloc()))
+}
+
+fn block_shows_in_jemalloc() -> bool {
     let Some(before) = read_jemalloc() else {
         return false;
     };

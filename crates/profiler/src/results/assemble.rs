@@ -169,6 +169,7 @@ impl Results {
                 cpu_probe_heap_mb: outcome.footprint.map(|f| f.heap_bytes as f64 / MIB),
                 cpu_probe_rss_mb: outcome.footprint.map(|f| f.rss_bytes as f64 / MIB),
             },
+            repetitions: None,
             files,
             phases,
             warnings,

@@ -14,10 +14,13 @@ use crate::stats::{DepthSummary, LatencySummary, ServiceTimeSummary};
 
 mod assemble;
 mod probes;
+mod repetitions;
 
 pub use probes::{
     Artifact, AsyncioSection, FunctionShare, LeakSection, MemorySection, RuntimeSection, WorkerSection,
 };
+pub use repetitions::{RepetitionsSection, Spread};
+pub(crate) use repetitions::{key_figures, summarise as summarise_repetitions};
 
 /// Version of this layout. Additive changes keep it; renames or changes of meaning bump it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -61,6 +64,9 @@ pub struct Results {
     /// The profiler's view of itself: which probes ran, and their measured overhead.
     #[serde(default)]
     pub profiler: ProfilerSection,
+    /// `--repeat N`: every repetition's key figures and their spread; `null` for a single run.
+    #[serde(default)]
+    pub repetitions: Option<RepetitionsSection>,
     /// Files written beside `results.json`, by kind (`flamegraph`, `pprof`).
     #[serde(default)]
     pub files: BTreeMap<String, String>,
