@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: release build of the profiler, then a run with the given arguments, then
 //! one line for the run appended to the benchmark history. The profiler's exit code is passed
 //! through (2 for bad flags); the history only gets a line when the profiler succeeded and wrote
-//! fresh results. `--history FILE` and `--no-history` are this task's own and are not passed on.
+//! fresh results. `--history FILE`, `--no-history` and `--prometheus FILE` (the run's figures in
+//! the Prometheus text format) are this task's own and are not passed on.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -26,6 +27,8 @@ struct BenchArgs {
     out: PathBuf,
     /// Help or version asked for: no run, nothing to record.
     informational: bool,
+    /// Also write the run's figures in the Prometheus text format here.
+    prometheus: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
@@ -58,6 +61,13 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         } else {
             record(&results, path)?;
         }
+    }
+    if let Some(path) = &args.prometheus
+        && !args.informational
+    {
+        let run = perfgate_report::load_results(&results)?;
+        perfgate_report::write_atomic(path, perfgate_report::render::prometheus::render(&run).as_bytes())?;
+        println!("prometheus: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -98,6 +108,7 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
         history: Some(PathBuf::from(DEFAULT_HISTORY)),
         out: PathBuf::from(DEFAULT_OUT),
         informational: false,
+        prometheus: None,
     };
     let (mut history, mut no_history) = (None, false);
     let mut rest = args.iter();
@@ -111,6 +122,13 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
             }
         } else if let Some(file) = arg.strip_prefix("--history=") {
             history = Some(PathBuf::from(file));
+        } else if arg == "--prometheus" {
+            match rest.next() {
+                Some(file) if !file.starts_with("--") => split.prometheus = Some(PathBuf::from(file)),
+                _ => bail!("--prometheus needs a FILE"),
+            }
+        } else if let Some(file) = arg.strip_prefix("--prometheus=") {
+            split.prometheus = Some(PathBuf::from(file));
         } else {
             if arg == "--out" {
                 // The value follows; the profiler reports it if missing.
@@ -177,6 +195,14 @@ mod tests {
         assert!(split(&["--history"]).is_err());
         assert!(split(&["--history", "--quick"]).is_err());
         assert!(split(&["--history", "h", "--no-history"]).is_err());
+    }
+
+    #[test]
+    fn prometheus_is_taken_out() {
+        let split = split(&["--quick", "--prometheus", "m.prom"]).unwrap();
+        assert_eq!(split.profiler, ["--quick"]);
+        assert_eq!(split.prometheus.as_deref(), Some(Path::new("m.prom")));
+        assert!(super::split_args(&["--prometheus".to_owned()]).is_err());
     }
 
     #[test]

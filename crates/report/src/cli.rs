@@ -82,6 +82,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// Also write the run's figures in the Prometheus text format here (for node_exporter's
+    /// textfile collector: name it `*.prom` in its directory)
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+
     /// Which outcome makes the exit code 1
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
@@ -220,6 +225,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     if let Some(path) = &args.json {
         write_atomic(path, Json.render(&report).as_bytes())?;
+    }
+    if let Some(path) = &args.prometheus {
+        write_atomic(
+            path,
+            crate::render::prometheus::render(&report.results).as_bytes(),
+        )?;
     }
     if let Some(source) = &flamegraph {
         let bytes = std::fs::read(source).map_err(|error| crate::error::ReportError::read(source, error))?;

@@ -5,6 +5,7 @@ pub mod console;
 pub mod json;
 mod load_tests;
 pub mod markdown;
+pub mod prometheus;
 pub mod trend;
 
 use crate::model::Report;
