@@ -16,7 +16,7 @@ use crate::input::{RunData, load_results};
 use crate::loadtest::{OhaSpec, load_locust, load_oha};
 use crate::model::{Report, ReportOptions};
 use crate::output::write_atomic;
-use crate::render::{Console, Json, Markdown, Renderer, console};
+use crate::render::{Console, Html, Json, Markdown, Renderer, console};
 use crate::thresholds::Thresholds;
 
 /// Evaluate a perfgate results file against thresholds (and a baseline) and write the report.
@@ -81,6 +81,15 @@ pub struct Args {
     /// Also write the JSON verdict here
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Where to write the HTML report, one self-contained page with charts [default: beside
+    /// `--out`, with the same name and `.html`]
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write no HTML report
+    #[arg(long, conflicts_with = "html")]
+    pub no_html: bool,
 
     /// Also write the run's figures in the Prometheus text format here (for node_exporter's
     /// textfile collector: name it `*.prom` in its directory)
@@ -153,8 +162,29 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, bin_name: &str) -> Ex
     }
 }
 
+/// Where the HTML report goes: `--html`, or beside `--out` with the same stem; `None` with
+/// `--no-html`.
+fn html_path(args: &Args) -> Result<Option<PathBuf>> {
+    if args.no_html {
+        return Ok(None);
+    }
+    let path = args
+        .html
+        .clone()
+        .unwrap_or_else(|| args.out.with_extension("html"));
+    if path == args.out {
+        return Err(crate::error::ReportError::invalid(
+            &path,
+            "--html",
+            "the HTML report would overwrite the Markdown report (--out): give --html another file, or --no-html",
+        ));
+    }
+    Ok(Some(path))
+}
+
 /// Runs the report as `args` say: reads, evaluates, writes, and returns the exit code.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    let html = html_path(args)?;
     let mut load_tests = Vec::new();
     for given in &args.locust {
         load_tests.push(load_locust(given, &args.ws_types)?);
@@ -241,8 +271,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .join("img")
             .join("flamegraph.svg");
         write_atomic(&target, &bytes)?;
+        // The HTML report links the same relative path: beside it too, if it is elsewhere.
+        if let Some(html) = &html
+            && html.parent() != args.out.parent()
+        {
+            let target = html
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("img")
+                .join("flamegraph.svg");
+            write_atomic(&target, &bytes)?;
+        }
     }
     write_atomic(&args.out, Markdown.render(&report).as_bytes())?;
+    if let Some(path) = &html {
+        write_atomic(path, Html.render(&report).as_bytes())?;
+    }
     if !args.quiet {
         print!(
             "{}",
@@ -252,6 +296,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .render(&report)
         );
         println!("report: {}", args.out.display());
+        if let Some(path) = &html {
+            println!("html: {}", path.display());
+        }
         if let Some(path) = &args.json {
             println!("verdict: {}", path.display());
         }

@@ -50,6 +50,8 @@ pub struct StageRow {
     pub service_p50_us: Option<f64>,
     /// 99th percentile service time, µs.
     pub service_p99_us: Option<f64>,
+    /// Longest per-message service time, µs.
+    pub service_max_us: Option<f64>,
     /// Busy time over the window, per worker.
     pub busy_ratio: Option<f64>,
     /// 99th percentile of messages waiting for it.
@@ -94,6 +96,81 @@ pub struct Environment {
     pub run: Value,
 }
 
+/// A time series as the profiler writes it: sample times and value columns of the same length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    /// Sample times from the start of the phase's measured window, ms.
+    pub t_ms: Vec<f64>,
+    /// Value columns by name (`live_mb`, `lag_max_ms`, `rss_mb`, ...), each as long as `t_ms`;
+    /// a `null` sample is NaN.
+    pub columns: BTreeMap<String, Vec<f64>>,
+}
+
+impl Series {
+    /// Whether it has no sample.
+    pub fn is_empty(&self) -> bool {
+        self.t_ms.is_empty()
+    }
+
+    /// A column as `(t_ms, value)` pairs; empty if the series has no such column.
+    pub fn points(&self, column: &str) -> Vec<(f64, f64)> {
+        self.columns.get(column).map_or_else(Vec::new, |values| {
+            self.t_ms.iter().copied().zip(values.iter().copied()).collect()
+        })
+    }
+
+    /// A counter column as a rate per second: its increase over each interval divided by the
+    /// interval's length, at the interval's end. Intervals of no length, and decreases (a reset),
+    /// give no point.
+    pub fn rate(&self, column: &str) -> Vec<(f64, f64)> {
+        self.points(column)
+            .windows(2)
+            .filter_map(|pair| {
+                let ((t0, v0), (t1, v1)) = (pair[0], pair[1]);
+                let seconds = (t1 - t0) / 1_000.0;
+                (seconds > 0.0 && v1 >= v0).then(|| (t1, (v1 - v0) / seconds))
+            })
+            .collect()
+    }
+}
+
+/// The time series of one phase's measured window (`phases.<name>.{memory,asyncio,runtime}.series`,
+/// or the top-level sections' in files without per-phase ones).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseSeries {
+    /// The phase: `saturation`, `fixed_rate`, ...
+    pub phase: String,
+    /// The heap probe's: `live_mb`, `resident_mb`, `messages` (finished so far).
+    pub memory: Series,
+    /// The lag probe's: `lag_max_ms` (longest poll per interval).
+    pub asyncio: Series,
+    /// The runtime probe's: `alive_tasks`, `global_queue_depth`, `worker_busy_ratio`,
+    /// `parks_per_second`, `process_cpu_percent`, `rss_mb`, `threads`.
+    pub runtime: Series,
+    /// Heap in use when the window started, MiB.
+    pub heap_baseline_mb: Option<f64>,
+    /// Highest heap in use during the window (the true peak, not the samples' maximum), MiB.
+    pub heap_peak_mb: Option<f64>,
+}
+
+impl PhaseSeries {
+    fn new(phase: &str) -> Self {
+        PhaseSeries {
+            phase: phase.to_owned(),
+            memory: Series::default(),
+            asyncio: Series::default(),
+            runtime: Series::default(),
+            heap_baseline_mb: None,
+            heap_peak_mb: None,
+        }
+    }
+
+    /// Whether no probe left a series.
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_empty() && self.asyncio.is_empty() && self.runtime.is_empty()
+    }
+}
+
 /// A results file, normalised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunData {
@@ -128,6 +205,8 @@ pub struct RunData {
     pub warnings: Vec<String>,
     /// `--repeat N`: each repetition's key figures by metric id (empty for a single run).
     pub repetitions: Vec<BTreeMap<String, f64>>,
+    /// The probes' time series per phase, in the order phases run (empty in older files).
+    pub series: Vec<PhaseSeries>,
 }
 
 impl RunData {
@@ -297,6 +376,7 @@ impl Reader<'_> {
             files: BTreeMap::new(),
             warnings: Vec::new(),
             repetitions: Vec::new(),
+            series: Vec::new(),
         }
     }
 
@@ -396,6 +476,7 @@ impl Reader<'_> {
                     workers: self.number(&at("workers"))?.unwrap_or(1.0) as u64,
                     service_p50_us: self.number(&at("service_time/p50_us"))?,
                     service_p99_us: self.number(&at("service_time/p99_us"))?,
+                    service_max_us: self.number(&at("service_time/max_us"))?,
                     busy_ratio: self.number(&at("busy_ratio"))?,
                     queue_p99: self.number(&at("queue_depth/p99"))?,
                     queue_capacity: self.number(&at("queue_capacity"))?,
@@ -455,7 +536,144 @@ impl Reader<'_> {
             }
             run.repetitions.push(figures);
         }
+        run.series = self.phase_series()?;
         Ok(run)
+    }
+
+    /// A series object of parallel lists at `pointer`: empty if absent or null.
+    fn series(&self, pointer: &str) -> Result<Series> {
+        let object = match self.root.pointer(pointer) {
+            None | Some(Value::Null) => return Ok(Series::default()),
+            Some(Value::Object(object)) => object,
+            Some(other) => {
+                return Err(ReportError::invalid(
+                    self.path,
+                    pointer,
+                    format!("expected an object of lists, found {}", kind(other)),
+                ));
+            }
+        };
+        let list = |key: &str, values: &[Value]| -> Result<Vec<f64>> {
+            values
+                .iter()
+                .enumerate()
+                .map(|(index, value)| match value {
+                    Value::Number(number) => Ok(number.as_f64().unwrap_or(f64::NAN)),
+                    Value::Null => Ok(f64::NAN),
+                    other => Err(ReportError::invalid(
+                        self.path,
+                        format!("{pointer}/{}/{index}", escape_pointer(key)),
+                        format!("expected a number, found {}", kind(other)),
+                    )),
+                })
+                .collect()
+        };
+        let mut series = Series::default();
+        for (key, value) in object {
+            match value {
+                Value::Array(values) if key == "t_ms" => series.t_ms = list(key, values)?,
+                Value::Array(values) => {
+                    series.columns.insert(key.clone(), list(key, values)?);
+                }
+                // `interval_ms` and anything else scalar a newer profiler may add.
+                Value::Number(_) | Value::Null => {}
+                other => {
+                    return Err(ReportError::invalid(
+                        self.path,
+                        format!("{pointer}/{}", escape_pointer(key)),
+                        format!("expected a list, found {}", kind(other)),
+                    ));
+                }
+            }
+        }
+        if let Some((key, values)) = series
+            .columns
+            .iter()
+            .find(|(_, values)| values.len() != series.t_ms.len())
+        {
+            return Err(ReportError::invalid(
+                self.path,
+                format!("{pointer}/{}", escape_pointer(key)),
+                format!(
+                    "expected as many values as `t_ms` has ({}), found {}",
+                    series.t_ms.len(),
+                    values.len()
+                ),
+            ));
+        }
+        Ok(series)
+    }
+
+    /// The series of every phase: from `phases.<name>`, or, in files without them, from the
+    /// top-level sections, grouped by the phase each names.
+    fn phase_series(&self) -> Result<Vec<PhaseSeries>> {
+        let mut phases: Vec<PhaseSeries> = Vec::new();
+        match self.root.pointer("/phases") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for name in map.keys() {
+                    let base = format!("/phases/{}", escape_pointer(name));
+                    for section in ["memory", "asyncio", "runtime"] {
+                        self.add_series(&mut phases, name, &base, section)?;
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(ReportError::invalid(
+                    self.path,
+                    "/phases",
+                    format!("expected an object of phases, found {}", kind(other)),
+                ));
+            }
+        }
+        if phases.is_empty() {
+            for section in ["memory", "asyncio", "runtime"] {
+                let phase = self
+                    .string(&format!("/{section}/phase"))?
+                    .unwrap_or_else(|| "run".to_owned());
+                self.add_series(&mut phases, &phase, "", section)?;
+            }
+        }
+        let order = |phase: &str| match phase {
+            "saturation" => 0,
+            "limit" => 1,
+            "fixed_rate" => 2,
+            _ => 3,
+        };
+        phases.sort_by(|a, b| (order(&a.phase), &a.phase).cmp(&(order(&b.phase), &b.phase)));
+        Ok(phases)
+    }
+
+    /// Adds `{base}/{section}/series` to `phase`'s series, if the file has it.
+    fn add_series(
+        &self,
+        phases: &mut Vec<PhaseSeries>,
+        phase: &str,
+        base: &str,
+        section: &str,
+    ) -> Result<()> {
+        let series = self.series(&format!("{base}/{section}/series"))?;
+        if series.is_empty() {
+            return Ok(());
+        }
+        let index = match phases.iter().position(|entry| entry.phase == phase) {
+            Some(index) => index,
+            None => {
+                phases.push(PhaseSeries::new(phase));
+                phases.len() - 1
+            }
+        };
+        let entry = &mut phases[index];
+        match section {
+            "memory" => {
+                entry.memory = series;
+                entry.heap_baseline_mb = self.number(&format!("{base}/memory/baseline_mb"))?;
+                entry.heap_peak_mb = self.number(&format!("{base}/memory/peak_mb"))?;
+            }
+            "asyncio" => entry.asyncio = series,
+            _ => entry.runtime = series,
+        }
+        Ok(())
     }
 
     fn legacy(&self) -> Result<RunData> {
@@ -559,6 +777,91 @@ mod tests {
         assert!(
             error.to_string().contains("/repetitions/runs/0/latency.p99_ms"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn reads_the_time_series_of_each_phase() {
+        let run = parse(
+            r#"{"schema_version":1,
+                "memory":{"phase":"saturation","series":{"t_ms":[0],"live_mb":[1]}},
+                "phases":{
+                  "fixed_rate":{"asyncio":{"series":{"interval_ms":10.0,"t_ms":[0,10],"lag_max_ms":[0.5,null]}}},
+                  "saturation":{"memory":{"baseline_mb":30.0,"peak_mb":31.5,"series":{
+                      "interval_ms":10.0,"t_ms":[0,10,20,30],"live_mb":[30,30.5,31,30.2],
+                      "resident_mb":[200,200,201,201],"messages":[0,5000,9000,9000]}},
+                    "runtime":{"series":{"t_ms":[100],"rss_mb":[300]}}}}}"#,
+        )
+        .unwrap();
+        let phases: Vec<&str> = run.series.iter().map(|p| p.phase.as_str()).collect();
+        assert_eq!(phases, ["saturation", "fixed_rate"], "in the order phases run");
+        let saturation = &run.series[0];
+        assert_eq!(saturation.memory.t_ms, [0.0, 10.0, 20.0, 30.0]);
+        assert_eq!(saturation.memory.columns["live_mb"][2], 31.0);
+        assert!(!saturation.memory.columns.contains_key("interval_ms"));
+        assert_eq!(saturation.runtime.points("rss_mb"), [(100.0, 300.0)]);
+        assert_eq!(
+            (saturation.heap_baseline_mb, saturation.heap_peak_mb),
+            (Some(30.0), Some(31.5))
+        );
+        // 5,000 messages in 10 ms, then 4,000, then none.
+        assert_eq!(
+            saturation.memory.rate("messages"),
+            [(10.0, 500_000.0), (20.0, 400_000.0), (30.0, 0.0)]
+        );
+        assert!(saturation.memory.rate("absent").is_empty());
+        let lag = &run.series[1].asyncio.columns["lag_max_ms"];
+        assert!(lag[1].is_nan(), "null is a gap");
+        assert!(run.series[1].memory.is_empty());
+    }
+
+    #[test]
+    fn files_without_phases_give_the_top_level_series_by_phase() {
+        let run = parse(
+            r#"{"schema_version":1,
+                "memory":{"phase":"saturation","baseline_mb":2,"series":{"t_ms":[0,10],"live_mb":[1,2]}},
+                "asyncio":{"phase":"fixed_rate","series":{"t_ms":[0],"lag_max_ms":[1]}},
+                "runtime":{"phase":"fixed_rate","series":{"t_ms":[0],"rss_mb":[1]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.series.len(), 2);
+        assert_eq!(run.series[0].phase, "saturation");
+        assert_eq!(run.series[0].heap_baseline_mb, Some(2.0));
+        assert_eq!(run.series[1].asyncio.t_ms, [0.0]);
+        assert_eq!(run.series[1].runtime.columns["rss_mb"], [1.0]);
+        assert!(parse(r#"{"schema_version":1}"#).unwrap().series.is_empty());
+        assert!(
+            parse(r#"{"cpu":{}}"#).unwrap().series.is_empty(),
+            "older files have none"
+        );
+    }
+
+    #[test]
+    fn bad_series_are_one_line_naming_the_place() {
+        let check = |text: &str, expected: &str| {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error:?} lacks {expected:?}");
+            assert!(!error.contains('\n'));
+        };
+        check(
+            r#"{"schema_version":1,"memory":{"series":[1,2]}}"#,
+            "/memory/series: expected an object of lists, found a list",
+        );
+        check(
+            r#"{"schema_version":1,"phases":{"saturation":{"asyncio":{"series":{"t_ms":[0,1],"lag_max_ms":[1,"x"]}}}}}"#,
+            "/phases/saturation/asyncio/series/lag_max_ms/1: expected a number, found a string",
+        );
+        check(
+            r#"{"schema_version":1,"runtime":{"series":{"t_ms":[0,1],"rss_mb":[1]}}}"#,
+            "/runtime/series/rss_mb: expected as many values as `t_ms` has (2), found 1",
+        );
+        check(
+            r#"{"schema_version":1,"runtime":{"series":{"t_ms":[0],"rss_mb":"big"}}}"#,
+            "/runtime/series/rss_mb: expected a list, found a string",
+        );
+        check(
+            r#"{"schema_version":1,"phases":[]}"#,
+            "/phases: expected an object of phases",
         );
     }
 

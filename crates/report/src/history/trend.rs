@@ -137,6 +137,8 @@ pub struct MetricTrend {
     pub verdict: TrendVerdict,
     /// Runs outside median ± [`OUTLIER_SIGMAS`] robust standard deviations, in file order.
     pub outliers: Vec<Outlier>,
+    /// Every value in the window with its run's position in the window (from 0), in file order.
+    pub points: Vec<(usize, f64)>,
 }
 
 /// Trends of a history.
@@ -244,6 +246,7 @@ fn metric_trend(def: &'static MetricDef, window: &[HistoryEntry], origin: System
         change_pct: None,
         verdict: TrendVerdict::TooFewRuns,
         outliers: Vec::new(),
+        points: points.iter().map(|&(index, _, value)| (index, value)).collect(),
     };
     if points.len() < MIN_RUNS {
         return Some(trend);

@@ -123,7 +123,7 @@ fn header(out: &mut String, report: &Report) {
 }
 
 /// `key: value` pairs of a settings object, flattened one level.
-fn describe_settings(settings: &Value) -> String {
+pub(super) fn describe_settings(settings: &Value) -> String {
     let Some(map) = settings.as_object() else {
         return "not recorded".to_owned();
     };

@@ -2,6 +2,7 @@
 //! the model holds and compute nothing themselves.
 
 pub mod console;
+pub mod html;
 pub mod json;
 mod load_tests;
 pub mod markdown;
@@ -24,6 +25,10 @@ pub struct Markdown;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json;
 
+/// The self-contained HTML page, with charts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Html;
+
 /// The terminal summary, coloured or plain.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Console {
@@ -34,6 +39,12 @@ pub struct Console {
 impl Renderer for Markdown {
     fn render(&self, report: &Report) -> String {
         markdown::render(report)
+    }
+}
+
+impl Renderer for Html {
+    fn render(&self, report: &Report) -> String {
+        html::render(report)
     }
 }
 

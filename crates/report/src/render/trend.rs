@@ -178,7 +178,7 @@ pub fn console(trend: &Trend) -> String {
 }
 
 /// "The last 30 runs of FILE: 12 runs (14 in the file), from … to …", or why there are none.
-fn describe(trend: &Trend, source: &str) -> String {
+pub(super) fn describe(trend: &Trend, source: &str) -> String {
     let window = trend.window.to_string();
     let mut window = window.chars();
     let window: String = window
@@ -194,7 +194,7 @@ fn describe(trend: &Trend, source: &str) -> String {
     }
 }
 
-fn rules() -> String {
+pub(super) fn rules() -> String {
     format!(
         "Improving or degrading: the least-squares line over the runs has R² ≥ {MIN_R_SQUARED} and changes by at least {MIN_CHANGE_PCT} % of the median over the window, in the metric's better or worse direction; anything less is stable. \
          Outliers lie more than {OUTLIER_SIGMAS} robust standard deviations (1.4826 × MAD) from the median. See docs/history.md."
@@ -202,7 +202,7 @@ fn rules() -> String {
 }
 
 /// A slope with its sign; tiny ones in scientific notation rather than rounded to zero.
-fn slope(value: Option<f64>, unit: &str) -> String {
+pub(super) fn slope(value: Option<f64>, unit: &str) -> String {
     match value {
         None => "—".to_owned(),
         Some(value) if !value.is_finite() => "—".to_owned(),
@@ -215,12 +215,12 @@ fn slope(value: Option<f64>, unit: &str) -> String {
     }
 }
 
-fn r_squared(value: Option<f64>) -> String {
+pub(super) fn r_squared(value: Option<f64>) -> String {
     value.map_or("—".to_owned(), |r2| format!("{r2:.2}"))
 }
 
 /// The verdict, with the change over the window when there is one to speak of.
-fn verdict(metric: &MetricTrend) -> String {
+pub(super) fn verdict(metric: &MetricTrend) -> String {
     match (metric.verdict, metric.change_pct) {
         (TrendVerdict::Improving | TrendVerdict::Degrading, Some(change)) => {
             format!("{} ({change:+.1} %)", metric.verdict.name())
@@ -229,7 +229,7 @@ fn verdict(metric: &MetricTrend) -> String {
     }
 }
 
-fn outlier_value(metric: &MetricTrend, outlier: &Outlier) -> String {
+pub(super) fn outlier_value(metric: &MetricTrend, outlier: &Outlier) -> String {
     format!(
         "{} ({:+.1} σ)",
         format_value(outlier.value, metric.unit),
@@ -238,7 +238,7 @@ fn outlier_value(metric: &MetricTrend, outlier: &Outlier) -> String {
 }
 
 /// The first 12 characters of a commit, as the report's header shows it.
-fn short(commit: &str) -> String {
+pub(super) fn short(commit: &str) -> String {
     commit.chars().take(12).collect()
 }
 
@@ -296,6 +296,7 @@ mod tests {
                         value: 400_000.0,
                         sigmas: -8.25,
                     }],
+                    points: Vec::new(),
                 },
                 MetricTrend {
                     id: "latency.p99_ms",
@@ -310,6 +311,7 @@ mod tests {
                     change_pct: None,
                     verdict: TrendVerdict::TooFewRuns,
                     outliers: Vec::new(),
+                    points: vec![(6, 1.3), (7, 1.5)],
                 },
             ],
             warnings: vec!["h.jsonl:3: not valid JSON | oops; line skipped".to_owned()],

@@ -1,0 +1,344 @@
+//! Which charts the HTML report draws, from which data: latency percentile curves, the probes'
+//! time series of each phase on one time axis, the baseline changes, the history's trend per
+//! metric, and the load tests over time and per endpoint. Each returns the SVG, or `None` when
+//! the input has nothing to draw. Drawing itself is `chart.rs`'s.
+
+use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, XAxis, bars, dots};
+use crate::evaluate::Movement;
+use crate::history::MetricTrend;
+use crate::input::{PhaseSeries, RunData, StageRow};
+use crate::loadtest::{EndpointKind, LoadTest};
+use crate::metric::format_value;
+use crate::model::Report;
+
+/// End-to-end latency metrics with their place on the percentile axis (`1 / (1 - q)`) and their
+/// label; the maximum goes where p99.99 would.
+const PERCENTILES: [(&str, f64, &str); 6] = [
+    ("latency.p50_ms", 2.0, "p50"),
+    ("latency.p90_ms", 10.0, "p90"),
+    ("latency.p95_ms", 20.0, "p95"),
+    ("latency.p99_ms", 100.0, "p99"),
+    ("latency.p999_ms", 1_000.0, "p99.9"),
+    ("latency.max_ms", 10_000.0, "max"),
+];
+
+/// Colour of a baseline or reference (grey).
+const GREY: usize = 6;
+
+fn percentile_axis() -> XAxis {
+    XAxis::log_with(
+        "percentile, on a log scale of 1 / (1 − q) (the maximum where p99.99 would be)",
+        PERCENTILES
+            .iter()
+            .map(|&(_, at, label)| (at, label.to_owned()))
+            .collect(),
+    )
+}
+
+/// A run's end-to-end percentiles as a line with a dot per percentile.
+fn latency_line(name: &str, run: &RunData, colour: usize) -> Line {
+    let (points, tips): (Vec<(f64, f64)>, Vec<String>) = PERCENTILES
+        .iter()
+        .filter_map(|&(id, at, label)| {
+            let value = *run.metrics.get(id)?;
+            Some((
+                (at, value),
+                format!("{name} {label}: {}", format_value(value, "ms")),
+            ))
+        })
+        .unzip();
+    Line::new(name, points, colour).dots(tips)
+}
+
+/// The end-to-end latency distribution as a percentile curve (the baseline's dashed beside it).
+pub(super) fn latency_percentiles(report: &Report) -> Option<String> {
+    let mut panel = Panel::new("End-to-end latency, ms (log scale)")
+        .log()
+        .height(200.0)
+        .line(latency_line("this run", &report.results, 0));
+    if let Some(baseline) = &report.baseline {
+        let line = latency_line("baseline", baseline, GREY);
+        panel = panel.line(line.dashed());
+    }
+    let plot = Plot::new("End-to-end latency by percentile", percentile_axis()).panel(panel);
+    (!plot.is_empty()).then(|| plot.render())
+}
+
+/// Each stage's per-message service time (p50, p99, max) as a percentile curve.
+pub(super) fn stage_percentiles(stages: &[StageRow]) -> Option<String> {
+    let mut panel = Panel::new("Service time per message, µs (log scale)")
+        .log()
+        .height(200.0);
+    for (index, stage) in stages.iter().enumerate() {
+        let (points, tips): (Vec<(f64, f64)>, Vec<String>) = [
+            (stage.service_p50_us, 2.0, "p50"),
+            (stage.service_p99_us, 100.0, "p99"),
+            (stage.service_max_us, 10_000.0, "max"),
+        ]
+        .into_iter()
+        .filter_map(|(value, at, label)| {
+            let value = value?;
+            Some((
+                (at, value),
+                format!("{} {label}: {}", stage.name, format_value(value, "µs")),
+            ))
+        })
+        .unzip();
+        panel = panel.line(Line::new(stage.name.clone(), points, index % 6).dots(tips));
+    }
+    let plot = Plot::new("Service time per stage by percentile", percentile_axis()).panel(panel);
+    (!plot.is_empty()).then(|| plot.render())
+}
+
+/// How a phase is named on the page.
+pub(super) fn phase_name(phase: &str) -> String {
+    match phase {
+        "saturation" => "Saturation phase".to_owned(),
+        "fixed_rate" => "Fixed-rate phase".to_owned(),
+        "limit" => "Limit mode".to_owned(),
+        "run" => "The run".to_owned(),
+        other => format!("Phase {other}"),
+    }
+}
+
+/// A phase's probes over its measured window, panels stacked on one time axis: throughput, heap,
+/// resident memory, event-loop lag, CPU and busy workers.
+pub(super) fn over_time(phase: &PhaseSeries) -> Option<String> {
+    let seconds = |points: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+        points.into_iter().map(|(t, v)| (t / 1_000.0, v)).collect()
+    };
+    let mut heap = Panel::new("Heap in use, MiB").fitted().line(Line::new(
+        "live heap",
+        seconds(phase.memory.points("live_mb")),
+        0,
+    ));
+    if let Some(baseline) = phase.heap_baseline_mb {
+        heap = heap.mark(Mark::new(
+            format!("baseline {}", format_value(baseline, "MiB")),
+            baseline,
+            GREY,
+        ));
+    }
+    if let Some(peak) = phase.heap_peak_mb {
+        heap = heap.mark(Mark::new(
+            format!("true peak {}", format_value(peak, "MiB")),
+            peak,
+            5,
+        ));
+    }
+    let busy: Vec<(f64, f64)> = seconds(phase.runtime.points("worker_busy_ratio"))
+        .into_iter()
+        .map(|(t, ratio)| (t, ratio * 100.0))
+        .collect();
+    let plot = Plot::new(
+        format!(
+            "{}: the probes over the measured window",
+            phase_name(&phase.phase)
+        ),
+        XAxis::linear("time since the measured window started, s"),
+    )
+    .panel(
+        Panel::new("Throughput, messages finished per second").line(Line::new(
+            "",
+            seconds(phase.memory.rate("messages")),
+            2,
+        )),
+    )
+    .panel(heap)
+    .panel(
+        Panel::new("Resident memory, MiB")
+            .line(Line::new(
+                "allocator resident",
+                seconds(phase.memory.points("resident_mb")),
+                1,
+            ))
+            .line(Line::new(
+                "process RSS",
+                seconds(phase.runtime.points("rss_mb")),
+                3,
+            )),
+    )
+    .panel(Panel::new("Event-loop lag, ms").line(Line::new(
+        "longest poll per interval",
+        seconds(phase.asyncio.points("lag_max_ms")),
+        5,
+    )))
+    .panel(Panel::new("Process CPU, % of one core").line(Line::new(
+        "",
+        seconds(phase.runtime.points("process_cpu_percent")),
+        0,
+    )))
+    .panel(Panel::new("Runtime workers busy, %").line(Line::new("mean of workers", busy, 4)));
+    (!plot.is_empty()).then(|| plot.render())
+}
+
+/// The change of each metric against the baseline, green where it improved and red where it
+/// regressed.
+pub(super) fn baseline_changes(report: &Report) -> Option<String> {
+    let rows: Vec<Bar> = report
+        .evaluation
+        .comparisons
+        .iter()
+        .filter_map(|comparison| {
+            let change = comparison.change_pct?;
+            Some(Bar {
+                label: comparison.id.clone(),
+                value: change,
+                text: format!(
+                    "{}{}",
+                    super::super::change_text(Some(change)),
+                    if comparison.gated { ", gated" } else { "" }
+                ),
+                class: match comparison.movement {
+                    Movement::Improved => "improved",
+                    Movement::Regressed => "regressed",
+                    Movement::Unchanged => "unchanged",
+                    Movement::Changed => "changed",
+                },
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let largest = rows.iter().fold(0.0_f64, |most, row| most.max(row.value.abs()));
+    let limit = largest.clamp(5.0, 100.0);
+    let axis = if largest > limit {
+        "change against the baseline, % (bars beyond ±100 % stop at the edge)"
+    } else {
+        "change against the baseline, %"
+    };
+    Some(bars(
+        "Change of each metric against the baseline",
+        axis,
+        &rows,
+        limit,
+    ))
+}
+
+/// One metric's values over the history's window, its median dashed.
+pub(super) fn trend_line(metric: &MetricTrend) -> Option<String> {
+    if metric.points.len() < 2 {
+        return None;
+    }
+    let (points, tips): (Vec<(f64, f64)>, Vec<String>) = metric
+        .points
+        .iter()
+        .map(|&(index, value)| {
+            (
+                ((index + 1) as f64, value),
+                format!("run {}: {}", index + 1, format_value(value, metric.unit)),
+            )
+        })
+        .unzip();
+    let unit = match metric.unit {
+        "" | "ratio" => String::new(),
+        unit => format!(", {unit}"),
+    };
+    let plot = Plot::new(
+        format!("{} over the history", metric.id),
+        XAxis::linear("run in the window"),
+    )
+    .width(360.0)
+    .panel(
+        Panel::new(format!("{}{unit}", metric.id))
+            .fitted()
+            .height(90.0)
+            .line(Line::new("", points, 0).dots(tips))
+            .mark(Mark::new(
+                format!("median {}", format_value(metric.median, metric.unit)),
+                metric.median,
+                GREY,
+            )),
+    );
+    (!plot.is_empty()).then(|| plot.render())
+}
+
+/// A load test over time (Locust's history): requests and failures per second, users, p95.
+pub(super) fn load_test_history(test: &LoadTest) -> Option<String> {
+    let start = test.history.first()?.timestamp;
+    let at = |timestamp: u64| timestamp.saturating_sub(start) as f64;
+    let series = |value: &dyn Fn(&crate::loadtest::HistoryPoint) -> Option<f64>| -> Vec<(f64, f64)> {
+        test.history
+            .iter()
+            .map(|point| (at(point.timestamp), value(point).unwrap_or(f64::NAN)))
+            .collect()
+    };
+    let plot = Plot::new(
+        format!("{} over time", test.label()),
+        XAxis::linear("time since the test started, s"),
+    )
+    .panel(
+        Panel::new("Requests per second")
+            .line(Line::new("requests", series(&|point| Some(point.rps)), 0))
+            .line(Line::new(
+                "failures",
+                series(&|point| Some(point.failures_per_s)),
+                5,
+            )),
+    )
+    .panel(Panel::new("Users").line(Line::new("", series(&|point| Some(point.users as f64)), 2)))
+    .panel(Panel::new("p95 response time, ms").line(Line::new("", series(&|point| point.p95_ms), 1)));
+    (!plot.is_empty()).then(|| plot.render())
+}
+
+/// Every endpoint's p50, p95 and p99 on one axis (log when they span more than a decade and a
+/// half).
+pub(super) fn endpoint_percentiles(tests: &[LoadTest]) -> Option<String> {
+    let several = tests.len() > 1;
+    let mut endpoints: Vec<(usize, &crate::loadtest::Endpoint)> = tests
+        .iter()
+        .enumerate()
+        .flat_map(|(index, test)| test.endpoints.iter().map(move |endpoint| (index, endpoint)))
+        .filter(|(_, endpoint)| endpoint.kind != EndpointKind::Aggregated)
+        .collect();
+    let kind_order = |kind: EndpointKind| match kind {
+        EndpointKind::Rest => 0,
+        EndpointKind::WebSocket => 1,
+        _ => 2,
+    };
+    endpoints.sort_by(|a, b| {
+        (kind_order(a.1.kind), &a.1.name, &a.1.request_type, a.0).cmp(&(
+            kind_order(b.1.kind),
+            &b.1.name,
+            &b.1.request_type,
+            b.0,
+        ))
+    });
+    let rows: Vec<DotRow> = endpoints
+        .iter()
+        .map(|(index, endpoint)| DotRow {
+            label: if several {
+                format!("{} {} (run {})", endpoint.request_type, endpoint.name, index + 1)
+            } else {
+                format!("{} {}", endpoint.request_type, endpoint.name)
+            },
+            values: vec![endpoint.p50_ms, endpoint.p95_ms, endpoint.p99_ms],
+        })
+        .filter(|row| row.values.iter().any(Option::is_some))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let values: Vec<f64> = rows
+        .iter()
+        .flat_map(|row| row.values.iter().flatten().copied())
+        .filter(|value| *value > 0.0)
+        .collect();
+    let (min, max) = values.iter().fold((f64::INFINITY, 0.0_f64), |(min, max), v| {
+        (min.min(*v), max.max(*v))
+    });
+    let (kind, axis) = if !values.is_empty() && max / min > 30.0 {
+        (Kind::Log, "response time, ms (log scale)")
+    } else {
+        (Kind::Linear, "response time, ms")
+    };
+    Some(dots(
+        "Response time percentiles per endpoint",
+        axis,
+        kind,
+        &[("p50", 0), ("p95", 1), ("p99", 5)],
+        &rows,
+        "ms",
+    ))
+}

@@ -1,0 +1,462 @@
+//! The HTML report (`--html FILE`, by default beside the Markdown report with the same stem): the
+//! Markdown report's sections, and charts of the same figures, in one self-contained page: inline
+//! CSS and SVG, no script, nothing fetched over the network (its Content-Security-Policy tells the
+//! browser so too). The flamegraph is shown from the copy beside the report, not inlined. Every
+//! text from the inputs is escaped (`escape.rs`); this module lays out the page and the sections
+//! every report has, `run.rs` the in-process ones, `load_tests.rs` and `trend.rs` theirs.
+
+mod chart;
+mod charts;
+mod escape;
+mod load_tests;
+mod run;
+mod trend;
+
+use std::fmt::Write;
+
+use self::escape::{esc, inline_code};
+use super::{change_text, limit_text, movement_label, status_label, target_text};
+use crate::evaluate::{Movement, Status};
+use crate::input::{InputFormat, RunData};
+use crate::metric::{format_value, metric};
+use crate::model::Report;
+
+/// The page's style sheet, inlined.
+const CSS: &str = include_str!("page.css");
+
+/// Nothing may be loaded from anywhere but the report's own folder, and no script may run.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' file: data:; base-uri 'none'; form-action 'none'";
+
+/// Renders the report as one HTML page.
+pub fn render(report: &Report) -> String {
+    let mut out = String::with_capacity(96 * 1024);
+    let (verdict, class) = overall(report.evaluation.overall);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">\n\
+         <meta name=\"generator\" content=\"perfgate-report\">\n\
+         <title>{verdict}: benchmark results</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n"
+    );
+    masthead(&mut out, report, verdict, class);
+    let sections = sections(report);
+    out.push_str("<nav class=\"toc wrap\" aria-label=\"Sections\">");
+    for (id, title) in &sections {
+        let _ = write!(out, "<a href=\"#{id}\">{title}</a>");
+    }
+    out.push_str("</nav>\n<main class=\"wrap\">\n");
+    for warning in &report.results.warnings {
+        let _ = writeln!(
+            out,
+            "<div class=\"callout\"><strong>Warning:</strong> {}</div>",
+            inline_code(warning)
+        );
+    }
+    summary(&mut out, report);
+    environment(&mut out, report);
+    if report.results.has_run() {
+        run::cpu(&mut out, report);
+        run::memory(&mut out, report);
+        run::event_loop(&mut out, report);
+        run::over_time(&mut out, report);
+        run::stages(&mut out, report);
+        run::cache_and_errors(&mut out, report);
+        run::database(&mut out, report);
+    }
+    load_tests::section(&mut out, report);
+    baseline(&mut out, report);
+    if let Some(trend) = &report.trend {
+        trend::section(&mut out, trend);
+    }
+    recommendations(&mut out, report);
+    appendix(&mut out, report);
+    out.push_str(
+        "</main>\n<footer class=\"wrap\">Written by perfgate-report. This page is self-contained: it loads \
+         nothing but the flamegraph beside it, and runs no script.</footer>\n</body>\n</html>\n",
+    );
+    out
+}
+
+/// The sections in page order, as `(id, title)`.
+fn sections(report: &Report) -> Vec<(&'static str, &'static str)> {
+    let mut sections = vec![("summary", "Summary"), ("environment", "Environment")];
+    if report.results.has_run() {
+        sections.extend([
+            ("cpu", "CPU and latency"),
+            ("memory", "Memory"),
+            ("event-loop", "Event loop"),
+            ("over-time", "Over time"),
+            ("stages", "Stages"),
+            ("cache", "Cache"),
+            ("errors", "Errors"),
+            ("database", "Database"),
+        ]);
+    }
+    sections.extend([("load-tests", "Load tests"), ("baseline", "Baseline")]);
+    if report.trend.is_some() {
+        sections.push(("trend", "Trend"));
+    }
+    sections.extend([("recommendations", "Recommendations"), ("reproduce", "Reproduce")]);
+    sections
+}
+
+/// The verdict as shown, and its CSS class.
+fn overall(status: Status) -> (&'static str, &'static str) {
+    match status {
+        Status::Pass => ("PASS", "pass"),
+        Status::Warn => ("WARN", "warn"),
+        _ => ("FAIL", "fail"),
+    }
+}
+
+/// Opens a section with its heading.
+fn open(out: &mut String, id: &str, title: &str) {
+    let _ = writeln!(out, "<section id=\"{id}\">\n<h2>{}</h2>", esc(title));
+}
+
+fn close(out: &mut String) {
+    out.push_str("</section>\n");
+}
+
+/// A paragraph of plain text.
+fn note(out: &mut String, text: &str) {
+    let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(text));
+}
+
+/// A metric's value formatted in its unit, or "not measured".
+fn value(run: &RunData, id: &str) -> String {
+    match (run.metrics.get(id), metric(id)) {
+        (Some(&value), Some(def)) => format_value(value, def.unit),
+        (Some(&value), None) => format_value(value, ""),
+        (None, _) => "not measured".to_owned(),
+    }
+}
+
+/// A two-column table of labels and values; the values are HTML already (escaped by the caller).
+fn key_values(out: &mut String, rows: &[(&str, String)]) {
+    out.push_str("<div class=\"table-wrap\"><table class=\"kv\"><tbody>\n");
+    for (label, html) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{html}</td></tr>",
+            esc(label)
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// A table head; columns whose name starts with `#` are numeric (right-aligned).
+fn table_head(out: &mut String, columns: &[&str]) {
+    out.push_str("<div class=\"table-wrap\"><table><thead><tr>");
+    for column in columns {
+        match column.strip_prefix('#') {
+            Some(name) => {
+                let _ = write!(out, "<th class=\"num\" scope=\"col\">{}</th>", esc(name));
+            }
+            None => {
+                let _ = write!(out, "<th scope=\"col\">{}</th>", esc(column));
+            }
+        }
+    }
+    out.push_str("</tr></thead><tbody>\n");
+}
+
+fn table_end(out: &mut String) {
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// A numeric cell of escaped text.
+fn num(text: &str) -> String {
+    format!("<td class=\"num\">{}</td>", esc(text))
+}
+
+/// A chart with its caption.
+fn figure(out: &mut String, svg: &str, caption: &str) {
+    let _ = writeln!(
+        out,
+        "<figure class=\"chart-wrap\">{svg}<figcaption>{}</figcaption></figure>",
+        esc(caption)
+    );
+}
+
+/// A status as a coloured label.
+fn pill(status: Status) -> String {
+    format!(
+        "<span class=\"pill {}\">{}</span>",
+        status.name(),
+        status_label(status)
+    )
+}
+
+fn masthead(out: &mut String, report: &Report, verdict: &str, class: &str) {
+    let evaluation = &report.evaluation;
+    let run = &report.results;
+    let from = if run.has_run() {
+        format!("<code>{}</code>", esc(&run.source.display().to_string()))
+    } else {
+        format!("{} load test(s)", report.load_tests.len())
+    };
+    let _ = write!(
+        out,
+        "<header class=\"masthead {class}\">\n<div class=\"wrap\">\n<div class=\"verdict\">{verdict}</div>\n<div>\n\
+         <h1>Benchmark results</h1>\n<p class=\"chips\">"
+    );
+    for (status, label) in [
+        (Status::Pass, "passed"),
+        (Status::Warn, "warned"),
+        (Status::Fail, "failed"),
+        (Status::NotAvailable, "not available"),
+    ] {
+        let _ = write!(
+            out,
+            "<span class=\"chip {}\">{} {label}</span>",
+            status.name(),
+            evaluation.count(status)
+        );
+    }
+    if evaluation.gated_regressions() > 0 {
+        let _ = write!(
+            out,
+            "<span class=\"chip fail\">{} regression(s) beyond the allowed maximum</span>",
+            evaluation.gated_regressions()
+        );
+    }
+    let _ = write!(
+        out,
+        "</p>\n<p class=\"meta\">Generated {} from {from} against <code>{}</code>.</p>\n</div>\n</div>\n</header>\n",
+        esc(&report.generated_at),
+        esc(&report.thresholds_path.display().to_string())
+    );
+}
+
+fn summary(out: &mut String, report: &Report) {
+    let evaluation = &report.evaluation;
+    open(out, "summary", "Summary");
+    let (verdict, _) = overall(evaluation.overall);
+    let _ = writeln!(
+        out,
+        "<p><strong>Overall: {verdict}</strong> — {} passed, {} warned, {} failed, {} not available{}.</p>",
+        evaluation.count(Status::Pass),
+        evaluation.count(Status::Warn),
+        evaluation.count(Status::Fail),
+        evaluation.count(Status::NotAvailable),
+        match evaluation.gated_regressions() {
+            0 => String::new(),
+            gated => format!("; {gated} regression(s) beyond the allowed maximum"),
+        }
+    );
+    if evaluation.overall == Status::Pass && evaluation.count(Status::NotAvailable) == 0 {
+        let _ = writeln!(out, "<p>All metrics within target.</p>");
+    }
+    if evaluation.checks.is_empty() {
+        note(out, "The thresholds file sets no thresholds.");
+        close(out);
+        return;
+    }
+    let with_baseline = report.baseline.is_some();
+    let mut columns = vec!["Metric", "#Value", "#Limit", "#Target"];
+    if with_baseline {
+        columns.push("#vs baseline");
+    }
+    columns.push("Status");
+    table_head(out, &columns);
+    for check in &evaluation.checks {
+        let status = match (check.status, check.required) {
+            (Status::Fail, true) if check.value.is_none() => {
+                "<span class=\"pill fail\">FAIL (required, missing)</span>".to_owned()
+            }
+            (status, _) => pill(status),
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td><code>{}</code><br><span class=\"desc\">{}</span></td>{}{}{}",
+            check.status.name(),
+            esc(&check.id),
+            esc(&check.description),
+            num(&check
+                .value
+                .map_or("not measured".to_owned(), |v| format_value(v, &check.unit))),
+            num(&limit_text(check.limit, &check.unit)),
+            num(&target_text(check.limit, check.target, &check.unit)),
+        );
+        if with_baseline {
+            out.push_str(&num(&match check.baseline {
+                Some(_) => change_text(check.change_pct),
+                None => "—".to_owned(),
+            }));
+        }
+        let _ = writeln!(out, "<td>{status}</td></tr>");
+    }
+    table_end(out);
+    close(out);
+}
+
+fn environment(out: &mut String, report: &Report) {
+    let run = &report.results;
+    open(out, "environment", "Environment");
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    match &run.environment {
+        Some(env) => {
+            rows.push((
+                "Run",
+                esc(env.timestamp.as_deref().unwrap_or("time not recorded")),
+            ));
+            if let Some(commit) = &env.git_commit {
+                let short: String = commit.chars().take(12).collect();
+                let dirty = if env.git_dirty == Some(true) {
+                    " with uncommitted changes"
+                } else {
+                    ""
+                };
+                rows.push(("Commit", format!("<code>{}</code>{dirty}", esc(&short))));
+            }
+            if let Some(profile) = &env.build_profile {
+                let rustc = env
+                    .rustc
+                    .as_deref()
+                    .map_or(String::new(), |rustc| format!(", {rustc}"));
+                rows.push(("Build", esc(&format!("{profile}{rustc}"))));
+            }
+            if let Some(cpu) = &env.cpu_model {
+                rows.push((
+                    "Machine",
+                    esc(&format!(
+                        "{cpu}, {} logical cores, {}",
+                        env.logical_cores
+                            .map_or("?".to_owned(), |cores| cores.to_string()),
+                        env.os.as_deref().unwrap_or("OS not recorded")
+                    )),
+                ));
+            }
+            if !env.workload.is_null() {
+                rows.push((
+                    "Workload",
+                    esc(&super::markdown::describe_settings(&env.workload)),
+                ));
+            }
+            if !env.run.is_null() {
+                rows.push(("Run settings", esc(&super::markdown::describe_settings(&env.run))));
+            }
+        }
+        None if run.has_run() => rows.push(("Environment", "not recorded in this input".to_owned())),
+        None => {}
+    }
+    let format = match run.format {
+        InputFormat::Perfgate { schema_version } => {
+            format!("perfgate results, schema version {schema_version}")
+        }
+        InputFormat::Legacy => "older performance_results.json".to_owned(),
+        InputFormat::LoadTestsOnly => "load tests only (no perfgate results)".to_owned(),
+    };
+    rows.push(("Input", esc(&format)));
+    key_values(out, &rows);
+    close(out);
+}
+
+fn baseline(out: &mut String, report: &Report) {
+    open(out, "baseline", "Baseline comparison");
+    let Some(baseline) = &report.baseline else {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">No baseline given (<code>cargo xtask report --baseline FILE</code>).</p>"
+        );
+        close(out);
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<p>Against <code>{}</code>.</p>",
+        esc(&baseline.source.display().to_string())
+    );
+    if report.evaluation.comparisons.is_empty() {
+        note(out, "The two inputs share no metric.");
+        close(out);
+        return;
+    }
+    if let Some(svg) = charts::baseline_changes(report) {
+        figure(
+            out,
+            &svg,
+            "Change of each metric shared with the baseline: green improved, red regressed (by the metric's better direction), grey within the noise floor.",
+        );
+    }
+    table_head(out, &["Metric", "#Current", "#Baseline", "#Change", "Verdict"]);
+    for comparison in &report.evaluation.comparisons {
+        let class = match comparison.movement {
+            Movement::Regressed if comparison.gated => "fail",
+            _ => "",
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"{class}\"><td><code>{}</code></td>{}{}{}<td><span class=\"pill {}\">{}</span>{}</td></tr>",
+            esc(&comparison.id),
+            num(&format_value(comparison.current, &comparison.unit)),
+            num(&format_value(comparison.baseline, &comparison.unit)),
+            num(&change_text(comparison.change_pct)),
+            comparison.movement.name(),
+            movement_label(comparison.movement),
+            if comparison.gated {
+                " <span class=\"pill fail\">FAIL: beyond --max-regression</span>"
+            } else {
+                ""
+            }
+        );
+    }
+    table_end(out);
+    close(out);
+}
+
+fn recommendations(out: &mut String, report: &Report) {
+    open(out, "recommendations", "Recommendations");
+    if report.recommendations.is_empty() {
+        note(
+            out,
+            "Nothing to act on: no threshold missed, no bottleneck, lag, leak, cache or error finding.",
+        );
+    } else {
+        out.push_str("<ul class=\"recs\">\n");
+        for recommendation in &report.recommendations {
+            let _ = writeln!(
+                out,
+                "<li><strong>{}</strong>: {}</li>",
+                esc(recommendation.topic),
+                inline_code(&recommendation.text)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    close(out);
+}
+
+fn appendix(out: &mut String, report: &Report) {
+    open(out, "reproduce", "Appendix: reproduce");
+    out.push_str("<pre><code>");
+    for command in &report.commands {
+        let _ = writeln!(out, "{}", esc(command));
+    }
+    out.push_str("</code></pre>\n<p>Files:</p>\n<ul>\n");
+    let mut item = |label: &str, path: String| {
+        let _ = writeln!(out, "<li>{}: <code>{}</code></li>", esc(label), esc(&path));
+    };
+    if report.results.has_run() {
+        item("results", report.results.source.display().to_string());
+    }
+    for test in &report.load_tests {
+        for source in &test.sources {
+            item(test.tool, source.display().to_string());
+        }
+    }
+    for (kind, file) in &report.results.files {
+        let path = report
+            .results
+            .source
+            .parent()
+            .map(|dir| dir.join(file))
+            .unwrap_or_else(|| file.into());
+        item(kind, path.display().to_string());
+    }
+    item("thresholds", report.thresholds_path.display().to_string());
+    out.push_str("</ul>\n");
+    close(out);
+}
