@@ -40,6 +40,33 @@ pub const COMPARED: &[(&str, Kind)] = &[
     ("errors.total", Kind::Exact),
 ];
 
+/// A run's throughput as "the median of its window": the saturation phase's messages-finished
+/// series (sampled every 10 ms by the heap probe) cut into chunks of at least `chunk_ms`, each
+/// chunk's rate, and the median of those rates. A host that stalls the process for part of the
+/// window (seen here: runs at half speed for a second or two) moves the plain average but not
+/// the median, as long as the stall covers less than half the window. `None` without at least
+/// three chunks.
+pub fn windowed_throughput(run: &crate::RunData, chunk_ms: f64) -> Option<f64> {
+    let phase = run.series.iter().find(|series| series.phase == "saturation")?;
+    let points = phase.memory.points("messages");
+    let mut rates = Vec::new();
+    let mut start: Option<(f64, f64)> = None;
+    for (t, messages) in points.into_iter().filter(|(t, m)| t.is_finite() && m.is_finite()) {
+        match start {
+            None => start = Some((t, messages)),
+            Some((t0, m0)) if t - t0 >= chunk_ms => {
+                rates.push((messages - m0) / (t - t0) * 1e3);
+                start = Some((t, messages));
+            }
+            Some(_) => {}
+        }
+    }
+    if rates.len() < 3 {
+        return None;
+    }
+    stats::median(&rates)
+}
+
 /// The two sides' figures for one metric, one per round (paired: same index, same round).
 #[derive(Debug, Clone)]
 pub struct Samples {
@@ -516,6 +543,30 @@ mod tests {
         samples.candidate.truncate(6);
         let outcome = &compare(Design::Paired, &[samples], CompareOptions::default(), &no_history).metrics[0];
         assert_eq!(outcome.verdict, Verdict::Unchanged, "{}", outcome.reason);
+    }
+
+    #[test]
+    fn windowed_throughput_is_the_median_rate_and_ignores_a_stall() {
+        // 1,000 messages per 10 ms (100,000/s), except a 40 ms stall at half speed.
+        let mut t = Vec::new();
+        let mut messages = Vec::new();
+        let mut total = 0.0;
+        for i in 0..=40 {
+            t.push(f64::from(i) * 10.0);
+            messages.push(total);
+            total += if (10..14).contains(&i) { 500.0 } else { 1_000.0 };
+        }
+        let text = serde_json::json!({
+            "schema_version": 1,
+            "cpu": {"messages_per_second": 1.0},
+            "phases": {"saturation": {"memory": {"series": {"t_ms": t, "messages": messages}}}}
+        })
+        .to_string();
+        let run = crate::parse_results(std::path::Path::new("r.json"), &text).unwrap();
+        let rate = windowed_throughput(&run, 50.0).unwrap();
+        assert!((rate - 100_000.0).abs() < 1e-6, "{rate}");
+        // Too short a window for three chunks: no figure.
+        assert_eq!(windowed_throughput(&run, 200.0), None);
     }
 
     #[test]
