@@ -36,6 +36,6 @@ PY
 for i in $(seq 1 "$trials"); do
   trial aa "$i"
   trial ab10 "$i" --candidate-args "--inject-slowdown 13"
-  if (( i % 3 == 1 )); then trial ab5 "$i" --candidate-args "--inject-slowdown 6.5"; fi
+  if (( i % 5 == 1 )); then trial ab5 "$i" --candidate-args "--inject-slowdown 6.5"; fi
 done
 echo "summary: $summary"
