@@ -234,12 +234,12 @@ impl Paired {
         )
         .with_context(|| format!("building the base revision {}", short(&base_sha)))?;
         let base_binary = bin.join("perfgate-profiler-base");
-        std::fs::copy(&built, &base_binary).context("copying the base binary")?;
+        install(&built, &base_binary).context("copying the base binary")?;
         eprintln!("compare: building the candidate (working tree) …");
         let built = build_release_of(None, "perfgate-profiler", "perfgate-profiler")
             .context("building the candidate")?;
         let candidate_binary = bin.join("perfgate-profiler-candidate");
-        std::fs::copy(&built, &candidate_binary).context("copying the candidate binary")?;
+        install(&built, &candidate_binary).context("copying the candidate binary")?;
 
         let runs = out.join("runs");
         let _ = std::fs::remove_dir_all(&runs);
@@ -335,6 +335,15 @@ impl Paired {
         }
         Ok(samples)
     }
+}
+
+/// Copies a binary into place through a temporary file and a rename: overwriting a binary that
+/// is still running (a comparison interrupted a moment ago) fails with "text file busy", while a
+/// rename replaces it and leaves the running process its old file.
+fn install(from: &Path, to: &Path) -> std::io::Result<()> {
+    let temporary = to.with_extension("tmp");
+    std::fs::copy(from, &temporary)?;
+    std::fs::rename(&temporary, to)
 }
 
 fn short(sha: &str) -> &str {
