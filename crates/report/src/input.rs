@@ -387,6 +387,7 @@ impl Reader<'_> {
             &[
                 ("cpu.messages_per_second", "/cpu/messages_per_second"),
                 ("cpu.avg_latency_ms", "/cpu/avg_latency_ms"),
+                ("cpu.cpu_ns_per_message", "/cpu/cpu_ns_per_message"),
                 ("cpu.total_time", "/cpu/total_time"),
                 ("cpu.message_count", "/cpu/message_count"),
                 ("cpu.utilisation_percent", "/cpu/utilisation_percent"),

@@ -46,6 +46,12 @@ pub const METRICS: &[MetricDef] = &[
         Higher,
         "throughput at saturation",
     ),
+    def(
+        "cpu.cpu_ns_per_message",
+        "ns",
+        Lower,
+        "process CPU time per message at saturation (not inflated by time the host steals)",
+    ),
     def("cpu.avg_latency_ms", "ms", Lower, "mean end-to-end latency"),
     def(
         "cpu.total_time",

@@ -46,6 +46,10 @@ pub(crate) struct SamplerInputs<'a> {
 
 /// Probes in the state the window has put them in.
 struct Running {
+    /// Process CPU time (user + system) and messages finished when the window began; then the
+    /// window's CPU time and messages once it ended.
+    cpu_at_start: Option<(Duration, u64)>,
+    window_cpu: Option<(Duration, u64)>,
     lag: Option<LagSampler>,
     heap: Option<HeapProbe>,
     runtime: Option<RuntimeProbe>,
@@ -55,6 +59,8 @@ struct Running {
 
 impl Running {
     fn start(&mut self, now_ns: u64, finished: u64) {
+        let (user, system) = crate::probe::cpu::process_cpu_times();
+        self.cpu_at_start = Some((user + system, finished));
         // The CPU profile starts first so that the other probes' start-up is in it too, as their
         // steady-state cost is.
         if let Some(cpu) = &mut self.cpu {
@@ -84,6 +90,13 @@ impl Running {
     }
 
     fn end(&mut self, now_ns: u64, finished: u64) {
+        if let Some((cpu, messages)) = self.cpu_at_start {
+            let (user, system) = crate::probe::cpu::process_cpu_times();
+            self.window_cpu = Some((
+                (user + system).saturating_sub(cpu),
+                finished.saturating_sub(messages),
+            ));
+        }
         if let Some(heap) = &mut self.heap {
             heap.end(now_ns, finished);
         }
@@ -102,7 +115,10 @@ impl Running {
     }
 
     fn finish(self, slow_poll_threshold_ns: u64) -> ProbeOutcome {
-        let mut outcome = ProbeOutcome::default();
+        let mut outcome = ProbeOutcome {
+            window_cpu: self.window_cpu,
+            ..ProbeOutcome::default()
+        };
         if let Some(cpu) = self.cpu {
             let (cpu, warnings) = cpu.finish();
             outcome.cpu = cpu;
@@ -137,6 +153,8 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
         heap_profile,
     } = inputs.probes;
     let mut running = Running {
+        cpu_at_start: None,
+        window_cpu: None,
         lag: lag.map(LagSampler::new),
         heap,
         runtime,

@@ -68,6 +68,9 @@ impl WindowState {
 /// Everything the probes of one phase produced.
 #[derive(Debug, Default)]
 pub(crate) struct ProbeOutcome {
+    /// Process CPU time over the window (always measured: one `getrusage` at each end) and the
+    /// messages finished in it.
+    pub(crate) window_cpu: Option<(std::time::Duration, u64)>,
     pub(crate) cpu: Option<cpu::CpuOutcome>,
     pub(crate) heap: Option<heap::HeapOutcome>,
     pub(crate) lag: Option<LagOutcome>,

@@ -75,6 +75,11 @@ impl Results {
             samples: None,
             sample_rate_hz: None,
             effective_sample_rate_hz: None,
+            cpu_ns_per_message: throughput_phase
+                .probes
+                .window_cpu
+                .filter(|(_, messages)| *messages > 0)
+                .map(|(cpu, messages)| cpu.as_nanos() as f64 / messages as f64),
             user_time_s: None,
             system_time_s: None,
             utilisation_percent: None,

@@ -200,6 +200,11 @@ pub struct CpuSection {
     /// tick caps it, and because samples inside libc are dropped.
     #[serde(default)]
     pub effective_sample_rate_hz: Option<f64>,
+    /// Process CPU time (all threads, user + system) per message finished in the throughput
+    /// window, ns: the pipeline's cost per message, which time the host steals from the VM or
+    /// another process takes from the cores does not inflate (unlike messages per second).
+    #[serde(default)]
+    pub cpu_ns_per_message: Option<f64>,
     /// Process user CPU time during the profiled window, s.
     #[serde(default)]
     pub user_time_s: Option<f64>,

@@ -49,6 +49,7 @@ pub(crate) fn key_figures(results: &Results) -> BTreeMap<String, f64> {
         "cpu.messages_per_second",
         saturation_ran.then_some(results.cpu.messages_per_second),
     );
+    put("cpu.cpu_ns_per_message", results.cpu.cpu_ns_per_message);
     if let Some(latency) = &results.latency {
         put("latency.p50_ms", Some(latency.summary.p50_ms));
         put("latency.p99_ms", Some(latency.summary.p99_ms));

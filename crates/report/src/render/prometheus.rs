@@ -20,6 +20,7 @@ fn exposition_name(def: &MetricDef) -> (String, f64) {
     let id = def.id.replace('.', "_");
     let (stem, suffix, factor) = match def.unit {
         "ms" => (id.trim_end_matches("_ms").to_owned(), "_seconds", 1e-3),
+        "ns" => (id.replace("_ns_", "_seconds_"), "", 1e-9),
         "s" => (id.trim_end_matches("_time").to_owned(), "_seconds", 1.0),
         "MiB" => (id.trim_end_matches("_mb").to_owned(), "_bytes", 1_048_576.0),
         "B" => (id.replace("_bytes_allocated_", "_allocated_"), "_bytes", 1.0),
