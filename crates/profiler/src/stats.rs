@@ -136,6 +136,18 @@ impl DepthSummary {
     }
 }
 
+/// Median of `values` (sorted in place; not empty). Shared by the overhead measurement and the
+/// repetitions' spread.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[middle - 1] + values[middle]) / 2.0
+    } else {
+        values[middle]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,13 @@
 //! wherever it lands, nothing is fetched from the network, and the command line writes the page
 //! beside the Markdown report unless told otherwise.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::{fixture, golden};
 use perfgate_report::history::{self, History, HistoryEntry, HistoryRecord, Trend, TrendOptions};
 use perfgate_report::input::{Database, FunctionRow};
 use perfgate_report::loadtest::{DEFAULT_WEBSOCKET_TYPES, Failure, LoadTest, OhaSpec, load_locust, load_oha};
@@ -15,41 +18,10 @@ use perfgate_report::{EvaluateOptions, Report, ReportOptions, RunData, Threshold
 /// 2026-11-22T12:00:00Z.
 const NOW: u64 = 1_795_348_800;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 /// Paths in reports are shown as given; relative ones keep the goldens independent of where the
 /// repository is checked out.
 fn relative(name: &str) -> PathBuf {
     Path::new("tests/fixtures").join(name)
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{name} differs from the golden file at line {}:\n expected: {:?}\n   actual: {:?}\n(run with UPDATE_GOLDEN=1 to accept)",
-            line + 1,
-            expected.lines().nth(line),
-            actual.lines().nth(line)
-        );
-    }
 }
 
 fn run(name: &str) -> RunData {

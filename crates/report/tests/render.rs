@@ -1,16 +1,13 @@
 //! Golden tests: fixed inputs and a fixed clock must render byte-for-byte the committed
 //! Markdown and JSON. Regenerate with `UPDATE_GOLDEN=1` and review the diff.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
+use common::{fixture, golden};
 use perfgate_report::{EvaluateOptions, Report, ReportOptions, Thresholds, load_results, render};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 /// Paths in reports are shown as given; give them relative so goldens do not depend on where
 /// the repository is checked out.
@@ -39,31 +36,6 @@ fn report(results: &str, baseline: Option<&str>, options: EvaluateOptions) -> Re
             flamegraph_link: Some("img/flamegraph.svg".to_owned()),
         },
     )
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{name} differs from the golden file at line {}:\n expected: {:?}\n   actual: {:?}\n(run with UPDATE_GOLDEN=1 to accept)",
-            line + 1,
-            expected.lines().nth(line),
-            actual.lines().nth(line)
-        );
-    }
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::config::{Probes, RunConfig};
 use crate::error::Result;
 use crate::pipeline::{Pipeline, Source};
 use crate::results::{OverheadPair, OverheadSection};
-use crate::stats::{LatencySummary, merge_into, ns_histogram};
+use crate::stats::{LatencySummary, median, merge_into, ns_histogram};
 
 /// One run: throughput, fixed-rate p99 and the fixed-rate latency histogram.
 fn measure<Src>(
@@ -64,16 +64,6 @@ fn median_interval(values: &[f64]) -> (f64, f64) {
         medians[RESAMPLES * 25 / 1000],
         medians[RESAMPLES * 975 / 1000 - 1],
     )
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[middle - 1] + values[middle]) / 2.0
-    } else {
-        values[middle]
-    }
 }
 
 /// Runs `pairs` pairs and reports the probes' cost. `config.probes` is the "on" side; the fixed

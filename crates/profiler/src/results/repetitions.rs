@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Results;
+use crate::stats::median;
 
 /// Every repetition's key figures and their spread.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,15 +74,6 @@ pub(crate) fn key_figures(results: &Results) -> BTreeMap<String, f64> {
     figures
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let middle = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[middle]
-    } else {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
-    }
-}
-
 /// The section for these repetitions' figures.
 pub(crate) fn summarise(runs: Vec<BTreeMap<String, f64>>, policy: String) -> RepetitionsSection {
     let mut by_metric: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -93,11 +85,9 @@ pub(crate) fn summarise(runs: Vec<BTreeMap<String, f64>>, policy: String) -> Rep
     let summary = by_metric
         .into_iter()
         .map(|(id, mut values)| {
-            values.sort_by(f64::total_cmp);
-            let middle = median(&values);
+            let middle = median(&mut values);
             let mut deviations: Vec<f64> = values.iter().map(|v| (v - middle).abs()).collect();
-            deviations.sort_by(f64::total_cmp);
-            let mad = median(&deviations);
+            let mad = median(&mut deviations);
             let spread = Spread {
                 median: middle,
                 min: values[0],
