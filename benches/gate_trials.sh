@@ -6,13 +6,13 @@
 # The slowdown knob stretches the stages' work, about 80 % of the CPU per message here, so
 # `--inject-slowdown 13` and `6.5` are what take about 10 % and 5 % off the throughput; the
 # summary's change column shows what each trial actually saw.
-# Usage: benches/gate_trials.sh [TRIALS] [OUT_DIR]   (default 20 trials; about 1 min each)
+# Usage: benches/gate_trials.sh [TRIALS] [OUT_DIR]   (default 20 trials; about 2 min each)
 set -euo pipefail
 trials="${1:-20}"
 out="${2:-target/perfgate/gate-trials}"
 mkdir -p "$out"
 summary="$out/summary.tsv"
-printf 'kind\ttrial\tseconds\tgate\tthroughput_verdict\tthroughput_change_pct\tci_low_pct\tci_high_pct\tregressed\timproved\n' > "$summary"
+printf 'kind\ttrial\tseconds\tgate\tcpu_per_msg_verdict\tcpu_per_msg_change_pct\tci_low_pct\tci_high_pct\tthroughput_verdict\tthroughput_change_pct\tregressed\timproved\n' > "$summary"
 trial() {
   local kind="$1" i="$2"; shift 2
   local json="$out/$kind-$i.json" start end
@@ -24,10 +24,11 @@ import json, sys
 path, kind, i, start, end = sys.argv[1:]
 try:
     v = json.load(open(path))
-    m = next(m for m in v["metrics"] if m["id"] == "cpu.messages_per_second")
+    by_id = {m["id"]: m for m in v["metrics"]}
+    c, t = by_id["cpu.cpu_ns_per_message"], by_id["cpu.messages_per_second"]
     pct = lambda r: "" if r is None else f"{(r - 1) * 100:.2f}"
     ids = lambda verdict: ",".join(x["id"] for x in v["metrics"] if x["verdict"] == verdict) or "-"
-    print(f'{kind}\t{i}\t{float(end) - float(start):.0f}\t{v["overall"]}\t{m["verdict"]}\t{pct(m["ratio"])}\t{pct(m["ci_low"])}\t{pct(m["ci_high"])}\t{ids("regressed")}\t{ids("improved")}')
+    print(f'{kind}\t{i}\t{float(end) - float(start):.0f}\t{v["overall"]}\t{c["verdict"]}\t{pct(c["ratio"])}\t{pct(c["ci_low"])}\t{pct(c["ci_high"])}\t{t["verdict"]}\t{pct(t["ratio"])}\t{ids("regressed")}\t{ids("improved")}')
 except Exception as error:  # a failed trial is a row too
     print(f"{kind}\t{i}\t{float(end) - float(start):.0f}\terror\t{error}\t\t\t")
 PY
