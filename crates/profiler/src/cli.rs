@@ -156,6 +156,11 @@ struct Args {
     #[arg(long)]
     no_progress: bool,
 
+    /// Serve live figures (throughput, latency histogram, lag, heap) for Prometheus at
+    /// http://ADDR/metrics while the run lasts; a bare PORT listens on 127.0.0.1 only
+    #[arg(long, value_name = "ADDR")]
+    serve_metrics: Option<String>,
+
     /// Run even though this is a debug build (figures will not be representative)
     #[arg(long)]
     allow_debug: bool,
@@ -202,7 +207,23 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     }
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let bars = ProgressBars::new();
-    let observer: &dyn Observer = if show_progress { &bars } else { &Silent };
+    let shown: &dyn Observer = if show_progress { &bars } else { &Silent };
+    let live = match &args.serve_metrics {
+        Some(address) => {
+            let live = perfgate_profiler::live::install("market-data");
+            match perfgate_profiler::live::serve(address, live) {
+                Ok(server) => eprintln!("metrics: http://{}/metrics", server.address()),
+                Err(error) => return Ok(usage_error(&error)),
+            }
+            Some(live)
+        }
+        None => None,
+    };
+    let both = live.map(|live| Both(shown, live));
+    let observer: &dyn Observer = match &both {
+        Some(both) => both,
+        None => shown,
+    };
     let overhead = match args.overhead {
         Some(pairs) => Some(
             perfgate_profiler::measure_overhead(&pipeline, &run, pairs, observer)
@@ -217,6 +238,26 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Two observers told the same things: the progress bars and the live metrics.
+struct Both<'a>(&'a dyn Observer, &'a dyn Observer);
+
+impl Observer for Both<'_> {
+    fn phase_started(&self, phase: &perfgate_profiler::PhaseStart) {
+        self.0.phase_started(phase);
+        self.1.phase_started(phase);
+    }
+
+    fn progress(&self, finished: u64, elapsed: Duration) {
+        self.0.progress(finished, elapsed);
+        self.1.progress(finished, elapsed);
+    }
+
+    fn phase_finished(&self, name: &str) {
+        self.0.phase_finished(name);
+        self.1.phase_finished(name);
+    }
 }
 
 fn usage_error(error: &ProfilerError) -> ExitCode {

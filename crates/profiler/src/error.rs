@@ -9,6 +9,9 @@ pub enum ProfilerError {
     /// A configuration value is out of range or inconsistent with another one.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// The live metrics endpoint cannot be served (bad address, port taken).
+    #[error("{0}")]
+    Serve(String),
     /// `--workers` names a stage the pipeline does not have.
     #[error("unknown stage '{name}' in workers setting (stages: {known})")]
     UnknownStage {

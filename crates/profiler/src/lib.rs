@@ -35,6 +35,7 @@ mod config;
 mod driver;
 mod environment;
 mod error;
+pub mod live;
 pub mod market;
 mod output;
 mod pipeline;

@@ -304,6 +304,8 @@ pub(crate) struct Terminal<T> {
     finished: Arc<AtomicU64>,
     starts: Vec<u64>,
     report: TerminalReport,
+    /// The live exporter, if `--serve-metrics` installed one (read once, here).
+    live: Option<&'static crate::live::LiveMetrics>,
 }
 
 /// What one terminal saw.
@@ -325,6 +327,7 @@ impl<T: Send + Sync + 'static> Terminal<T> {
             clock,
             finished,
             starts: Vec::new(),
+            live: crate::live::get(),
             report: TerminalReport {
                 latency: ns_histogram(),
                 dropped: vec![0; count],
@@ -372,6 +375,13 @@ impl<T: Send + Sync + 'static> Terminal<T> {
                     .saturating_record(done_ns.saturating_sub(start_ns));
             }
             self.report.last_measured_ns = done_ns;
+            if let Some(live) = self.live {
+                live.record_latencies(
+                    self.starts
+                        .iter()
+                        .map(|&start_ns| done_ns.saturating_sub(start_ns)),
+                );
+            }
         }
         self.finished.fetch_add(count as u64, Ordering::Relaxed);
     }

@@ -329,8 +329,11 @@ impl LagSampler {
 
     fn close_bucket(&mut self, now_ns: u64) {
         let t_ms = (self.bucket_start_ns - self.window_start_ns) as f64 / 1e6;
-        self.series
-            .push(t_ms, &[self.shared.take_longest_polls() as f64 / 1e6]);
+        let longest_ns = self.shared.take_longest_polls();
+        self.series.push(t_ms, &[longest_ns as f64 / 1e6]);
+        if let Some(live) = crate::live::get() {
+            live.record_longest_poll(longest_ns);
+        }
         self.bucket_start_ns = now_ns;
     }
 
