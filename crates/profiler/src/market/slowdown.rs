@@ -4,28 +4,39 @@
 //! flag and recorded in the results' workload settings, so a slowed run can never pass for a
 //! normal one.
 //!
-//! Timing every message would itself cost two clock reads (~50 ns) per stage per message, more
-//! than a 10 % slowdown of the cheaper stages: the first version did that and slowed the
-//! pipeline by 22 % when asked for 5 %. So the cost is timed on one message in 64 (less the
-//! clock's own cost), and the burn is a busy loop whose speed is calibrated once, with no clock
-//! read at all.
+//! The extra work must be the same amount of CPU work in every run, whatever the machine is
+//! doing, or a gate trial measures the knob instead of the gate. So the burn is a fixed number of
+//! busy-loop iterations per message, fixed after a calibration on the first
+//! [`CALIBRATION_SAMPLES`] timed messages (the warm-up): each sample times one message through
+//! the stage and, right after it, [`PROBE_ITERATIONS`] iterations of the loop, and the stage's
+//! cost in loop iterations is the mean of the per-sample ratios. A host that steals the CPU or a
+//! sibling thread that slows it changes both halves of a sample alike, and a sample that a
+//! preemption hit lies far outside the rest and is left out. The two earlier versions did not hold: timing every
+//! message cost two clock reads per stage (22 % slower when asked for 5 %), and a moving average
+//! of wall-clock costs with a loop speed measured once let one stolen time slice inflate the
+//! burn for hundreds of messages (a 5 % knob took 15 % in a gate trial on a busy host).
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::pipeline::{Counter, Stage, StageError};
 
-/// One message in this many is timed.
-const TIMED_EVERY: u32 = 64;
+/// One message in this many is timed while calibrating.
+const TIMED_EVERY: u32 = 16;
+/// Timed messages before the burn is fixed.
+const CALIBRATION_SAMPLES: usize = 256;
+/// Loop iterations timed beside each timed message, to price one iteration at that moment.
+const PROBE_ITERATIONS: u64 = 2_000;
 
-/// Wraps a stage and stretches its CPU time by `1 + factor`.
+/// Wraps a stage and stretches its CPU work by `1 + factor`.
 #[derive(Debug, Clone)]
 pub struct Slowed<S> {
     inner: S,
     factor: f64,
     seen: u32,
-    /// Moving average of the stage's cost per message, ns.
-    mean_ns: f64,
+    /// The timed messages' cost in loop iterations so far.
+    samples: Vec<f64>,
+    /// Iterations to burn per message, once calibrated.
+    burn: Option<u64>,
 }
 
 impl<S> Slowed<S> {
@@ -35,7 +46,8 @@ impl<S> Slowed<S> {
             inner,
             factor,
             seen: 0,
-            mean_ns: 0.0,
+            samples: Vec::new(),
+            burn: None,
         }
     }
 }
@@ -46,30 +58,40 @@ pub(super) fn factor_for(pct: f64) -> f64 {
     if pct <= 0.0 { 0.0 } else { pct / (100.0 - pct) }
 }
 
-/// (busy-loop iterations per ns, cost of one `Instant::now()` + `elapsed()` pair in ns).
-fn calibration() -> (f64, f64) {
-    static CALIBRATION: OnceLock<(f64, f64)> = OnceLock::new();
-    *CALIBRATION.get_or_init(|| {
-        const ITERATIONS: u64 = 2_000_000;
-        let start = Instant::now();
-        burn_iterations(ITERATIONS);
-        let per_ns = ITERATIONS as f64 / (start.elapsed().as_nanos() as f64).max(1.0);
-        const READS: u32 = 10_000;
-        let start = Instant::now();
-        for _ in 0..READS {
-            std::hint::black_box(Instant::now().elapsed());
-        }
-        let clock_ns = start.elapsed().as_nanos() as f64 / f64::from(READS);
-        (per_ns, clock_ns)
-    })
-}
-
 fn burn_iterations(iterations: u64) {
     let mut state = 0u64;
     for i in 0..iterations {
         state = std::hint::black_box(state.wrapping_add(i));
     }
     std::hint::black_box(state);
+}
+
+/// How far from the median a sample may lie and still count: a preemption (a stolen time slice
+/// is milliseconds, a stage microseconds) puts a sample thousands of times off, while a stage's
+/// own costly messages (a cache miss, a bar that closes) stay within a few times the median and
+/// must count, or the burn would undercut the stage's mean cost.
+const PLAUSIBLE_SPREAD: f64 = 20.0;
+
+/// The mean of the samples within [`PLAUSIBLE_SPREAD`] of their median.
+fn plausible_mean(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let Some(&median) = values.get(values.len() / 2) else {
+        return 0.0;
+    };
+    let (low, high) = (median / PLAUSIBLE_SPREAD, median * PLAUSIBLE_SPREAD);
+    let kept: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| (low..=high).contains(v))
+        .collect();
+    kept.iter().sum::<f64>() / kept.len().max(1) as f64
+}
+
+/// Iterations per message that cost `factor` times the stage, from samples of the stage's cost
+/// in loop iterations.
+fn iterations_for(stage_in_iterations: &[f64], factor: f64) -> u64 {
+    let mut samples = stage_in_iterations.to_vec();
+    (plausible_mean(&mut samples) * factor).round().max(0.0) as u64
 }
 
 impl<In: Send + 'static, S: Stage<In>> Stage<In> for Slowed<S> {
@@ -79,23 +101,37 @@ impl<In: Send + 'static, S: Stage<In>> Stage<In> for Slowed<S> {
         if self.factor <= 0.0 {
             return self.inner.process(input).await;
         }
-        self.seen = self.seen.wrapping_add(1);
-        let out = if self.seen % TIMED_EVERY == 1 || self.mean_ns == 0.0 {
-            let start = Instant::now();
+        if let Some(burn) = self.burn {
             let out = self.inner.process(input).await;
-            let (_, clock_ns) = calibration();
-            let cost = (start.elapsed().as_nanos() as f64 - clock_ns).max(0.0);
-            self.mean_ns = if self.mean_ns == 0.0 {
-                cost.max(1.0)
-            } else {
-                0.9 * self.mean_ns + 0.1 * cost
-            };
-            out
-        } else {
-            self.inner.process(input).await
-        };
-        let (per_ns, _) = calibration();
-        burn_iterations((self.mean_ns * self.factor * per_ns) as u64);
+            burn_iterations(burn);
+            return out;
+        }
+        self.seen = self.seen.wrapping_add(1);
+        if self.seen % TIMED_EVERY != 1 {
+            // Not timed: burn what the samples so far say, so calibration is not a lighter phase.
+            let out = self.inner.process(input).await;
+            if !self.samples.is_empty() {
+                burn_iterations(iterations_for(
+                    &self.samples[self.samples.len().saturating_sub(16)..],
+                    self.factor,
+                ));
+            }
+            return out;
+        }
+        // Each half less what reading the clock twice costs at this moment.
+        let start = Instant::now();
+        let clock_ns = start.elapsed().as_nanos() as f64;
+        let start = Instant::now();
+        let out = self.inner.process(input).await;
+        let stage_ns = (start.elapsed().as_nanos() as f64 - clock_ns).max(0.0);
+        let start = Instant::now();
+        burn_iterations(PROBE_ITERATIONS);
+        let loop_ns = (start.elapsed().as_nanos() as f64 - clock_ns).max(1.0);
+        self.samples.push(stage_ns / (loop_ns / PROBE_ITERATIONS as f64));
+        if self.samples.len() >= CALIBRATION_SAMPLES {
+            self.burn = Some(iterations_for(&self.samples, self.factor));
+            self.samples = Vec::new();
+        }
         out
     }
 
@@ -116,9 +152,16 @@ mod tests {
     }
 
     #[test]
-    fn calibration_is_sane() {
-        let (per_ns, clock_ns) = calibration();
-        assert!(per_ns > 0.0 && per_ns.is_finite());
-        assert!((0.0..10_000.0).contains(&clock_ns));
+    fn the_burn_is_the_stage_cost_in_iterations_and_ignores_preempted_samples() {
+        // A stage worth 2,000 iterations, one message in five four times dearer (a cache miss):
+        // mean 3,200; factor 0.1 → 320 iterations.
+        let mut samples: Vec<f64> = (0..80)
+            .map(|i| if i % 5 == 0 { 8_000.0 } else { 2_000.0 })
+            .collect();
+        // A 4 ms preemption in the stage's half (far too high) or the loop's (far too low).
+        samples.extend(vec![8_000_000.0; 5]);
+        samples.extend(vec![1.0; 5]);
+        assert_eq!(iterations_for(&samples, 0.1), 320);
+        assert_eq!(iterations_for(&[], 0.1), 0);
     }
 }
