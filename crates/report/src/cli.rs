@@ -2,6 +2,7 @@
 //! Exit codes: 0 pass (or warn), 1 a failed threshold or gated regression (or a warning with
 //! `--fail-on warn`), 2 bad input.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -90,6 +91,12 @@ pub struct Args {
     /// Write no HTML report
     #[arg(long, conflicts_with = "html")]
     pub no_html: bool,
+
+    /// Write no charts for the Markdown report, and leave earlier ones as they are (by default
+    /// the HTML report's charts go beside it as `img/<stem>-<chart>.svg`, shown in its sections,
+    /// and earlier `img/<stem>-*.svg` that it does not draw are deleted)
+    #[arg(long)]
+    pub no_charts: bool,
 
     /// Also write the run's figures in the Prometheus text format here (for node_exporter's
     /// textfile collector: name it `*.prom` in its directory)
@@ -253,6 +260,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
         report = report.with_trend(trend);
     }
+    let charts = (!args.no_charts).then(|| ChartDir::beside(&args.out));
+    if let Some(charts) = &charts {
+        report = report.with_chart_links(charts.link_prefix());
+    }
     if let Some(path) = &args.json {
         write_atomic(path, Json.render(&report).as_bytes())?;
     }
@@ -283,9 +294,23 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             write_atomic(&target, &bytes)?;
         }
     }
+    // The charts go first, so that a failure leaves the previous report whole.
+    let charts = match &charts {
+        Some(charts) => Some((charts, charts.write(&report)?)),
+        None => None,
+    };
     write_atomic(&args.out, Markdown.render(&report).as_bytes())?;
     if let Some(path) = &html {
         write_atomic(path, Html.render(&report).as_bytes())?;
+    }
+    // Only once the new report links the new charts: the old ones it no longer links go.
+    if let Some((charts, written)) = &charts {
+        let warnings = charts.remove_stale(written);
+        if !args.quiet {
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+        }
     }
     if !args.quiet {
         print!(
@@ -298,6 +323,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         println!("report: {}", args.out.display());
         if let Some(path) = &html {
             println!("html: {}", path.display());
+        }
+        if let Some((charts, written)) = &charts
+            && !written.is_empty()
+        {
+            println!(
+                "charts: {} ({})",
+                charts.dir.join(format!("{}-*.svg", charts.stem)).display(),
+                written.len()
+            );
         }
         if let Some(path) = &args.json {
             println!("verdict: {}", path.display());
@@ -313,4 +347,72 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Where the Markdown report's charts go: `img/` beside it, each named after the report,
+/// `<stem>-<key>.svg`, so that regenerating the report rewrites the same files.
+#[derive(Debug)]
+struct ChartDir {
+    dir: PathBuf,
+    stem: String,
+}
+
+impl ChartDir {
+    /// The charts of the Markdown report `out`.
+    fn beside(out: &Path) -> Self {
+        ChartDir {
+            dir: out.parent().unwrap_or(Path::new(".")).join("img"),
+            stem: out
+                .file_stem()
+                .map_or("report".into(), |stem| stem.to_string_lossy().into_owned()),
+        }
+    }
+
+    /// How the report links them: `img/<stem>-`.
+    fn link_prefix(&self) -> String {
+        format!("img/{}-", self.stem)
+    }
+
+    fn file_name(&self, key: &str) -> String {
+        format!("{}-{key}.svg", self.stem)
+    }
+
+    /// Writes every chart of `report`, each atomically; returns the names written.
+    fn write(&self, report: &Report) -> Result<BTreeSet<String>> {
+        let mut written = BTreeSet::new();
+        for chart in crate::render::html::chart_files(report) {
+            let name = self.file_name(&chart.key);
+            write_atomic(&self.dir.join(&name), chart.svg.as_bytes())?;
+            written.insert(name);
+        }
+        Ok(written)
+    }
+
+    /// Deletes this report's charts that this run did not write (`<stem>-*.svg`, regular files
+    /// only); every other file stays. Returns what could not be done, as warnings.
+    fn remove_stale(&self, written: &BTreeSet<String>) -> Vec<String> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+            Err(error) => {
+                return vec![format!("{}: listing old charts: {error}", self.dir.display())];
+            }
+        };
+        let prefix = format!("{}-", self.stem);
+        let mut warnings = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+            if is_file && name.starts_with(&prefix) && name.ends_with(".svg") && !written.contains(name) {
+                let path = entry.path();
+                if let Err(error) = std::fs::remove_file(&path) {
+                    warnings.push(format!("{}: removing an old chart: {error}", path.display()));
+                }
+            }
+        }
+        warnings
+    }
 }

@@ -1,7 +1,7 @@
 //! perfgate's report: reads results (perfgate's `results.json`, or the older Python tool's
 //! `performance_results.json`), evaluates them against thresholds (`thresholds/*.toml`) and an
-//! optional baseline, and renders a Markdown report, an HTML page with charts, a console summary
-//! and a JSON verdict.
+//! optional baseline, and renders a Markdown report, an HTML page with charts (also written as SVG
+//! files for the Markdown report to show), a console summary and a JSON verdict.
 //!
 //! The pipeline is `load` → `evaluate` (pure) → [`Report`] → renderers:
 //!

@@ -48,6 +48,8 @@ pub struct Report {
     pub commands: Vec<String>,
     /// Trends over the benchmark history, when one was given ([`Report::with_trend`]).
     pub trend: Option<Trend>,
+    /// Where the Markdown report links its charts, when it does ([`Report::with_chart_links`]).
+    pub chart_links: Option<String>,
 }
 
 impl Report {
@@ -106,12 +108,22 @@ impl Report {
             flamegraph_link: options.flamegraph_link,
             commands,
             trend: None,
+            chart_links: None,
         }
     }
 
     /// Adds trends over the benchmark history: the Markdown report gets a "Trend" section.
     pub fn with_trend(mut self, trend: Trend) -> Self {
         self.trend = Some(trend);
+        self
+    }
+
+    /// Has the Markdown report show the HTML report's charts, each as an image in its section,
+    /// linked as `prefix` + the chart's key + `.svg`: `img/benchmark-results-` links
+    /// `img/benchmark-results-latency.svg`. The files themselves are
+    /// [`render::html::chart_files`](crate::render::html::chart_files), to be written there.
+    pub fn with_chart_links(mut self, prefix: impl Into<String>) -> Self {
+        self.chart_links = Some(prefix.into());
         self
     }
 }

@@ -1,8 +1,13 @@
 //! The report command line: exit codes (0 pass or warn, 1 fail, 2 bad input), one-line errors
 //! naming the file and place, and outputs that are never left half-written.
 
+mod common;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::images;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -207,4 +212,121 @@ fn a_failed_run_leaves_the_previous_report_untouched() {
         .filter(|name| name.starts_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The names of the files in `dir`.
+fn names(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn issue_7_the_markdown_report_links_its_charts_written_beside_it() {
+    let workspace = Workspace::new();
+    // The full fixture, its saturation phase under a name that tries to break out of the SVG.
+    let mut results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(FULL)).unwrap()).unwrap();
+    let phases = results["phases"].as_object_mut().unwrap();
+    let saturation = phases.remove("saturation").unwrap();
+    phases.insert(
+        "<script>alert(1)</script> \"onload=\"x ' &".to_owned(),
+        saturation,
+    );
+    let results = workspace.write("results.json", &results.to_string());
+    let thresholds = fixture("thresholds-default.toml");
+    let args = [
+        "--results",
+        results.to_str().unwrap(),
+        "--thresholds",
+        thresholds.to_str().unwrap(),
+    ];
+    // What an earlier report left, and files that are not its charts.
+    let img = workspace.path("img");
+    std::fs::create_dir_all(&img).unwrap();
+    for name in [
+        "report-old.svg",
+        "keep.txt",
+        "report-notes.txt",
+        "other-latency.svg",
+        "flamegraph.svg",
+    ] {
+        std::fs::write(img.join(name), "<svg/>").unwrap();
+    }
+
+    let output = workspace.report(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the fixture fails a threshold: {}",
+        stderr(&output)
+    );
+    let report = std::fs::read_to_string(workspace.path("report.md")).unwrap();
+    let linked: BTreeSet<String> = images(&report)
+        .iter()
+        .map(|(_, link)| link.strip_prefix("img/").expect("a chart in img/").to_owned())
+        .collect();
+    assert_eq!(linked.len(), images(&report).len(), "each chart linked once");
+    assert!(linked.contains("report-latency.svg") && linked.contains("report-stages.svg"));
+    assert!(
+        linked.contains("report-over-time-script-alert-1-script-onload-x.svg"),
+        "{linked:?}"
+    );
+    assert!(linked.contains("report-over-time-fixed-rate.svg"), "{linked:?}");
+    // Every link has its file, every chart file is linked, the old chart is gone and nothing
+    // else was touched.
+    let mut expected = linked.clone();
+    expected.extend(
+        [
+            "keep.txt",
+            "report-notes.txt",
+            "other-latency.svg",
+            "flamegraph.svg",
+        ]
+        .map(String::from),
+    );
+    assert_eq!(names(&img), expected);
+    for name in &linked {
+        let svg = std::fs::read_to_string(img.join(name)).unwrap();
+        assert!(
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\""),
+            "{name}"
+        );
+        assert!(
+            svg.contains("<style>") && svg.contains("prefers-color-scheme: dark"),
+            "{name}"
+        );
+        assert!(svg.contains("<rect class=\"background\""), "{name}");
+        // Nothing outside the file: the namespace is the only address in it.
+        assert_eq!(svg.matches("://").count(), 1, "{name}");
+        for external in ["href", "url(", "@import", "<image", "<foreignObject"] {
+            assert!(!svg.contains(external), "{name} has {external}");
+        }
+        assert!(!svg.to_ascii_lowercase().contains("<script"), "{name}");
+        assert!(!svg.contains("\"onload"), "{name}");
+    }
+    let hostile =
+        std::fs::read_to_string(img.join("report-over-time-script-alert-1-script-onload-x.svg")).unwrap();
+    assert!(hostile.contains("Phase &lt;script&gt;alert(1)&lt;/script&gt; &quot;onload=&quot;x &#39; &amp;"));
+
+    // Again: the same files, byte for byte.
+    let first: Vec<(String, String)> = linked
+        .iter()
+        .map(|name| (name.clone(), std::fs::read_to_string(img.join(name)).unwrap()))
+        .collect();
+    let output = workspace.report(&args);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(names(&img), expected);
+    for (name, svg) in &first {
+        assert_eq!(&std::fs::read_to_string(img.join(name)).unwrap(), svg, "{name}");
+    }
+
+    // Without charts: no link, and the charts already there are left alone.
+    let no_charts: Vec<&str> = args.iter().copied().chain(["--no-charts"]).collect();
+    let output = workspace.report(&no_charts);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = std::fs::read_to_string(workspace.path("report.md")).unwrap();
+    assert!(images(&report).is_empty());
+    assert_eq!(names(&img), expected);
 }

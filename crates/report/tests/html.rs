@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{fixture, golden};
+use common::{fixture, golden, images};
 use perfgate_report::history::{self, History, HistoryEntry, HistoryRecord, Trend, TrendOptions};
 use perfgate_report::input::{Database, FunctionRow};
 use perfgate_report::loadtest::{DEFAULT_WEBSOCKET_TYPES, Failure, LoadTest, OhaSpec, load_locust, load_oha};
@@ -176,6 +176,100 @@ fn load_tests_alone_render_to_the_golden_html() {
     assert!(html.contains("aria-label=\"Locust locust-run over time\""));
     assert!(!html.contains("<section id=\"cpu\">"), "no in-process sections");
     assert!(!html.contains("<img"), "no flamegraph");
+}
+
+/// Every section and chart at once: the full fixture with load tests beside it, a baseline and a
+/// trend.
+fn everything() -> Report {
+    Report::with_load_tests(
+        run("results-v1-full.json"),
+        load_tests(),
+        &thresholds(),
+        Some(run("performance-results-legacy.json")),
+        options(),
+    )
+    .with_trend(trend("4ff20647a3b6c0de"))
+}
+
+#[test]
+fn issue_7_the_markdown_shows_the_charts_as_svg_files() {
+    let report = everything().with_chart_links("img/benchmark-results-");
+    let markdown = render::markdown::render(&report);
+    golden("report-with-charts.md", &markdown);
+    let charts = render::html::chart_files(&report);
+    let keys: Vec<&str> = charts.iter().map(|chart| chart.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "latency",
+            "over-time-saturation",
+            "over-time-fixed-rate",
+            "stages",
+            "endpoints",
+            "load-1",
+            "baseline",
+            "trend-cpu-messages-per-second",
+            "trend-latency-p99-ms",
+            "trend-memory-peak-mb",
+        ]
+    );
+    // The same charts as the page, no more, no fewer.
+    let html = render::html::render(&report);
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), charts.len());
+    for chart in &charts {
+        assert!(
+            html.contains(&format!("aria-label=\"{}\"", chart.title)),
+            "{}",
+            chart.key
+        );
+    }
+    // Each linked once, in its section.
+    let links: Vec<String> = images(&markdown)
+        .iter()
+        .map(|(_, link)| link.to_string())
+        .collect();
+    let expected: Vec<String> = keys
+        .iter()
+        .map(|key| format!("img/benchmark-results-{key}.svg"))
+        .collect();
+    assert_eq!(links, expected);
+    let section = |heading: &str, key: &str| {
+        let start = markdown.find(heading).unwrap();
+        let end = start + 1 + markdown[start + 1..].find("\n## ").unwrap();
+        assert!(
+            markdown[start..end].contains(&format!("(img/benchmark-results-{key}.svg)")),
+            "{key} is not under {heading}"
+        );
+    };
+    section("## CPU", "latency");
+    section("## Event loop and runtime", "over-time-saturation");
+    section("## Pipeline stages", "stages");
+    section("## Load tests", "endpoints");
+    section("### Over time (run 1)", "load-1");
+    section("## Baseline comparison", "baseline");
+    section("## Trend", "trend-latency-p99-ms");
+    golden("report-with-charts-latency.svg", &charts[0].svg);
+
+    // Without a link prefix, not a word about charts: the report is what it was.
+    let plain = render::markdown::render(&everything());
+    assert!(images(&plain).is_empty());
+    let over_time = markdown.find("### Over time\n\nWhat the probes").unwrap();
+    let stages = markdown.find("## Pipeline stages").unwrap();
+    let unlinked = format!("{}{}", &markdown[..over_time], &markdown[stages..])
+        .split("\n\n")
+        .filter(|paragraph| !paragraph.starts_with("!["))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    assert_eq!(unlinked, plain);
+}
+
+#[test]
+fn issue_7_chart_links_survive_odd_file_names() {
+    let report = everything().with_chart_links("img/my report (v2)[x]-");
+    let markdown = render::markdown::render(&report);
+    for (_, link) in images(&markdown) {
+        assert!(link.starts_with("img/my%20report%20%28v2%29%5Bx%5D-"), "{link}");
+    }
 }
 
 /// Every `src` and `href` in `html`.
@@ -391,6 +485,47 @@ fn text_from_the_inputs_is_escaped_everywhere() {
     assert!(html.contains("<code>&lt;script&gt;&quot;&#39;&amp;5</code>"));
     // Chart labels are cut too, and escaped whole in their tooltips.
     assert!(html.contains(&format!("<title>{} p50: ", escaped("stage"))));
+
+    // The same charts as files: escaped the same way, and named safely.
+    let mut report = report.with_chart_links("img/r-");
+    report.results.series[0].phase = evil("phase");
+    let charts = render::html::chart_files(&report);
+    assert_eq!(
+        charts[1].key,
+        "over-time-script-alert-1-script-onmouseover-x-phase"
+    );
+    for chart in &charts {
+        let svg = &chart.svg;
+        assert!(!svg.to_ascii_lowercase().contains("<script"), "{}", chart.key);
+        assert!(!svg.contains("\"onmouseover"), "{}", chart.key);
+        for name in attribute_names(svg) {
+            assert!(
+                name == "xmlns" || allowed.contains(&name.as_str()),
+                "unexpected attribute {name:?} in {}",
+                chart.key
+            );
+        }
+        assert!(
+            chart
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        );
+    }
+    assert!(charts[1].svg.contains(&escaped("phase")));
+    assert!(charts.iter().any(|chart| chart.svg.contains(&escaped("stage"))));
+    // ...and their titles cannot break the Markdown image that shows them.
+    let markdown = render::markdown::render(&report);
+    for (alt, link) in images(&markdown) {
+        assert!(
+            !alt.replace("\\<", "").contains('<') && link.starts_with("img/r-"),
+            "{alt}"
+        );
+    }
+    assert!(
+        markdown.contains("![Phase \\<script\\>alert(1)\\</script\\>"),
+        "{markdown}"
+    );
 }
 
 struct Workspace {

@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use super::html::load_test_key;
+use super::markdown::Charts;
 use crate::loadtest::{Endpoint, EndpointKind, HistoryPoint, LoadTest};
 use crate::metric::format_value;
 use crate::model::Report;
@@ -42,8 +44,8 @@ fn ms(value: Option<f64>) -> String {
     value.map_or("—".to_owned(), |v| format_value(v, ""))
 }
 
-/// Renders the section.
-pub(super) fn markdown(out: &mut String, report: &Report) {
+/// Renders the section, with the endpoints' chart and each run's over time from `charts`.
+pub(super) fn markdown(out: &mut String, report: &Report, charts: &Charts) {
     let _ = writeln!(out, "## Load tests\n");
     let tests = &report.load_tests;
     if tests.is_empty() {
@@ -78,6 +80,7 @@ pub(super) fn markdown(out: &mut String, report: &Report) {
         );
     }
     let _ = writeln!(out);
+    charts.embed(out, "endpoints");
     for (kind, heading) in [
         (EndpointKind::Rest, "REST endpoints"),
         (EndpointKind::WebSocket, "WebSocket"),
@@ -113,7 +116,7 @@ pub(super) fn markdown(out: &mut String, report: &Report) {
         .enumerate()
         .filter(|(_, test)| !test.history.is_empty())
     {
-        history(out, index, test, several);
+        history(out, index, test, several, charts);
     }
 }
 
@@ -197,13 +200,14 @@ fn failures(out: &mut String, tests: &[LoadTest], with_run: bool) {
     let _ = writeln!(out);
 }
 
-fn history(out: &mut String, index: usize, test: &LoadTest, several: bool) {
+fn history(out: &mut String, index: usize, test: &LoadTest, several: bool, charts: &Charts) {
     let heading = if several {
         format!(" (run {})", index + 1)
     } else {
         String::new()
     };
     let _ = writeln!(out, "### Over time{heading}\n");
+    charts.embed(out, &load_test_key(index));
     let points = &test.history;
     let step = points.len().div_ceil(HISTORY_ROWS).max(1);
     let start = points[0].timestamp;

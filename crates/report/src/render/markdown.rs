@@ -1,6 +1,8 @@
 //! The Markdown report (`docs/benchmark-results.md`): a page a lead reads in a minute (status,
 //! what failed, what to do) and an engineer acts on (every figure, where it came from, how to
-//! reproduce it). Sections without data say so in one line.
+//! reproduce it). Sections without data say so in one line. With a chart link prefix
+//! ([`Report::with_chart_links`]) each section also shows the HTML report's charts as images of
+//! SVG files beside it; without one, no chart is mentioned.
 
 use std::fmt::Write;
 
@@ -15,25 +17,100 @@ use crate::model::Report;
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
+    let charts = Charts::new(report);
     header(&mut out, report);
     summary(&mut out, report);
     // A report on load tests alone has no in-process sections to fill.
     if report.results.has_run() {
-        cpu(&mut out, report);
+        cpu(&mut out, report, &charts);
         memory(&mut out, report);
         event_loop(&mut out, report);
+        over_time(&mut out, &charts);
         stages(&mut out, report);
+        charts.embed(&mut out, "stages");
         cache_and_errors(&mut out, report);
         database(&mut out, report);
     }
-    super::load_tests::markdown(&mut out, report);
+    super::load_tests::markdown(&mut out, report, &charts);
     baseline(&mut out, report);
+    charts.embed(&mut out, "baseline");
     // Only with --history: without it the report is exactly what it was before trends existed.
     if let Some(trend) = &report.trend {
         out.push_str(&super::trend::markdown(trend));
+        // Small charts, side by side where they fit: one paragraph.
+        let images: Vec<&str> = charts
+            .in_section("trend")
+            .map(|chart| chart.image.as_str())
+            .collect();
+        if !images.is_empty() {
+            let _ = writeln!(out, "{}\n", images.join("\n"));
+        }
     }
     recommendations(&mut out, report);
     appendix(&mut out, report);
+    out
+}
+
+/// One chart as the Markdown report shows it.
+#[derive(Debug)]
+struct Chart {
+    key: String,
+    section: &'static str,
+    title: String,
+    /// `![title](link)`.
+    image: String,
+}
+
+/// The charts the report shows, the HTML report's: none without a chart link prefix.
+#[derive(Debug)]
+pub(super) struct Charts(Vec<Chart>);
+
+impl Charts {
+    fn new(report: &Report) -> Self {
+        let Some(prefix) = &report.chart_links else {
+            return Charts(Vec::new());
+        };
+        Charts(
+            super::html::chart_files(report)
+                .into_iter()
+                .map(|chart| Chart {
+                    image: format!(
+                        "![{}]({}.svg)",
+                        super::load_tests::escape(&chart.title),
+                        link(&format!("{prefix}{}", chart.key))
+                    ),
+                    key: chart.key,
+                    section: chart.section,
+                    title: chart.title,
+                })
+                .collect(),
+        )
+    }
+
+    /// The chart `key`, if there is one, as a paragraph of its own.
+    pub(super) fn embed(&self, out: &mut String, key: &str) {
+        for chart in self.0.iter().filter(|chart| chart.key == key) {
+            let _ = writeln!(out, "{}\n", chart.image);
+        }
+    }
+
+    /// The charts of the HTML report's section `section`.
+    fn in_section<'a>(&'a self, section: &'a str) -> impl Iterator<Item = &'a Chart> {
+        self.0.iter().filter(move |chart| chart.section == section)
+    }
+}
+
+/// A relative path as a link: percent-encoded but for letters, digits, `-._~` and `/`, so that
+/// spaces, brackets and parentheses in a file name cannot end or break it.
+fn link(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
     out
 }
 
@@ -201,7 +278,7 @@ fn summary(out: &mut String, report: &Report) {
     let _ = writeln!(out);
 }
 
-fn cpu(out: &mut String, report: &Report) {
+fn cpu(out: &mut String, report: &Report, charts: &Charts) {
     let run = &report.results;
     let _ = writeln!(out, "## CPU\n");
     let _ = writeln!(out, "| | |\n|---|---|");
@@ -255,6 +332,7 @@ fn cpu(out: &mut String, report: &Report) {
             value(run, "latency.p999_ms"),
             value(run, "latency.max_ms")
         );
+        charts.embed(out, "latency");
     } else {
         let _ = writeln!(out, "No latency distribution in this input.\n");
     }
@@ -366,6 +444,27 @@ fn event_loop(out: &mut String, report: &Report) {
         let _ = writeln!(out, "| Runtime workers busy | {} |", busy.join(", "));
     }
     let _ = writeln!(out);
+}
+
+/// The probes over each phase's measured window: charts only (their figures are the sections'
+/// above), so nothing without them.
+fn over_time(out: &mut String, charts: &Charts) {
+    let mut phases = charts.in_section("over-time").peekable();
+    if phases.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### Over time\n\nWhat the probes sampled during each phase's measured window; the panels of a phase share one time axis.\n"
+    );
+    for chart in phases {
+        let _ = writeln!(
+            out,
+            "**{}**\n\n{}\n",
+            super::load_tests::escape(&chart.title),
+            chart.image
+        );
+    }
 }
 
 fn stages(out: &mut String, report: &Report) {

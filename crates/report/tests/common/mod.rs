@@ -1,4 +1,4 @@
-//! Helpers shared by the golden tests (`render.rs`, `html.rs`).
+//! Helpers shared by the integration tests.
 // Each test crate uses a different subset of these.
 #![allow(dead_code)]
 
@@ -36,4 +36,16 @@ pub(crate) fn golden(name: &str, actual: &str) {
             actual.lines().nth(line)
         );
     }
+}
+
+/// The images of a Markdown report: `(alt text, link)`.
+pub(crate) fn images(markdown: &str) -> Vec<(&str, &str)> {
+    markdown
+        .match_indices("![")
+        .map(|(at, _)| {
+            let rest = &markdown[at + 2..];
+            let (alt, rest) = rest.split_once("](").unwrap();
+            (alt, &rest[..rest.find(')').unwrap()])
+        })
+        .collect()
 }

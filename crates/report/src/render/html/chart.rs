@@ -1,8 +1,9 @@
 //! Hand-written SVG charts for the HTML report: scales (linear and log), round ticks, panels of
 //! line series stacked on one shared x axis, diverging bars and dot plots, with axis labels,
 //! legends and markers. It knows nothing of perfgate's data (`charts.rs` decides what to draw
-//! from what); every text it is given is escaped here. Colours and fonts come from the page's
-//! CSS through classes (`c0`…`c7`), so the SVG holds geometry only.
+//! from what); every text it is given is escaped here. Colours and fonts come from CSS through
+//! classes (`c0`…`c7`), so a chart's elements hold geometry only: inline, the page's style sheet
+//! styles them; as a file of its own, the same rules (`theme.css`, `chart.css`) go inside it.
 
 use std::fmt::Write;
 
@@ -390,8 +391,8 @@ impl Plot {
         self.panels.is_empty()
     }
 
-    /// The SVG.
-    pub(super) fn render(&self) -> String {
+    /// The chart.
+    pub(super) fn render(&self) -> Svg {
         let axes: Vec<(Scale, Vec<f64>, Vec<String>)> = self.panels.iter().map(y_axis).collect();
         let left = axes
             .iter()
@@ -541,7 +542,7 @@ impl Plot {
             n(axis_top + 34.0),
             esc(&self.x.label)
         );
-        svg(&self.title, self.width, axis_top + 42.0, &body)
+        Svg::new(&self.title, self.width, axis_top + 42.0, body)
     }
 
     /// The x domain, its ticks and their labels: fixed ticks set the domain; otherwise the
@@ -677,14 +678,64 @@ impl Scale {
     }
 }
 
-/// The `<svg>` element: scales to the width of its container, named for screen readers.
-fn svg(title: &str, width: f64, height: f64, body: &str) -> String {
-    format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{title}\" font-size=\"{FONT}\"><title>{title}</title>{body}</svg>",
-        n(width),
-        n(height),
-        title = esc(title)
-    )
+/// A drawn chart: its title, its size in SVG units and its elements, to go inline in the page
+/// ([`Svg::inline`]) or into a file of its own ([`Svg::standalone`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Svg {
+    title: String,
+    width: f64,
+    height: f64,
+    body: String,
+}
+
+/// What a standalone chart adds to the page's rules: the page's font (inline, the chart inherits
+/// it) and an opaque background, so that the chart stays readable on a light or dark page
+/// whichever scheme the viewer follows.
+const STANDALONE_CSS: &str = "svg.chart { font-family: system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif; }\n\
+                              svg.chart .background { fill: var(--bg); }\n";
+
+impl Svg {
+    fn new(title: &str, width: f64, height: f64, body: String) -> Self {
+        Svg {
+            title: title.to_owned(),
+            width,
+            height,
+            body,
+        }
+    }
+
+    /// The title (unescaped).
+    pub(super) fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The `<svg>` element for the page: scales to the width of its container, named for screen
+    /// readers, styled by the page's CSS.
+    pub(super) fn inline(&self) -> String {
+        format!(
+            "<svg class=\"chart\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{title}\" font-size=\"{FONT}\"><title>{title}</title>{}</svg>",
+            n(self.width),
+            n(self.height),
+            self.body,
+            title = esc(&self.title)
+        )
+    }
+
+    /// A whole SVG file: the namespace, a size of its own, the colours (light, and dark under
+    /// `prefers-color-scheme`) and the chart rules in an embedded style sheet, and an opaque
+    /// background. It references nothing outside itself, so it renders the same as a file and
+    /// in an `<img>` (where GitHub shows it).
+    pub(super) fn standalone(&self) -> String {
+        let (width, height) = (n(self.width), n(self.height));
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{title}\" font-size=\"{FONT}\">\
+             <title>{title}</title><style>\n{}{}{STANDALONE_CSS}</style><rect class=\"background\" width=\"100%\" height=\"100%\"/>{}</svg>\n",
+            super::THEME_CSS,
+            super::CHART_CSS,
+            self.body,
+            title = esc(&self.title)
+        )
+    }
 }
 
 /// One bar of a diverging bar chart.
@@ -702,7 +753,7 @@ pub(super) struct Bar {
 
 /// Horizontal bars left and right of zero, one row each, on an axis from `-limit` to `limit`;
 /// longer bars stop at the edge and their text says how long they are.
-pub(super) fn bars(title: &str, axis_label: &str, rows: &[Bar], limit: f64) -> String {
+pub(super) fn bars(title: &str, axis_label: &str, rows: &[Bar], limit: f64) -> Svg {
     let width = 720.0;
     let label_width = rows
         .iter()
@@ -779,7 +830,7 @@ pub(super) fn bars(title: &str, axis_label: &str, rows: &[Bar], limit: f64) -> S
         n(bottom + 34.0),
         esc(axis_label)
     );
-    svg(title, width, bottom + 42.0, &body)
+    Svg::new(title, width, bottom + 42.0, body)
 }
 
 /// One row of a dot plot: a label and one value per series (absent values are skipped).
@@ -800,7 +851,7 @@ pub(super) fn dots(
     series: &[(&str, usize)],
     rows: &[DotRow],
     unit: &str,
-) -> String {
+) -> Svg {
     let width = 720.0;
     let label_width = rows
         .iter()
@@ -919,7 +970,7 @@ pub(super) fn dots(
         n(bottom + 34.0),
         esc(axis_label)
     );
-    svg(title, width, bottom + 42.0, &body)
+    Svg::new(title, width, bottom + 42.0, body)
 }
 
 #[cfg(test)]
@@ -1004,7 +1055,7 @@ mod tests {
                     .mark(Mark::new("peak & more", 4.0, 1)),
             )
             .panel(Panel::new("empty"));
-        let svg = plot.render();
+        let svg = plot.render().inline();
         assert_eq!(
             svg.matches("class=\"panel\"").count(),
             1,
@@ -1018,6 +1069,34 @@ mod tests {
         assert_eq!(d.matches('M').count(), 2, "the NaN breaks the line: {d}");
         assert_eq!(d.matches('L').count(), 1, "{d}");
         assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
+
+    #[test]
+    fn a_standalone_chart_is_a_whole_svg_file() {
+        let chart = Plot::new("a <chart>", XAxis::linear("s"))
+            .panel(Panel::new("lag").line(Line::new("", vec![(0.0, 1.0), (1.0, 2.0)], 0)))
+            .render();
+        let inline = chart.inline();
+        let file = chart.standalone();
+        assert!(inline.starts_with("<svg class=\"chart\" viewBox=\"0 0 720 "));
+        let size = inline
+            .split("viewBox=\"0 0 ")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        let (width, height) = size.split_once(' ').unwrap();
+        assert!(file.starts_with(&format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {size}\""
+        )));
+        assert!(file.contains("<title>a &lt;chart&gt;</title><style>\n:root {"));
+        assert!(
+            file.contains("@media (prefers-color-scheme: dark)") && file.contains("svg.chart .grid line")
+        );
+        assert!(file.contains("</style><rect class=\"background\" width=\"100%\" height=\"100%\"/>"));
+        assert!(file.ends_with("</svg>\n"));
+        // The same elements, inline and in the file.
+        let body = |svg: &str| svg[svg.find("<g class=\"panel\">").unwrap()..].to_owned();
+        assert_eq!(body(&inline), body(file.trim_end()));
     }
 
     #[test]
@@ -1036,7 +1115,7 @@ mod tests {
                 class: "improved",
             },
         ];
-        let svg = bars("change", "change, %", &rows, 100.0);
+        let svg = bars("change", "change, %", &rows, 100.0).inline();
         assert!(svg.contains(">+950 %</text>") && svg.contains("text-anchor=\"end\">-5 %"));
         let widths: Vec<f64> = svg
             .split("width=\"")

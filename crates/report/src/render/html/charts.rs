@@ -1,9 +1,12 @@
 //! Which charts the HTML report draws, from which data: latency percentile curves, the probes'
 //! time series of each phase on one time axis, the baseline changes, the history's trend per
-//! metric, and the load tests over time and per endpoint. Each returns the SVG, or `None` when
-//! the input has nothing to draw. Drawing itself is `chart.rs`'s.
+//! metric, and the load tests over time and per endpoint. Each returns the chart, or `None` when
+//! the input has nothing to draw; [`chart_files`] gives every one of them as an SVG file of its
+//! own, under a stable name, for the Markdown report. Drawing itself is `chart.rs`'s.
 
-use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, XAxis, bars, dots};
+use std::collections::BTreeSet;
+
+use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, Svg, XAxis, bars, dots};
 use crate::evaluate::Movement;
 use crate::history::MetricTrend;
 use crate::input::{PhaseSeries, RunData, StageRow};
@@ -50,8 +53,12 @@ fn latency_line(name: &str, run: &RunData, colour: usize) -> Line {
     Line::new(name, points, colour).dots(tips)
 }
 
-/// The end-to-end latency distribution as a percentile curve (the baseline's dashed beside it).
-pub(super) fn latency_percentiles(report: &Report) -> Option<String> {
+/// The end-to-end latency distribution as a percentile curve (the baseline's dashed beside it),
+/// when the run has the median (the page shows it under the percentile table, which needs that).
+pub(super) fn latency_percentiles(report: &Report) -> Option<Svg> {
+    if !report.results.metrics.contains_key("latency.p50_ms") {
+        return None;
+    }
     let mut panel = Panel::new("End-to-end latency, ms (log scale)")
         .log()
         .height(200.0)
@@ -65,7 +72,7 @@ pub(super) fn latency_percentiles(report: &Report) -> Option<String> {
 }
 
 /// Each stage's per-message service time (p50, p99, max) as a percentile curve.
-pub(super) fn stage_percentiles(stages: &[StageRow]) -> Option<String> {
+pub(super) fn stage_percentiles(stages: &[StageRow]) -> Option<Svg> {
     let mut panel = Panel::new("Service time per message, µs (log scale)")
         .log()
         .height(200.0);
@@ -103,7 +110,7 @@ pub(super) fn phase_name(phase: &str) -> String {
 
 /// A phase's probes over its measured window, panels stacked on one time axis: throughput, heap,
 /// resident memory, event-loop lag, CPU and busy workers.
-pub(super) fn over_time(phase: &PhaseSeries) -> Option<String> {
+pub(super) fn over_time(phase: &PhaseSeries) -> Option<Svg> {
     let seconds = |points: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
         points.into_iter().map(|(t, v)| (t / 1_000.0, v)).collect()
     };
@@ -174,7 +181,7 @@ pub(super) fn over_time(phase: &PhaseSeries) -> Option<String> {
 
 /// The change of each metric against the baseline, green where it improved and red where it
 /// regressed.
-pub(super) fn baseline_changes(report: &Report) -> Option<String> {
+pub(super) fn baseline_changes(report: &Report) -> Option<Svg> {
     let rows: Vec<Bar> = report
         .evaluation
         .comparisons
@@ -217,7 +224,7 @@ pub(super) fn baseline_changes(report: &Report) -> Option<String> {
 }
 
 /// One metric's values over the history's window, its median dashed.
-pub(super) fn trend_line(metric: &MetricTrend) -> Option<String> {
+pub(super) fn trend_line(metric: &MetricTrend) -> Option<Svg> {
     if metric.points.len() < 2 {
         return None;
     }
@@ -255,7 +262,7 @@ pub(super) fn trend_line(metric: &MetricTrend) -> Option<String> {
 }
 
 /// A load test over time (Locust's history): requests and failures per second, users, p95.
-pub(super) fn load_test_history(test: &LoadTest) -> Option<String> {
+pub(super) fn load_test_history(test: &LoadTest) -> Option<Svg> {
     let start = test.history.first()?.timestamp;
     let at = |timestamp: u64| timestamp.saturating_sub(start) as f64;
     let series = |value: &dyn Fn(&crate::loadtest::HistoryPoint) -> Option<f64>| -> Vec<(f64, f64)> {
@@ -284,7 +291,7 @@ pub(super) fn load_test_history(test: &LoadTest) -> Option<String> {
 
 /// Every endpoint's p50, p95 and p99 on one axis (log when they span more than a decade and a
 /// half).
-pub(super) fn endpoint_percentiles(tests: &[LoadTest]) -> Option<String> {
+pub(super) fn endpoint_percentiles(tests: &[LoadTest]) -> Option<Svg> {
     let several = tests.len() > 1;
     let mut endpoints: Vec<(usize, &crate::loadtest::Endpoint)> = tests
         .iter()
@@ -341,4 +348,127 @@ pub(super) fn endpoint_percentiles(tests: &[LoadTest]) -> Option<String> {
         &rows,
         "ms",
     ))
+}
+
+/// One of the HTML report's charts as an SVG file of its own, for the Markdown report to link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartFile {
+    /// Its name, the same each time a report is made from inputs of the same shape: lowercase
+    /// letters, digits and `-`, unique within the report. `latency`, `over-time-<phase>`
+    /// (`over-time-saturation`, `over-time-fixed-rate`), `stages`, `endpoints`, `load-<n>` (the
+    /// n-th load test, from 1), `baseline`, `trend-<metric>` (`trend-latency-p99-ms`).
+    pub key: String,
+    /// The id of the HTML report's section that shows it: `cpu`, `over-time`, `stages`,
+    /// `load-tests`, `baseline` or `trend`.
+    pub section: &'static str,
+    /// The chart's title, plain text (the SVG holds it escaped).
+    pub title: String,
+    /// The whole SVG document: standalone (namespace, size, its own style sheet with the light
+    /// and dark colours, an opaque background) and referencing nothing outside itself.
+    pub svg: String,
+}
+
+/// Every chart the HTML report draws for `report`, in page order, each as a standalone SVG file.
+pub fn chart_files(report: &Report) -> Vec<ChartFile> {
+    let mut charts: Vec<(String, &'static str, Svg)> = Vec::new();
+    let run = &report.results;
+    // The page has these sections only for a run (not for load tests alone).
+    if run.has_run() {
+        if let Some(svg) = latency_percentiles(report) {
+            charts.push(("latency".to_owned(), "cpu", svg));
+        }
+        for phase in &run.series {
+            if let Some(svg) = over_time(phase) {
+                charts.push((key("over-time", &phase.phase), "over-time", svg));
+            }
+        }
+        if let Some(svg) = stage_percentiles(&run.stages) {
+            charts.push(("stages".to_owned(), "stages", svg));
+        }
+    }
+    if let Some(svg) = endpoint_percentiles(&report.load_tests) {
+        charts.push(("endpoints".to_owned(), "load-tests", svg));
+    }
+    for (index, test) in report.load_tests.iter().enumerate() {
+        if let Some(svg) = load_test_history(test) {
+            charts.push((load_test_key(index), "load-tests", svg));
+        }
+    }
+    if let Some(svg) = baseline_changes(report) {
+        charts.push(("baseline".to_owned(), "baseline", svg));
+    }
+    if let Some(trend) = &report.trend {
+        for metric in &trend.metrics {
+            if let Some(svg) = trend_line(metric) {
+                charts.push((key("trend", metric.id), "trend", svg));
+            }
+        }
+    }
+    let mut taken = BTreeSet::new();
+    charts
+        .into_iter()
+        .map(|(key, section, svg)| {
+            // Two phases whose names differ only in punctuation would share a key.
+            let mut unique = key.clone();
+            let mut count = 1;
+            while !taken.insert(unique.clone()) {
+                count += 1;
+                unique = format!("{key}-{count}");
+            }
+            ChartFile {
+                key: unique,
+                section,
+                title: svg.title().to_owned(),
+                svg: svg.standalone(),
+            }
+        })
+        .collect()
+}
+
+/// The key of the chart of the `index`-th load test (from 0) over time.
+pub(crate) fn load_test_key(index: usize) -> String {
+    format!("load-{}", index + 1)
+}
+
+/// Longest part of a key taken from the input (a phase's name), in characters.
+const KEY_PART: usize = 48;
+
+/// `prefix-name`, the name made safe for a file name and a link: ASCII letters and digits,
+/// lowercased, every other run of characters one `-`; just `prefix` when nothing is left.
+fn key(prefix: &str, name: &str) -> String {
+    let mut part = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            part.push(c.to_ascii_lowercase());
+        } else if !part.is_empty() && !part.ends_with('-') {
+            part.push('-');
+        }
+        if part.len() >= KEY_PART {
+            break;
+        }
+    }
+    let part = part.trim_end_matches('-');
+    if part.is_empty() {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}-{part}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_safe_file_names() {
+        assert_eq!(key("over-time", "fixed_rate"), "over-time-fixed-rate");
+        assert_eq!(key("trend", "latency.p99_ms"), "trend-latency-p99-ms");
+        assert_eq!(key("over-time", "../../etc/Passwd "), "over-time-etc-passwd");
+        assert_eq!(key("over-time", "<script>\"'"), "over-time-script");
+        assert_eq!(key("over-time", "日本"), "over-time");
+        assert_eq!(
+            key("over-time", &"a".repeat(500)).len(),
+            "over-time-".len() + KEY_PART
+        );
+    }
 }

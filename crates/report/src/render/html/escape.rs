@@ -1,10 +1,10 @@
 //! Escaping for the HTML report. Every text that comes from an input (names, errors, paths,
 //! commits, settings, warnings) goes through [`esc`] before it reaches the page, in element text
-//! and in attribute values alike.
+//! and in attribute values alike; the standalone SVG charts, which are XML, use it too.
 
 /// Escapes text for HTML element text and quoted attribute values: `&`, `<`, `>`, `"` and `'`
 /// become character references, and control characters other than tab and line breaks become
-/// U+FFFD (HTML allows none of them).
+/// U+FFFD (HTML allows none of them), as do U+FFFE and U+FFFF (which XML does not allow).
 pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -15,7 +15,7 @@ pub(super) fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => out.push('\u{FFFD}'),
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -88,6 +88,7 @@ mod tests {
             "&quot;onmouseover=&quot;x&#39; &amp; y"
         );
         assert_eq!(esc("a\u{1b}[31mb\nc"), "a\u{FFFD}[31mb\nc");
+        assert_eq!(esc("a\u{FFFF}b"), "a\u{FFFD}b");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! browser so too). The flamegraph is shown from the copy beside the report, not inlined. Every
 //! text from the inputs is escaped (`escape.rs`); this module lays out the page and the sections
 //! every report has, `run.rs` the in-process ones, `load_tests.rs` and `trend.rs` theirs.
+//! [`chart_files`] gives the same charts as SVG files of their own, for the Markdown report.
 
 mod chart;
 mod charts;
@@ -14,6 +15,10 @@ mod trend;
 
 use std::fmt::Write;
 
+pub(crate) use self::charts::load_test_key;
+pub use self::charts::{ChartFile, chart_files};
+
+use self::chart::Svg;
 use self::escape::{esc, inline_code};
 use super::{change_text, limit_text, movement_label, status_label, target_text};
 use crate::evaluate::{Movement, Status};
@@ -21,8 +26,20 @@ use crate::input::{InputFormat, RunData};
 use crate::metric::{format_value, metric};
 use crate::model::Report;
 
-/// The page's style sheet, inlined.
-const CSS: &str = include_str!("page.css");
+/// The colours, light and dark: the page's, and every standalone chart's.
+const THEME_CSS: &str = include_str!("theme.css");
+/// The charts' rules: the page's, and every standalone chart's.
+const CHART_CSS: &str = include_str!("chart.css");
+/// The rest of the page's style sheet, with a line that marks where the charts' rules go.
+const PAGE_CSS: &str = include_str!("page.css");
+/// The line of [`PAGE_CSS`] that [`CHART_CSS`] replaces.
+const CHART_SLOT: &str =
+    "/* chart.css goes here: the charts' rules, shared with the standalone SVG files */\n";
+
+/// The page's style sheet, inlined: the theme, then the page's rules with the charts'.
+fn page_css() -> String {
+    format!("{THEME_CSS}{}", PAGE_CSS.replacen(CHART_SLOT, CHART_CSS, 1))
+}
 
 /// Nothing may be loaded from anywhere but the report's own folder, and no script may run.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' file: data:; base-uri 'none'; form-action 'none'";
@@ -31,13 +48,14 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inl
 pub fn render(report: &Report) -> String {
     let mut out = String::with_capacity(96 * 1024);
     let (verdict, class) = overall(report.evaluation.overall);
+    let css = page_css();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">\n\
          <meta name=\"generator\" content=\"perfgate-report\">\n\
-         <title>{verdict}: benchmark results</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n"
+         <title>{verdict}: benchmark results</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
     );
     masthead(&mut out, report, verdict, class);
     let sections = sections(report);
@@ -172,10 +190,11 @@ fn num(text: &str) -> String {
 }
 
 /// A chart with its caption.
-fn figure(out: &mut String, svg: &str, caption: &str) {
+fn figure(out: &mut String, svg: &Svg, caption: &str) {
     let _ = writeln!(
         out,
-        "<figure class=\"chart-wrap\">{svg}<figcaption>{}</figcaption></figure>",
+        "<figure class=\"chart-wrap\">{}<figcaption>{}</figcaption></figure>",
+        svg.inline(),
         esc(caption)
     );
 }
@@ -459,4 +478,21 @@ fn appendix(out: &mut String, report: &Report) {
     item("thresholds", report.thresholds_path.display().to_string());
     out.push_str("</ul>\n");
     close(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_and_the_chart_files_share_one_style_sheet() {
+        assert_eq!(PAGE_CSS.matches(CHART_SLOT).count(), 1);
+        let css = page_css();
+        assert!(css.starts_with(THEME_CSS) && css.contains(CHART_CSS) && !css.contains(CHART_SLOT));
+        // The charts' rules go into SVG files as XML text: nothing in them may need escaping.
+        for sheet in [THEME_CSS, CHART_CSS] {
+            assert!(!sheet.contains(['<', '&']), "{sheet}");
+            assert!(!sheet.contains("url(") && !sheet.contains("@import"));
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::chart::Svg;
 use super::escape::esc;
 use super::{charts, close, figure, key_values, note, num, open, table_end, table_head, value};
 use crate::metric::format_value;
@@ -202,7 +203,7 @@ pub(super) fn event_loop(out: &mut String, report: &Report) {
 pub(super) fn over_time(out: &mut String, report: &Report) {
     let run = &report.results;
     open(out, "over-time", "Over time");
-    let charts: Vec<(String, String)> = run
+    let charts: Vec<(String, Svg)> = run
         .series
         .iter()
         .filter_map(|phase| Some((charts::phase_name(&phase.phase), charts::over_time(phase)?)))

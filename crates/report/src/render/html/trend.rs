@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::chart::Svg;
 use super::escape::esc;
 use super::{charts, close, num, open, table_end, table_head};
 use crate::history::{Trend, TrendVerdict};
@@ -110,7 +111,7 @@ pub(super) fn section(out: &mut String, trend: &Trend) {
         );
     }
     table_end(out);
-    let charts: Vec<(String, TrendVerdict, String)> = trend
+    let charts: Vec<(String, TrendVerdict, Svg)> = trend
         .metrics
         .iter()
         .filter_map(|metric| Some((verdict(metric), metric.verdict, charts::trend_line(metric)?)))
@@ -120,7 +121,8 @@ pub(super) fn section(out: &mut String, trend: &Trend) {
         for (text, verdict, svg) in charts {
             let _ = writeln!(
                 out,
-                "<figure class=\"chart-wrap\">{svg}<figcaption><span class=\"pill {}\">{}</span></figcaption></figure>",
+                "<figure class=\"chart-wrap\">{}<figcaption><span class=\"pill {}\">{}</span></figcaption></figure>",
+                svg.inline(),
                 verdict_class(verdict),
                 esc(&text)
             );
