@@ -2,6 +2,7 @@
 //! command line, moves to the workspace root and dispatches.
 
 mod bench;
+mod browser;
 mod cargo;
 mod compare;
 mod flamegraph;
@@ -49,6 +50,9 @@ enum Task {
     ReportScale(report_scale::Options),
     /// Trends over the benchmark history: slope, fit and verdict per metric, and outlying runs
     Trend(trend::Options),
+    /// Open the HTML report in headless Chromium: fail on any console message or failed
+    /// request, save screenshots at a desktop and a narrow width
+    BrowserCheck(browser::Options),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Task::ReportScale(options) => report_scale::run(&options),
         Task::Trend(options) => trend::run(&options),
         Task::Compare(options) => compare::run(&options),
+        Task::BrowserCheck(options) => browser::run(&options),
     };
     match outcome {
         Ok(code) => code,
