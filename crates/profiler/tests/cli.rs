@@ -109,3 +109,47 @@ fn a_small_run_writes_results_where_asked() {
         );
     }
 }
+
+#[test]
+fn overhead_pairs_record_throughput_and_cpu_per_message_on_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output = profiler(&[
+        "--allow-debug",
+        "--no-progress",
+        "--messages",
+        "8000",
+        "--warmup",
+        "1000",
+        "--probes",
+        "heap,lag,runtime",
+        "--overhead",
+        "2",
+        "--out",
+        out,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("results.json")).unwrap()).unwrap();
+    let overhead = &results["profiler"]["overhead"];
+    assert_eq!(overhead["pairs"], 2);
+    assert_eq!(overhead["runs"].as_array().unwrap().len(), 2);
+    for run in overhead["runs"].as_array().unwrap() {
+        for side in ["cpu_ns_per_message_off", "cpu_ns_per_message_on"] {
+            assert!(run[side].as_f64().is_some_and(|ns| ns > 0.0), "{side}: {run}");
+        }
+    }
+    // Debug builds and two pairs say nothing about the size; the ratio must only be sane.
+    let ratio = overhead["cpu_per_message_ratio"].as_f64().unwrap();
+    assert!(ratio > 0.2 && ratio < 5.0, "{ratio}");
+    let (low, high) = (
+        overhead["cpu_per_message_ratio_ci95"][0].as_f64().unwrap(),
+        overhead["cpu_per_message_ratio_ci95"][1].as_f64().unwrap(),
+    );
+    assert!(low <= ratio && ratio <= high, "{low} {ratio} {high}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("probe overhead in CPU per message"));
+}

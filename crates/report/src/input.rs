@@ -428,6 +428,10 @@ impl Reader<'_> {
                     "/profiler/overhead/throughput_ratio",
                 ),
                 ("profiler.overhead_p99_ratio", "/profiler/overhead/p99_ratio"),
+                (
+                    "profiler.overhead_cpu_ratio",
+                    "/profiler/overhead/cpu_per_message_ratio",
+                ),
             ],
         )?;
         if let (Some(errors), Some(generated)) =

@@ -201,6 +201,12 @@ pub const METRICS: &[MetricDef] = &[
         "fixed-rate p99 with probes / without",
     ),
     def(
+        "profiler.overhead_cpu_ratio",
+        "ratio",
+        Lower,
+        "process CPU time per message with probes / without",
+    ),
+    def(
         "database.pool_size",
         "connections",
         Neither,

@@ -2,7 +2,8 @@
 //! probes on, interleaved in ABBA order (off-on, on-off, ...) so that drift of a shared machine
 //! hits both sides alike, each side at the same fixed rate.
 //!
-//! Throughput: the median over pairs of the per-pair ratio. Latency: the p99 of all messages of
+//! Throughput: the median over pairs of the per-pair ratio; likewise the process CPU time per
+//! message, which time stolen by the host does not blur. Latency: the p99 of all messages of
 //! all runs of a side, pooled, one side against the other. A single run's p99 on a shared
 //! machine swings by several times from one run to the next (a host hiccup of a few ms decides
 //! it), so a ratio of two single-run p99s says little; pooling many runs each side does not
@@ -18,12 +19,17 @@ use crate::pipeline::{Pipeline, Source};
 use crate::results::{OverheadPair, OverheadSection};
 use crate::stats::{LatencySummary, median, merge_into, ns_histogram};
 
-/// One run: throughput, fixed-rate p99 and the fixed-rate latency histogram.
-fn measure<Src>(
-    pipeline: &Pipeline<Src>,
-    config: &RunConfig,
-    observer: &dyn Observer,
-) -> Result<(f64, f64, Histogram<u64>)>
+/// What one run of a pair measured.
+struct Measured {
+    throughput: f64,
+    p99_ms: f64,
+    latency: Histogram<u64>,
+    /// Process CPU time per message over the saturation window, ns.
+    cpu_ns_per_message: Option<f64>,
+}
+
+/// One run: throughput, CPU per message, fixed-rate p99 and the fixed-rate latency histogram.
+fn measure<Src>(pipeline: &Pipeline<Src>, config: &RunConfig, observer: &dyn Observer) -> Result<Measured>
 where
     Src: Source,
     Src::Item: Sync,
@@ -38,11 +44,22 @@ where
         .saturation
         .as_ref()
         .map_or(0.0, PhaseOutcome::messages_per_second);
+    let cpu_ns_per_message = outcome
+        .saturation
+        .as_ref()
+        .and_then(|phase| phase.probes.window_cpu)
+        .filter(|(_, messages)| *messages > 0)
+        .map(|(cpu, messages)| cpu.as_nanos() as f64 / messages as f64);
     let latency = outcome
         .fixed_rate
         .map_or_else(ns_histogram, |phase| phase.latency);
-    let p99 = LatencySummary::from_ns(&latency).map_or(0.0, |latency| latency.p99_ms);
-    Ok((throughput, p99, latency))
+    let p99_ms = LatencySummary::from_ns(&latency).map_or(0.0, |latency| latency.p99_ms);
+    Ok(Measured {
+        throughput,
+        p99_ms,
+        latency,
+        cpu_ns_per_message,
+    })
 }
 
 /// 95 % interval of the median by bootstrap over the values (fixed seed: the same input gives the
@@ -92,7 +109,7 @@ where
                 fixed_rate: false,
                 ..off_config.clone()
             };
-            let (throughput, _, _) = measure(pipeline, &probe_run, observer)?;
+            let throughput = measure(pipeline, &probe_run, observer)?.throughput;
             (throughput * config.rate_fraction).max(1.0)
         }
     };
@@ -115,13 +132,15 @@ where
             let on = measure(pipeline, &on_config, observer)?;
             (measure(pipeline, &off_config, observer)?, on)
         };
-        merge_into(&mut pooled_off, &off.2);
-        merge_into(&mut pooled_on, &on.2);
+        merge_into(&mut pooled_off, &off.latency);
+        merge_into(&mut pooled_on, &on.latency);
         runs.push(OverheadPair {
-            throughput_off: off.0,
-            throughput_on: on.0,
-            p99_off_ms: off.1,
-            p99_on_ms: on.1,
+            throughput_off: off.throughput,
+            throughput_on: on.throughput,
+            p99_off_ms: off.p99_ms,
+            p99_on_ms: on.p99_ms,
+            cpu_ns_per_message_off: off.cpu_ns_per_message,
+            cpu_ns_per_message_on: on.cpu_ns_per_message,
         });
     }
     let pooled_p99 =
@@ -131,10 +150,19 @@ where
         .iter()
         .map(|run| run.throughput_on / run.throughput_off.max(f64::MIN_POSITIVE))
         .collect();
+    let mut cpu_ratios: Vec<f64> = runs
+        .iter()
+        .filter_map(|run| {
+            Some(run.cpu_ns_per_message_on? / run.cpu_ns_per_message_off.filter(|off| *off > 0.0)?)
+        })
+        .collect();
+    let cpu_complete = !cpu_ratios.is_empty() && cpu_ratios.len() == runs.len();
     Ok(OverheadSection {
         pairs,
         order: "ABBA (pair 1: off, on; pair 2: on, off; ...)".to_owned(),
         throughput_ratio_ci95: median_interval(&throughput_ratios),
+        cpu_per_message_ratio_ci95: cpu_complete.then(|| median_interval(&cpu_ratios)),
+        cpu_per_message_ratio: cpu_complete.then(|| median(&mut cpu_ratios)),
         p99_pair_ratio_iqr: {
             let mut ratios: Vec<f64> = runs
                 .iter()

@@ -106,6 +106,14 @@ pub struct OverheadSection {
     /// 95 % bootstrap interval of that median: how well this machine's noise lets the ratio be
     /// known.
     pub throughput_ratio_ci95: (f64, f64),
+    /// Median over pairs of the process CPU time per message at saturation with probes /
+    /// without (1.0 = no cost): the probes' cost in CPU, which time the host steals from the
+    /// virtual machine does not blur (it is not charged to the process), unlike throughput.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_per_message_ratio: Option<f64>,
+    /// 95 % bootstrap interval of that median.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_per_message_ratio_ci95: Option<(f64, f64)>,
     /// Interquartile range of the per-pair p99 ratios: how much a single pair's p99 says.
     pub p99_pair_ratio_iqr: (f64, f64),
     /// Fixed-rate p99 latency with probes / without, each the p99 of all messages of all runs of
@@ -134,6 +142,12 @@ pub struct OverheadPair {
     pub p99_off_ms: f64,
     /// Fixed-rate p99 with probes, ms.
     pub p99_on_ms: f64,
+    /// Process CPU time per message at saturation without probes, ns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ns_per_message_off: Option<f64>,
+    /// Process CPU time per message at saturation with probes, ns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ns_per_message_on: Option<f64>,
 }
 
 /// Name and version of the writer.
