@@ -39,7 +39,7 @@ impl Observer for ProgressBars {
             Some(total) => ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
                 .with_style(
                     ProgressStyle::with_template(
-                        "{prefix:>11} [{bar:32.cyan/blue}] {human_pos}/{human_len} {msg}",
+                        "{prefix:>11} [{bar:32.cyan/blue}] {human_pos}/{human_len} {msg} · {elapsed} elapsed, {eta} left",
                     )
                     .expect("static template")
                     .progress_chars("=> "),

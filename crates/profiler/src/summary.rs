@@ -1,8 +1,63 @@
 //! The short table printed after a run: what a person wants to see before opening the JSON.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use perfgate_profiler::{LatencySummary, Results};
+
+/// ANSI styling when stdout is a terminal and `NO_COLOR` is unset (<https://no-color.org>);
+/// plain text otherwise, so logs and pipes get no escape codes.
+#[derive(Debug, Clone, Copy)]
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn for_stdout() -> Self {
+        Self {
+            on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    fn style(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.style("1", text)
+    }
+
+    fn dim(self, text: &str) -> String {
+        self.style("2", text)
+    }
+
+    fn good(self, text: &str) -> String {
+        self.style("32", text)
+    }
+
+    fn caution(self, text: &str) -> String {
+        self.style("33", text)
+    }
+
+    fn bad(self, text: &str) -> String {
+        self.style("1;31", text)
+    }
+
+    /// Green under `fine`, yellow under `poor`, red from there.
+    fn graded(self, value: f64, fine: f64, poor: f64, text: &str) -> String {
+        if value < fine {
+            self.good(text)
+        } else if value < poor {
+            self.caution(text)
+        } else {
+            self.bad(text)
+        }
+    }
+}
 
 /// A rate in human units: 1.52 M, 760 k, 950.
 pub(crate) fn rate(per_second: f64) -> String {
@@ -49,9 +104,10 @@ fn latency_columns(latency: Option<&LatencySummary>) -> String {
 }
 
 pub(crate) fn print(results: &Results, path: &Path) {
+    let paint = Paint::for_stdout();
     let env = &results.environment;
     println!();
-    println!(
+    let header = format!(
         "perfgate · {} · {} build · {} logical cores · {}",
         env.workload
             .get("name")
@@ -61,21 +117,26 @@ pub(crate) fn print(results: &Results, path: &Path) {
         env.logical_cores,
         env.cpu_model
     );
+    println!("{}", paint.bold(&header));
     println!();
-    println!(
+    let columns = format!(
         "{:<11} {:>12} {:>11} {:>11} {:>9} {:>9} {:>9} {:>9}",
         "phase", "rate msg/s", "messages", "throughput", "p50", "p99", "p99.9", "max"
     );
+    println!("{}", paint.dim(&columns));
     for (name, phase) in &results.phases {
         let scheduled = phase
             .target_rate_per_second
             .map_or_else(|| "flat out".to_owned(), rate);
         println!(
-            "{:<11} {:>12} {:>11} {:>11} {}",
+            "{:<11} {:>12} {:>11} {} {}",
             name,
             scheduled,
             thousands(phase.measured_messages),
-            format!("{}/s", rate(phase.messages_per_second)),
+            paint.bold(&format!(
+                "{:>11}",
+                format!("{}/s", rate(phase.messages_per_second))
+            )),
             latency_columns(phase.latency.as_ref())
         );
     }
@@ -92,10 +153,11 @@ pub(crate) fn print(results: &Results, path: &Path) {
         println!("pipeline efficiency {efficiency:.2} (saturation throughput / limit throughput)");
     }
     println!();
-    println!(
+    let columns = format!(
         "{:<11} {:>7} {:>11} {:>11} {:>6} {:>16}",
         "stage", "workers", "service p50", "service p99", "busy", "queue p99 / cap"
     );
+    println!("{}", paint.dim(&columns));
     for (name, stage) in &results.stages {
         let (p50, p99) = stage.service_time.as_ref().map_or(("-".into(), "-".into()), |s| {
             (format!("{:.2} µs", s.p50_us), format!("{:.2} µs", s.p99_us))
@@ -118,7 +180,12 @@ pub(crate) fn print(results: &Results, path: &Path) {
     if let Some(cache) = &results.cache {
         facts.push(format!("cache hit rate {:.1} %", cache.hit_rate * 100.0));
     }
-    facts.push(format!("errors {}", thousands(results.errors.total)));
+    let errors = format!("errors {}", thousands(results.errors.total));
+    facts.push(if results.errors.total > 0 {
+        paint.bad(&errors)
+    } else {
+        errors
+    });
     if let Some(fanout) = &results.fanout {
         facts.push(format!(
             "deliveries {} to {} subscribers (dropped {}, lagged {})",
@@ -132,7 +199,7 @@ pub(crate) fn print(results: &Results, path: &Path) {
         facts.push(format!("peak RSS {peak:.1} MiB"));
     }
     println!("{}", facts.join(" · "));
-    print_probes(results);
+    print_probes(results, paint);
     if let Some(repetitions) = &results.repetitions {
         let spread = |id: &str, unit: &str, scale: f64| {
             repetitions.summary.get(id).map(|s| {
@@ -155,12 +222,12 @@ pub(crate) fn print(results: &Results, path: &Path) {
         println!("{} repetitions: {}", repetitions.count, parts.join("; "));
     }
     for warning in &results.warnings {
-        println!("warning: {warning}");
+        println!("{} {warning}", paint.caution("warning:"));
     }
     println!("results: {}", path.display());
 }
 
-fn print_probes(results: &Results) {
+fn print_probes(results: &Results, paint: Paint) {
     let cpu = &results.cpu;
     if let Some(samples) = cpu.samples {
         println!();
@@ -192,19 +259,21 @@ fn print_probes(results: &Results) {
             memory.bytes_allocated_per_message,
             memory.allocations_per_message,
             if memory.leak_suspected {
-                "SUSPECTED"
+                paint.bad("SUSPECTED")
             } else {
-                "not suspected"
+                paint.good("not suspected")
             }
         );
     }
     if let Some(asyncio) = &results.asyncio {
         let lag = asyncio.lag.as_ref();
+        // Graded as the README reads it: well under a millisecond is healthy, milliseconds mean
+        // a stage holds its worker.
         println!(
             "event-loop lag ({} phase): p50 {} p99 {} max {}; {} slow polls (≥ {} ms)",
             asyncio.phase,
             lag.map_or("-".into(), |l| ms(l.p50_ms)),
-            lag.map_or("-".into(), |l| ms(l.p99_ms)),
+            lag.map_or("-".into(), |l| paint.graded(l.p99_ms, 1.0, 5.0, &ms(l.p99_ms))),
             lag.map_or("-".into(), |l| ms(l.max_ms)),
             asyncio.slow_polls,
             asyncio.slow_poll_threshold_ms
