@@ -5,6 +5,7 @@ use crate::evaluate::{Evaluation, Movement, Status};
 use crate::input::RunData;
 use crate::loadtest::{EndpointKind, LoadTest};
 use crate::metric::format_value;
+use crate::model::{busiest_stage, cpu_profile};
 
 /// One thing to act on.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,12 +134,9 @@ pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation
     // Throughput below its target, or the pipeline keeping little of what its stages can do.
     let efficiency_low = metric("pipeline.efficiency").is_some_and(|e| e < 0.7);
     if concerning("cpu.messages_per_second") || concerning("pipeline.efficiency") || efficiency_low {
-        let functions = if run.hot_functions.is_empty() {
-            &run.top_functions
-        } else {
-            &run.hot_functions
-        };
-        let hottest: Vec<String> = functions
+        let profile = cpu_profile(run);
+        let hottest: Vec<String> = profile
+            .functions
             .iter()
             .take(3)
             .map(|row| match row.self_percent.or(row.inclusive_percent) {
@@ -154,7 +152,7 @@ pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation
         let heaviest = run
             .top_functions
             .first()
-            .filter(|_| !run.hot_functions.is_empty())
+            .filter(|_| profile.by_self_time)
             .and_then(|row| {
                 row.inclusive_percent.map(|percent| {
                     format!(
@@ -183,16 +181,7 @@ pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation
     }
 
     // A bottleneck stage: the busiest one, when it is saturated or its queue is full.
-    let bottleneck = run
-        .stages
-        .iter()
-        .filter(|stage| stage.busy_ratio.is_some())
-        .max_by(|a, b| {
-            a.busy_ratio
-                .unwrap_or(0.0)
-                .total_cmp(&b.busy_ratio.unwrap_or(0.0))
-        });
-    if let Some(stage) = bottleneck {
+    if let Some(stage) = busiest_stage(run) {
         let busy = stage.busy_ratio.unwrap_or(0.0);
         let queue_full = match (stage.queue_p99, stage.queue_capacity) {
             (Some(p99), Some(capacity)) if capacity > 0.0 => p99 >= 0.9 * capacity,

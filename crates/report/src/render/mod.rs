@@ -1,5 +1,7 @@
 //! Renderers: each turns a [`Report`] into one output format. They format what
-//! the model holds and compute nothing themselves.
+//! the model holds and compute nothing themselves; the content of the tables that the Markdown
+//! report and the HTML page share (which rows, their labels, their figures as text) is
+//! `rows.rs`'s.
 
 pub mod console;
 pub mod html;
@@ -7,6 +9,7 @@ pub mod json;
 mod load_tests;
 pub mod markdown;
 pub mod prometheus;
+mod rows;
 pub mod trend;
 
 use crate::model::Report;

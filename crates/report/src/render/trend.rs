@@ -1,7 +1,8 @@
 //! Trends over the benchmark history as text: the Markdown report's "Trend" section (also written
 //! alone by `cargo xtask trend --markdown`) and the console table of `cargo xtask trend`. Both
-//! format what `history::analyze` computed; the history's text (commits, paths, warnings) is
-//! untrusted and escaped.
+//! format what `history::analyze` computed, from the table rows (`TrendRow`) they share with
+//! the HTML page's section; the history's text (commits, paths, warnings) is untrusted and
+//! escaped.
 
 use std::fmt::Write;
 
@@ -40,43 +41,14 @@ pub fn markdown(trend: &Trend) -> String {
         out,
         "| Metric | Runs | Latest | Median | Slope/run | Slope/day | R² | Verdict | Outliers |\n|---|---|---|---|---|---|---|---|---|"
     );
-    for metric in &trend.metrics {
-        let outliers = if metric.outliers.is_empty() {
-            "—".to_owned()
-        } else {
-            let mut shown: Vec<String> = metric
-                .outliers
-                .iter()
-                .take(OUTLIERS_SHOWN)
-                .map(|outlier| {
-                    let commit = outlier.git_commit.as_deref().map_or(String::new(), |commit| {
-                        format!("{}, ", cell(&code(&short(commit))))
-                    });
-                    format!(
-                        "line {} ({commit}{}): {}",
-                        outlier.line,
-                        cell(&outlier.timestamp),
-                        outlier_value(metric, outlier)
-                    )
-                })
-                .collect();
-            if metric.outliers.len() > OUTLIERS_SHOWN {
-                shown.push(format!("{} more", metric.outliers.len() - OUTLIERS_SHOWN));
-            }
-            shown.join("; ")
-        };
+    for row in rows(trend) {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
-            metric.id,
-            metric.runs,
-            format_value(metric.latest, metric.unit),
-            format_value(metric.median, metric.unit),
-            slope(metric.slope_per_run, metric.unit),
-            slope(metric.slope_per_day, metric.unit),
-            r_squared(metric.r_squared),
-            verdict(metric),
-            outliers
+            "| `{}` | {} | {} | {} |",
+            row.metric.id,
+            row.figures.join(" | "),
+            row.verdict,
+            row.outliers(|commit| cell(&code(commit)), cell)
         );
     }
     let _ = writeln!(out, "\n{}\n", rules());
@@ -115,16 +87,21 @@ pub fn console(trend: &Trend) -> String {
         ]
         .map(str::to_owned),
     ];
-    for metric in &trend.metrics {
+    for TrendRow {
+        metric,
+        figures: [runs, latest, median, per_run, per_day, r2],
+        verdict,
+    } in self::rows(trend)
+    {
         rows.push([
             metric.id.to_owned(),
-            metric.runs.to_string(),
-            format_value(metric.latest, metric.unit),
-            format_value(metric.median, metric.unit),
-            slope(metric.slope_per_run, metric.unit),
-            slope(metric.slope_per_day, metric.unit),
-            r_squared(metric.r_squared),
-            verdict(metric),
+            runs,
+            latest,
+            median,
+            per_run,
+            per_day,
+            r2,
+            verdict,
         ]);
     }
     let widths: Vec<usize> = (0..rows[0].len())
@@ -177,6 +154,70 @@ pub fn console(trend: &Trend) -> String {
     out
 }
 
+/// One metric's row of the trend table, as text: the Markdown, HTML and console tables' alike.
+#[derive(Debug)]
+pub(super) struct TrendRow<'a> {
+    /// The metric's trend.
+    pub(super) metric: &'a MetricTrend,
+    /// Runs, latest, median, slope per run, slope per day and R², as text.
+    pub(super) figures: [String; 6],
+    /// The verdict, with the change over the window when there is one to speak of.
+    pub(super) verdict: String,
+}
+
+impl TrendRow<'_> {
+    /// The outliers cell: "line 7 (COMMIT, TIME): VALUE" for each of the first few, then how
+    /// many more, joined by "; "; "—" when there are none. `code` marks up a commit (its first 12
+    /// characters) and `text` escapes the rest of the history's text, each for its format.
+    pub(super) fn outliers(&self, code: impl Fn(&str) -> String, text: impl Fn(&str) -> String) -> String {
+        let metric = self.metric;
+        if metric.outliers.is_empty() {
+            return "—".to_owned();
+        }
+        let mut shown: Vec<String> = metric
+            .outliers
+            .iter()
+            .take(OUTLIERS_SHOWN)
+            .map(|outlier| {
+                let commit = outlier
+                    .git_commit
+                    .as_deref()
+                    .map_or(String::new(), |commit| format!("{}, ", code(&short(commit))));
+                format!(
+                    "line {} ({commit}{}): {}",
+                    outlier.line,
+                    text(&outlier.timestamp),
+                    text(&outlier_value(metric, outlier))
+                )
+            })
+            .collect();
+        if metric.outliers.len() > OUTLIERS_SHOWN {
+            shown.push(format!("{} more", metric.outliers.len() - OUTLIERS_SHOWN));
+        }
+        shown.join("; ")
+    }
+}
+
+/// The trend table's rows, a metric each, in the trend's order.
+pub(super) fn rows(trend: &Trend) -> Vec<TrendRow<'_>> {
+    trend
+        .metrics
+        .iter()
+        .map(|metric| TrendRow {
+            metric,
+            figures: [
+                metric.runs.to_string(),
+                format_value(metric.latest, metric.unit),
+                format_value(metric.median, metric.unit),
+                slope(metric.slope_per_run, metric.unit),
+                slope(metric.slope_per_day, metric.unit),
+                r_squared(metric.r_squared),
+            ],
+            verdict: verdict(metric),
+        })
+        .collect()
+}
+
 /// "The last 30 runs of FILE: 12 runs (14 in the file), from … to …", or why there are none.
 pub(super) fn describe(trend: &Trend, source: &str) -> String {
     let window = trend.window.to_string();
@@ -202,7 +243,7 @@ pub(super) fn rules() -> String {
 }
 
 /// A slope with its sign; tiny ones in scientific notation rather than rounded to zero.
-pub(super) fn slope(value: Option<f64>, unit: &str) -> String {
+fn slope(value: Option<f64>, unit: &str) -> String {
     match value {
         None => "—".to_owned(),
         Some(value) if !value.is_finite() => "—".to_owned(),
@@ -215,7 +256,7 @@ pub(super) fn slope(value: Option<f64>, unit: &str) -> String {
     }
 }
 
-pub(super) fn r_squared(value: Option<f64>) -> String {
+fn r_squared(value: Option<f64>) -> String {
     value.map_or("—".to_owned(), |r2| format!("{r2:.2}"))
 }
 
@@ -229,7 +270,7 @@ pub(super) fn verdict(metric: &MetricTrend) -> String {
     }
 }
 
-pub(super) fn outlier_value(metric: &MetricTrend, outlier: &Outlier) -> String {
+fn outlier_value(metric: &MetricTrend, outlier: &Outlier) -> String {
     format!(
         "{} ({:+.1} σ)",
         format_value(outlier.value, metric.unit),
@@ -238,7 +279,7 @@ pub(super) fn outlier_value(metric: &MetricTrend, outlier: &Outlier) -> String {
 }
 
 /// The first 12 characters of a commit, as the report's header shows it.
-pub(super) fn short(commit: &str) -> String {
+fn short(commit: &str) -> String {
     commit.chars().take(12).collect()
 }
 
@@ -348,6 +389,31 @@ mod tests {
         assert_eq!(column(lines[header + 2], "too few runs"), verdict_column);
         assert!(text.contains("  cpu.messages_per_second: line 7 (ab|c`d ef012, 2026-11-21T12:00:00Z): 400,000 msg/s (-8.2 σ)"), "{text}");
         assert!(!text.contains("Warning"));
+    }
+
+    #[test]
+    fn the_outliers_cell_lists_the_first_three_and_counts_the_rest() {
+        let mut trend = trend();
+        let first = trend.metrics[0].outliers[0].clone();
+        trend.metrics[0].outliers = (1..=5)
+            .map(|line| Outlier {
+                line,
+                git_commit: (line != 2).then(|| format!("c{line}")),
+                ..first.clone()
+            })
+            .collect();
+        let rows = rows(&trend);
+        assert_eq!(rows.len(), 2);
+        let cell = rows[0].outliers(|commit| format!("<{commit}>"), |text| text.replace('-', "/"));
+        assert_eq!(
+            cell,
+            "line 1 (<c1>, 2026/11/21T12:00:00Z): 400,000 msg/s (/8.2 σ); \
+             line 2 (2026/11/21T12:00:00Z): 400,000 msg/s (/8.2 σ); \
+             line 3 (<c3>, 2026/11/21T12:00:00Z): 400,000 msg/s (/8.2 σ); 2 more"
+        );
+        assert_eq!(rows[1].outliers(str::to_owned, str::to_owned), "—");
+        assert_eq!(rows[1].figures, ["2", "1.50 ms", "1.40 ms", "—", "—", "—"]);
+        assert_eq!(rows[1].verdict, "too few runs");
     }
 
     #[test]

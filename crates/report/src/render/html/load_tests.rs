@@ -6,16 +6,9 @@ use std::fmt::Write;
 
 use super::escape::esc;
 use super::{charts, close, figure, num, open, table_end, table_head};
-use crate::loadtest::{Endpoint, EndpointKind, Failure, LoadTest};
-use crate::metric::format_value;
+use crate::loadtest::LoadTest;
 use crate::model::Report;
-
-/// Most failure rows shown.
-const TOP_FAILURES: usize = 10;
-
-fn ms(value: Option<f64>) -> String {
-    value.map_or("—".to_owned(), |v| format_value(v, ""))
-}
+use crate::render::rows::{self, ENDPOINT_FIGURES, EndpointCells, HISTORY_COLUMNS};
 
 pub(super) fn section(out: &mut String, report: &Report) {
     open(out, "load-tests", "Load tests");
@@ -30,26 +23,21 @@ pub(super) fn section(out: &mut String, report: &Report) {
     }
     let several = tests.len() > 1;
     table_head(out, &["Run", "Tool", "Files", "Notes"]);
-    for (index, test) in tests.iter().enumerate() {
-        let files: Vec<String> = test
-            .sources
+    for run in rows::load_test_runs(tests) {
+        let files: Vec<String> = run
+            .files
             .iter()
-            .map(|path| format!("<code>{}</code>", esc(&path.display().to_string())))
+            .map(|path| format!("<code>{}</code>", esc(path)))
             .collect();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
-            index + 1,
-            esc(test.tool),
-            test.version
-                .as_ref()
+            run.number,
+            esc(run.tool),
+            run.version
                 .map_or(String::new(), |version| format!(" {}", esc(version))),
             files.join(", "),
-            if test.notes.is_empty() {
-                "—".to_owned()
-            } else {
-                esc(&test.notes.join(" "))
-            }
+            run.notes.map_or("—".to_owned(), |notes| esc(&notes))
         );
     }
     table_end(out);
@@ -60,46 +48,24 @@ pub(super) fn section(out: &mut String, report: &Report) {
             "Each endpoint's median, 95th and 99th percentile response times; the line spans them.",
         );
     }
-    for (kind, heading) in [
-        (EndpointKind::Rest, "REST endpoints"),
-        (EndpointKind::WebSocket, "WebSocket"),
-        (EndpointKind::Other, "Other request types"),
-    ] {
-        let mut rows: Vec<(usize, &Endpoint)> = tests
-            .iter()
-            .enumerate()
-            .flat_map(|(index, test)| test.endpoints.iter().map(move |endpoint| (index, endpoint)))
-            .filter(|(_, endpoint)| endpoint.kind == kind)
-            .collect();
-        if rows.is_empty() {
-            if kind != EndpointKind::Other {
-                let _ = writeln!(
-                    out,
-                    "<h3>{heading}</h3>\n<p class=\"note\">None in these load tests.</p>"
-                );
-            }
+    for group in rows::endpoint_groups(tests) {
+        if group.rows.is_empty() {
+            let _ = writeln!(
+                out,
+                "<h3>{}</h3>\n<p class=\"note\">None in these load tests.</p>",
+                group.heading
+            );
             continue;
         }
-        rows.sort_by(|a, b| (&a.1.name, &a.1.request_type, a.0).cmp(&(&b.1.name, &b.1.request_type, b.0)));
-        let _ = writeln!(out, "<h3>{heading}</h3>");
-        endpoint_table(out, &rows, several);
+        let _ = writeln!(out, "<h3>{}</h3>", group.heading);
+        endpoint_table(out, &group.rows, several);
     }
-    let totals: Vec<(usize, &Endpoint)> = tests
-        .iter()
-        .enumerate()
-        .filter_map(|(index, test)| test.aggregated().map(|endpoint| (index, endpoint)))
-        .collect();
     let _ = writeln!(out, "<h3>All requests</h3>");
-    endpoint_table(out, &totals, true);
+    endpoint_table(out, &rows::endpoint_totals(tests), true);
     failures(out, tests, several);
     for (index, test) in tests.iter().enumerate() {
         if let Some(svg) = charts::load_test_history(test) {
-            let heading = if several {
-                format!("Over time (run {})", index + 1)
-            } else {
-                "Over time".to_owned()
-            };
-            let _ = writeln!(out, "<h3>{heading}</h3>");
+            let _ = writeln!(out, "<h3>{}</h3>", rows::history_heading(index, several));
             figure(
                 out,
                 &svg,
@@ -111,93 +77,67 @@ pub(super) fn section(out: &mut String, report: &Report) {
     close(out);
 }
 
-fn endpoint_table(out: &mut String, rows: &[(usize, &Endpoint)], with_run: bool) {
-    let mut columns = Vec::new();
+/// A table head: the run's number when `with_run`, the `text` columns, then the numeric
+/// `figures` (right-aligned).
+fn head(out: &mut String, with_run: bool, text: &[&str], figures: &[&str]) {
+    let mut columns: Vec<String> = Vec::new();
     if with_run {
-        columns.push("#Run");
+        columns.push("#Run".to_owned());
     }
-    columns.extend([
-        "Type",
-        "Name",
-        "#Requests",
-        "#Failures",
-        "#Error rate",
-        "#Req/s",
-        "#Min ms",
-        "#Avg ms",
-        "#p50 ms",
-        "#p95 ms",
-        "#p99 ms",
-        "#p99.9 ms",
-        "#Max ms",
-    ]);
-    table_head(out, &columns);
-    for (index, endpoint) in rows {
-        out.push_str("<tr>");
-        if with_run {
-            out.push_str(&num(&(index + 1).to_string()));
-        }
-        let name = if endpoint.kind == EndpointKind::Aggregated {
-            "<strong>Aggregated</strong>".to_owned()
-        } else {
-            esc(&endpoint.name)
-        };
+    columns.extend(text.iter().map(|&column| column.to_owned()));
+    columns.extend(figures.iter().map(|column| format!("#{column}")));
+    table_head(out, &columns.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// The run's number as a leading cell, when `with_run`.
+fn run_cell(number: usize, with_run: bool) -> String {
+    if with_run {
+        num(&number.to_string())
+    } else {
+        String::new()
+    }
+}
+
+fn endpoint_table(out: &mut String, rows: &[EndpointCells<'_>], with_run: bool) {
+    head(out, with_run, &["Type", "Name"], &ENDPOINT_FIGURES);
+    for row in rows {
+        let name = row.name.map_or("<strong>Aggregated</strong>".to_owned(), esc);
+        let figures: String = row.figures.iter().map(|figure| num(figure)).collect();
         let _ = writeln!(
             out,
-            "<td>{}</td><td>{name}</td>{}{}{}{}{}{}{}{}{}{}{}</tr>",
-            esc(&endpoint.request_type),
-            num(&format_value(endpoint.requests as f64, "")),
-            num(&format_value(endpoint.failures as f64, "")),
-            num(&endpoint
-                .error_rate_pct()
-                .map_or("—".to_owned(), |rate| format!("{rate:.2} %"))),
-            num(&endpoint.rps.map_or("—".to_owned(), |rps| format!("{rps:.1}"))),
-            num(&ms(endpoint.min_ms)),
-            num(&ms(endpoint.avg_ms)),
-            num(&ms(endpoint.p50_ms)),
-            num(&ms(endpoint.p95_ms)),
-            num(&ms(endpoint.p99_ms)),
-            num(&ms(endpoint.p999_ms)),
-            num(&ms(endpoint.max_ms)),
+            "<tr>{}<td>{}</td><td>{name}</td>{figures}</tr>",
+            run_cell(row.run, with_run),
+            esc(row.request_type)
         );
     }
     table_end(out);
 }
 
 fn failures(out: &mut String, tests: &[LoadTest], with_run: bool) {
-    let mut rows: Vec<(usize, &Failure)> = tests
-        .iter()
-        .enumerate()
-        .flat_map(|(index, test)| test.failures.iter().map(move |failure| (index, failure)))
-        .collect();
+    let table = rows::failures(tests);
     let _ = writeln!(out, "<h3>Failures</h3>");
-    if rows.is_empty() {
+    if table.rows.is_empty() {
         let _ = writeln!(out, "<p class=\"note\">No failed requests recorded.</p>");
         return;
     }
-    rows.sort_by(|a, b| b.1.occurrences.cmp(&a.1.occurrences).then(a.0.cmp(&b.0)));
-    let shown = rows.len().min(TOP_FAILURES);
-    if rows.len() > shown {
-        let _ = writeln!(out, "<p>The {shown} most frequent of {} kinds.</p>", rows.len());
-    }
-    let mut columns = Vec::new();
-    if with_run {
-        columns.push("#Run");
-    }
-    columns.extend(["Type", "Name", "Error", "#Count"]);
-    table_head(out, &columns);
-    for (index, failure) in rows.iter().take(shown) {
-        out.push_str("<tr>");
-        if with_run {
-            out.push_str(&num(&(index + 1).to_string()));
-        }
+    if table.kinds > table.rows.len() {
         let _ = writeln!(
             out,
-            "<td>{}</td><td>{}</td><td><code>{}</code></td>{}</tr>",
-            esc(&failure.method),
-            esc(&failure.name),
-            esc(&failure.error),
-            num(&format_value(failure.occurrences as f64, ""))
+            "<p>The {} most frequent of {} kinds.</p>",
+            table.rows.len(),
+            table.kinds
+        );
+    }
+    head(out, with_run, &["Type", "Name", "Error"], &["Count"]);
+    for row in &table.rows {
+        let _ = writeln!(
+            out,
+            "<tr>{}<td>{}</td><td>{}</td><td><code>{}</code></td>{}</tr>",
+            run_cell(row.run, with_run),
+            esc(&row.failure.method),
+            esc(&row.failure.name),
+            esc(&row.failure.error),
+            num(&row.count)
         );
     }
     table_end(out);
@@ -205,25 +145,19 @@ fn failures(out: &mut String, tests: &[LoadTest], with_run: bool) {
 
 /// The history's figures, folded away under the chart.
 fn history_table(out: &mut String, test: &LoadTest) {
-    let Some(first) = test.history.first() else {
+    let rows = rows::history(test);
+    if rows.is_empty() {
         return;
-    };
+    }
     let _ = writeln!(
         out,
         "<details><summary>The figures ({} points)</summary>",
-        test.history.len()
+        rows.len()
     );
-    table_head(out, &["#Time s", "#Users", "#Req/s", "#Failures/s", "#p95 ms"]);
-    for point in &test.history {
-        let _ = writeln!(
-            out,
-            "<tr>{}{}{}{}{}</tr>",
-            num(&point.timestamp.saturating_sub(first.timestamp).to_string()),
-            num(&point.users.to_string()),
-            num(&format!("{:.1}", point.rps)),
-            num(&format!("{:.1}", point.failures_per_s)),
-            num(&ms(point.p95_ms))
-        );
+    head(out, false, &[], &HISTORY_COLUMNS);
+    for row in &rows {
+        let cells: String = row.iter().map(|cell| num(cell)).collect();
+        let _ = writeln!(out, "<tr>{cells}</tr>");
     }
     table_end(out);
     out.push_str("</details>\n");

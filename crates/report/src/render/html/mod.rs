@@ -20,10 +20,10 @@ pub use self::charts::{ChartFile, chart_files};
 
 use self::chart::Svg;
 use self::escape::{esc, inline_code};
-use super::{change_text, limit_text, movement_label, status_label, target_text};
+use super::rows::{self, Cell};
+use super::{change_text, movement_label};
 use crate::evaluate::{Movement, Status};
-use crate::input::{InputFormat, RunData};
-use crate::metric::{format_value, metric};
+use crate::metric::format_value;
 use crate::model::Report;
 
 /// The colours, light and dark: the page's, and every standalone chart's.
@@ -121,11 +121,12 @@ fn sections(report: &Report) -> Vec<(&'static str, &'static str)> {
 
 /// The verdict as shown, and its CSS class.
 fn overall(status: Status) -> (&'static str, &'static str) {
-    match status {
-        Status::Pass => ("PASS", "pass"),
-        Status::Warn => ("WARN", "warn"),
-        _ => ("FAIL", "fail"),
-    }
+    let class = match status {
+        Status::Pass => "pass",
+        Status::Warn => "warn",
+        _ => "fail",
+    };
+    (rows::verdict(status), class)
 }
 
 /// Opens a section with its heading.
@@ -142,23 +143,24 @@ fn note(out: &mut String, text: &str) {
     let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(text));
 }
 
-/// A metric's value formatted in its unit, or "not measured".
-fn value(run: &RunData, id: &str) -> String {
-    match (run.metrics.get(id), metric(id)) {
-        (Some(&value), Some(def)) => format_value(value, def.unit),
-        (Some(&value), None) => format_value(value, ""),
-        (None, _) => "not measured".to_owned(),
+/// A shared cell's content as HTML.
+fn markup(content: &Cell) -> String {
+    match content {
+        Cell::Text(text) => esc(text),
+        Cell::Code(code, rest) => format!("<code>{}</code>{}", esc(code), esc(rest)),
+        Cell::Strong(word, rest) => format!("<strong>{}</strong>{}", esc(word), esc(rest)),
     }
 }
 
-/// A two-column table of labels and values; the values are HTML already (escaped by the caller).
-fn key_values(out: &mut String, rows: &[(&str, String)]) {
+/// A two-column table of labels and values.
+fn key_values(out: &mut String, rows: &[(&str, Cell)]) {
     out.push_str("<div class=\"table-wrap\"><table class=\"kv\"><tbody>\n");
-    for (label, html) in rows {
+    for (label, content) in rows {
         let _ = writeln!(
             out,
-            "<tr><th scope=\"row\">{}</th><td>{html}</td></tr>",
-            esc(label)
+            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+            esc(label),
+            markup(content)
         );
     }
     out.push_str("</tbody></table></div>\n");
@@ -199,13 +201,9 @@ fn figure(out: &mut String, svg: &Svg, caption: &str) {
     );
 }
 
-/// A status as a coloured label.
-fn pill(status: Status) -> String {
-    format!(
-        "<span class=\"pill {}\">{}</span>",
-        status.name(),
-        status_label(status)
-    )
+/// A status as a coloured label, with the text it is shown by.
+fn pill(status: Status, label: &str) -> String {
+    format!("<span class=\"pill {}\">{label}</span>", status.name())
 }
 
 fn masthead(out: &mut String, report: &Report, verdict: &str, class: &str) {
@@ -221,12 +219,7 @@ fn masthead(out: &mut String, report: &Report, verdict: &str, class: &str) {
         "<header class=\"masthead {class}\">\n<div class=\"wrap\">\n<div class=\"verdict\">{verdict}</div>\n<div>\n\
          <h1>Benchmark results</h1>\n<p class=\"chips\">"
     );
-    for (status, label) in [
-        (Status::Pass, "passed"),
-        (Status::Warn, "warned"),
-        (Status::Fail, "failed"),
-        (Status::NotAvailable, "not available"),
-    ] {
+    for (status, label) in rows::TALLIED {
         let _ = write!(
             out,
             "<span class=\"chip {}\">{} {label}</span>",
@@ -234,12 +227,8 @@ fn masthead(out: &mut String, report: &Report, verdict: &str, class: &str) {
             evaluation.count(status)
         );
     }
-    if evaluation.gated_regressions() > 0 {
-        let _ = write!(
-            out,
-            "<span class=\"chip fail\">{} regression(s) beyond the allowed maximum</span>",
-            evaluation.gated_regressions()
-        );
+    if let Some(gated) = rows::gated_regressions(evaluation) {
+        let _ = write!(out, "<span class=\"chip fail\">{gated}</span>");
     }
     let _ = write!(
         out,
@@ -252,20 +241,13 @@ fn masthead(out: &mut String, report: &Report, verdict: &str, class: &str) {
 fn summary(out: &mut String, report: &Report) {
     let evaluation = &report.evaluation;
     open(out, "summary", "Summary");
-    let (verdict, _) = overall(evaluation.overall);
     let _ = writeln!(
         out,
-        "<p><strong>Overall: {verdict}</strong> — {} passed, {} warned, {} failed, {} not available{}.</p>",
-        evaluation.count(Status::Pass),
-        evaluation.count(Status::Warn),
-        evaluation.count(Status::Fail),
-        evaluation.count(Status::NotAvailable),
-        match evaluation.gated_regressions() {
-            0 => String::new(),
-            gated => format!("; {gated} regression(s) beyond the allowed maximum"),
-        }
+        "<p><strong>Overall: {}</strong> — {}.</p>",
+        rows::verdict(evaluation.overall),
+        rows::tally(evaluation)
     );
-    if evaluation.overall == Status::Pass && evaluation.count(Status::NotAvailable) == 0 {
+    if rows::all_within_target(evaluation) {
         let _ = writeln!(out, "<p>All metrics within target.</p>");
     }
     if evaluation.checks.is_empty() {
@@ -280,96 +262,30 @@ fn summary(out: &mut String, report: &Report) {
     }
     columns.push("Status");
     table_head(out, &columns);
-    for check in &evaluation.checks {
-        let status = match (check.status, check.required) {
-            (Status::Fail, true) if check.value.is_none() => {
-                "<span class=\"pill fail\">FAIL (required, missing)</span>".to_owned()
-            }
-            (status, _) => pill(status),
-        };
+    for row in rows::checks(evaluation) {
+        let check = row.check;
         let _ = write!(
             out,
             "<tr class=\"{}\"><td><code>{}</code><br><span class=\"desc\">{}</span></td>{}{}{}",
             check.status.name(),
             esc(&check.id),
             esc(&check.description),
-            num(&check
-                .value
-                .map_or("not measured".to_owned(), |v| format_value(v, &check.unit))),
-            num(&limit_text(check.limit, &check.unit)),
-            num(&target_text(check.limit, check.target, &check.unit)),
+            num(&row.value),
+            num(&row.limit),
+            num(&row.target),
         );
         if with_baseline {
-            out.push_str(&num(&match check.baseline {
-                Some(_) => change_text(check.change_pct),
-                None => "—".to_owned(),
-            }));
+            out.push_str(&num(&row.vs_baseline));
         }
-        let _ = writeln!(out, "<td>{status}</td></tr>");
+        let _ = writeln!(out, "<td>{}</td></tr>", pill(check.status, row.status));
     }
     table_end(out);
     close(out);
 }
 
 fn environment(out: &mut String, report: &Report) {
-    let run = &report.results;
     open(out, "environment", "Environment");
-    let mut rows: Vec<(&str, String)> = Vec::new();
-    match &run.environment {
-        Some(env) => {
-            rows.push((
-                "Run",
-                esc(env.timestamp.as_deref().unwrap_or("time not recorded")),
-            ));
-            if let Some(commit) = &env.git_commit {
-                let short: String = commit.chars().take(12).collect();
-                let dirty = if env.git_dirty == Some(true) {
-                    " with uncommitted changes"
-                } else {
-                    ""
-                };
-                rows.push(("Commit", format!("<code>{}</code>{dirty}", esc(&short))));
-            }
-            if let Some(profile) = &env.build_profile {
-                let rustc = env
-                    .rustc
-                    .as_deref()
-                    .map_or(String::new(), |rustc| format!(", {rustc}"));
-                rows.push(("Build", esc(&format!("{profile}{rustc}"))));
-            }
-            if let Some(cpu) = &env.cpu_model {
-                rows.push((
-                    "Machine",
-                    esc(&format!(
-                        "{cpu}, {} logical cores, {}",
-                        env.logical_cores
-                            .map_or("?".to_owned(), |cores| cores.to_string()),
-                        env.os.as_deref().unwrap_or("OS not recorded")
-                    )),
-                ));
-            }
-            if !env.workload.is_null() {
-                rows.push((
-                    "Workload",
-                    esc(&super::markdown::describe_settings(&env.workload)),
-                ));
-            }
-            if !env.run.is_null() {
-                rows.push(("Run settings", esc(&super::markdown::describe_settings(&env.run))));
-            }
-        }
-        None if run.has_run() => rows.push(("Environment", "not recorded in this input".to_owned())),
-        None => {}
-    }
-    let format = match run.format {
-        InputFormat::Perfgate { schema_version } => {
-            format!("perfgate results, schema version {schema_version}")
-        }
-        InputFormat::Legacy => "older performance_results.json".to_owned(),
-        InputFormat::LoadTestsOnly => "load tests only (no perfgate results)".to_owned(),
-    };
-    rows.push(("Input", esc(&format)));
-    key_values(out, &rows);
+    key_values(out, &rows::environment(&report.results));
     close(out);
 }
 
@@ -455,27 +371,9 @@ fn appendix(out: &mut String, report: &Report) {
         let _ = writeln!(out, "{}", esc(command));
     }
     out.push_str("</code></pre>\n<p>Files:</p>\n<ul>\n");
-    let mut item = |label: &str, path: String| {
-        let _ = writeln!(out, "<li>{}: <code>{}</code></li>", esc(label), esc(&path));
-    };
-    if report.results.has_run() {
-        item("results", report.results.source.display().to_string());
+    for (kind, path) in rows::files(report) {
+        let _ = writeln!(out, "<li>{}: <code>{}</code></li>", esc(kind), esc(&path));
     }
-    for test in &report.load_tests {
-        for source in &test.sources {
-            item(test.tool, source.display().to_string());
-        }
-    }
-    for (kind, file) in &report.results.files {
-        let path = report
-            .results
-            .source
-            .parent()
-            .map(|dir| dir.join(file))
-            .unwrap_or_else(|| file.into());
-        item(kind, path.display().to_string());
-    }
-    item("thresholds", report.thresholds_path.display().to_string());
     out.push_str("</ul>\n");
     close(out);
 }

@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use super::chart::Svg;
 use super::escape::esc;
-use super::{charts, close, figure, key_values, note, num, open, table_end, table_head, value};
-use crate::metric::format_value;
+use super::{charts, close, figure, key_values, note, num, open, table_end, table_head};
 use crate::model::Report;
+use crate::render::rows::{self, Errors};
 
 /// A share as a small bar and its text; `percent` is clamped to 0–100 for the bar.
 fn meter(percent: f64, text: &str) -> String {
@@ -22,88 +22,52 @@ fn meter(percent: f64, text: &str) -> String {
 pub(super) fn cpu(out: &mut String, report: &Report) {
     let run = &report.results;
     open(out, "cpu", "CPU and latency");
-    let mut rows = vec![
-        (
-            "Throughput (saturation)",
-            esc(&value(run, "cpu.messages_per_second")),
-        ),
-        ("Measured window", esc(&value(run, "cpu.total_time"))),
-        ("Messages", esc(&value(run, "cpu.message_count"))),
-        ("Average latency", esc(&value(run, "cpu.avg_latency_ms"))),
-    ];
-    if run.metrics.contains_key("limit.messages_per_second") {
-        rows.push(("Limit mode", esc(&value(run, "limit.messages_per_second"))));
-        rows.push(("Pipeline efficiency", esc(&value(run, "pipeline.efficiency"))));
-    }
-    if run.metrics.contains_key("cpu.utilisation_percent") {
-        rows.push((
-            "CPU busy (profiled window)",
-            esc(&value(run, "cpu.utilisation_percent")),
-        ));
-    }
-    key_values(out, &rows);
-    if run.metrics.contains_key("latency.p50_ms") {
-        let rate = run
-            .metrics
-            .get("latency.rate_per_second")
-            .map_or("at saturation".to_owned(), |rate| {
-                format!("at a fixed {}", format_value(*rate, "msg/s"))
-            });
-        let _ = writeln!(out, "<h3>End-to-end latency, {}</h3>", esc(&rate));
-        table_head(out, &["#p50", "#p90", "#p95", "#p99", "#p99.9", "#max"]);
-        out.push_str("<tr>");
-        for id in [
-            "latency.p50_ms",
-            "latency.p90_ms",
-            "latency.p95_ms",
-            "latency.p99_ms",
-            "latency.p999_ms",
-            "latency.max_ms",
-        ] {
-            out.push_str(&num(&value(run, id)));
+    key_values(out, &rows::cpu(run));
+    match rows::latency(run) {
+        Some(latency) => {
+            let _ = writeln!(out, "<h3>{}</h3>", esc(&latency.heading));
+            let columns: Vec<String> = latency
+                .columns
+                .iter()
+                .map(|(label, _)| format!("#{label}"))
+                .collect();
+            table_head(out, &columns.iter().map(String::as_str).collect::<Vec<_>>());
+            out.push_str("<tr>");
+            for (_, text) in &latency.columns {
+                out.push_str(&num(text));
+            }
+            out.push_str("</tr>\n");
+            table_end(out);
+            if let Some(svg) = charts::latency_percentiles(report) {
+                figure(
+                    out,
+                    &svg,
+                    "Latency at each percentile: the further right, the rarer. Each step right is ten times rarer (p90, p99, p99.9), so the tail gets the room it needs.",
+                );
+            }
         }
-        out.push_str("</tr>\n");
-        table_end(out);
-        if let Some(svg) = charts::latency_percentiles(report) {
-            figure(
-                out,
-                &svg,
-                "Latency at each percentile: the further right, the rarer. Each step right is ten times rarer (p90, p99, p99.9), so the tail gets the room it needs.",
-            );
-        }
-    } else {
-        note(out, "No latency distribution in this input.");
+        None => note(out, "No latency distribution in this input."),
     }
-    let functions = if run.hot_functions.is_empty() {
-        &run.top_functions
-    } else {
-        &run.hot_functions
-    };
-    if functions.is_empty() {
-        note(out, "No CPU profile in this input.");
-    } else {
-        let title = if run.hot_functions.is_empty() {
-            "Top CPU consumers (by cumulative time)"
-        } else {
-            "Top CPU consumers (by self time)"
-        };
-        let _ = writeln!(out, "<h3>{title}</h3>");
-        table_head(out, &["Function", "#Self", "#Inclusive", "#cumtime"]);
-        for row in functions.iter().take(10) {
-            let percent = |p: Option<f64>| p.map_or("—".to_owned(), |p| format!("{p:.1} %"));
-            let _ = writeln!(
-                out,
-                "<tr><td><code>{}</code></td>{}{}{}</tr>",
-                esc(&row.function),
-                match row.self_percent {
-                    Some(share) => meter(share, &percent(Some(share))),
-                    None => num("—"),
-                },
-                num(&percent(row.inclusive_percent)),
-                num(&row.cumtime.map_or("—".to_owned(), |c| format!("{c:.3} s")))
-            );
+    match rows::profile(run) {
+        Some(profile) => {
+            let _ = writeln!(out, "<h3>{}</h3>", profile.title);
+            table_head(out, &["Function", "#Self", "#Inclusive", "#cumtime"]);
+            for row in profile.rows {
+                let _ = writeln!(
+                    out,
+                    "<tr><td><code>{}</code></td>{}{}{}</tr>",
+                    esc(row.function),
+                    match row.self_percent {
+                        Some(share) => meter(share, &row.self_time),
+                        None => num(&row.self_time),
+                    },
+                    num(&row.inclusive),
+                    num(&row.cumtime)
+                );
+            }
+            table_end(out);
         }
-        table_end(out);
+        None => note(out, "No CPU profile in this input."),
     }
     match &report.flamegraph_link {
         Some(link) => {
@@ -123,40 +87,11 @@ pub(super) fn cpu(out: &mut String, report: &Report) {
 pub(super) fn memory(out: &mut String, report: &Report) {
     let run = &report.results;
     open(out, "memory", "Memory");
-    if !["memory.baseline_mb", "memory.peak_mb", "memory.delta_mb"]
-        .iter()
-        .any(|id| run.metrics.contains_key(*id))
-    {
+    let Some(rows) = rows::memory(run) else {
         note(out, "No memory figures in this input.");
         close(out);
         return;
-    }
-    let mut rows = Vec::new();
-    for (label, id) in [
-        ("Baseline heap", "memory.baseline_mb"),
-        ("Peak heap", "memory.peak_mb"),
-        ("Delta over the window", "memory.delta_mb"),
-        ("Final heap", "memory.final_mb"),
-        (
-            "Bytes allocated per message",
-            "memory.bytes_allocated_per_message",
-        ),
-        ("Allocations per message", "memory.allocations_per_message"),
-        ("Peak RSS of the process", "process.peak_rss_mb"),
-    ] {
-        if run.metrics.contains_key(id) {
-            rows.push((label, esc(&value(run, id))));
-        }
-    }
-    let leak = match run.leak_suspected {
-        Some(true) => format!(
-            "<strong>suspected</strong>: live heap grows by {} per message",
-            esc(&value(run, "memory.leak_bytes_per_message"))
-        ),
-        Some(false) => "not suspected".to_owned(),
-        None => "not assessed in this input".to_owned(),
     };
-    rows.push(("Leak", leak));
     key_values(out, &rows);
     if !run.series.is_empty() {
         let _ = writeln!(
@@ -168,35 +103,11 @@ pub(super) fn memory(out: &mut String, report: &Report) {
 }
 
 pub(super) fn event_loop(out: &mut String, report: &Report) {
-    let run = &report.results;
     open(out, "event-loop", "Event loop and runtime");
-    if !run.metrics.contains_key("asyncio.event_loop_lag_ms")
-        && !run.metrics.contains_key("asyncio.active_tasks")
-    {
-        note(out, "No event-loop figures in this input.");
-        close(out);
-        return;
+    match rows::event_loop(&report.results) {
+        Some(rows) => key_values(out, &rows),
+        None => note(out, "No event-loop figures in this input."),
     }
-    let mut rows = Vec::new();
-    for (label, id) in [
-        ("Event-loop lag, p99", "asyncio.event_loop_lag_ms"),
-        ("Event-loop lag, max (longest poll)", "asyncio.lag_max_ms"),
-        ("Slow polls", "asyncio.slow_polls"),
-        ("Active tasks", "asyncio.active_tasks"),
-    ] {
-        if run.metrics.contains_key(id) {
-            rows.push((label, esc(&value(run, id))));
-        }
-    }
-    if !run.worker_busy.is_empty() {
-        let busy: Vec<String> = run
-            .worker_busy
-            .iter()
-            .map(|b| format!("{:.0} %", b * 100.0))
-            .collect();
-        rows.push(("Runtime workers busy", esc(&busy.join(", "))));
-    }
-    key_values(out, &rows);
     close(out);
 }
 
@@ -237,16 +148,6 @@ pub(super) fn stages(out: &mut String, report: &Report) {
         close(out);
         return;
     }
-    let bottleneck = run
-        .stages
-        .iter()
-        .filter(|stage| stage.busy_ratio.is_some())
-        .max_by(|a, b| {
-            a.busy_ratio
-                .unwrap_or(0.0)
-                .total_cmp(&b.busy_ratio.unwrap_or(0.0))
-        })
-        .map(|stage| stage.name.clone());
     table_head(
         out,
         &[
@@ -259,9 +160,8 @@ pub(super) fn stages(out: &mut String, report: &Report) {
             "#Errors",
         ],
     );
-    for stage in &run.stages {
-        let us = |value: Option<f64>| value.map_or("—".to_owned(), |v| format!("{v:.2} µs"));
-        let marker = if bottleneck.as_deref() == Some(stage.name.as_str()) {
+    for stage in rows::stages(run) {
+        let marker = if stage.busiest {
             "<span class=\"badge\">busiest</span>"
         } else {
             ""
@@ -269,19 +169,16 @@ pub(super) fn stages(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "<tr><td><code>{}</code>{marker}</td>{}{}{}{}{}{}</tr>",
-            esc(&stage.name),
-            num(&stage.workers.to_string()),
-            num(&us(stage.service_p50_us)),
-            num(&us(stage.service_p99_us)),
-            match stage.busy_ratio {
-                Some(busy) => meter(busy * 100.0, &format!("{:.0} %", busy * 100.0)),
-                None => num("—"),
+            esc(stage.name),
+            num(&stage.workers),
+            num(&stage.service_p50),
+            num(&stage.service_p99),
+            match stage.busy_percent {
+                Some(busy) => meter(busy, &stage.busy),
+                None => num(&stage.busy),
             },
-            num(&match (stage.queue_p99, stage.queue_capacity) {
-                (Some(p99), Some(capacity)) => format!("{p99:.0} / {capacity:.0}"),
-                _ => "—".to_owned(),
-            }),
-            num(&stage.errors.to_string())
+            num(&stage.queue),
+            num(&stage.errors)
         );
     }
     table_end(out);
@@ -298,31 +195,19 @@ pub(super) fn stages(out: &mut String, report: &Report) {
 pub(super) fn cache_and_errors(out: &mut String, report: &Report) {
     let run = &report.results;
     open(out, "cache", "Cache");
-    match run.metrics.get("cache.hit_rate") {
-        Some(rate) => {
-            let _ = writeln!(
-                out,
-                "<p>Hit rate {:.1} %{}.</p>",
-                rate * 100.0,
-                run.cache_capacity.map_or(String::new(), |capacity| format!(
-                    " with a capacity of {capacity} entries"
-                ))
-            );
+    match rows::cache(run) {
+        Some(hit_rate) => {
+            let _ = writeln!(out, "<p>{}.</p>", esc(&hit_rate));
         }
         None => note(out, "No cache figures in this input."),
     }
     close(out);
     open(out, "errors", "Errors");
-    match run.metrics.get("errors.total") {
-        Some(&total) if total > 0.0 => {
-            let _ = writeln!(
-                out,
-                "<p>{} messages rejected ({}).</p>",
-                total as u64,
-                esc(&value(run, "error_rate.percent"))
-            );
+    match rows::errors(run) {
+        Errors::Rejected { sentence, kinds } => {
+            let _ = writeln!(out, "<p>{}.</p>", esc(&sentence));
             table_head(out, &["Kind", "#Messages"]);
-            for (kind, count) in &run.errors_by_kind {
+            for (kind, count) in kinds {
                 let _ = writeln!(
                     out,
                     "<tr><td><code>{}</code></td>{}</tr>",
@@ -332,32 +217,18 @@ pub(super) fn cache_and_errors(out: &mut String, report: &Report) {
             }
             table_end(out);
         }
-        Some(_) => {
+        Errors::None => {
             let _ = writeln!(out, "<p>No message was rejected.</p>");
         }
-        None => note(out, "No error figures in this input."),
+        Errors::NotMeasured => note(out, "No error figures in this input."),
     }
     close(out);
 }
 
 pub(super) fn database(out: &mut String, report: &Report) {
-    let run = &report.results;
     open(out, "database", "Database");
-    match &run.database {
-        Some(database) => {
-            let mut rows = vec![(
-                "Status",
-                esc(database.status.as_deref().unwrap_or("not reported")),
-            )];
-            for (label, id) in [
-                ("Pool size", "database.pool_size"),
-                ("Active connections", "database.active_connections"),
-                ("Idle connections", "database.idle_connections"),
-            ] {
-                rows.push((label, esc(&value(run, id))));
-            }
-            key_values(out, &rows);
-        }
+    match rows::database(&report.results) {
+        Some(rows) => key_values(out, &rows),
         None => note(out, "No database figures in this input."),
     }
     close(out);

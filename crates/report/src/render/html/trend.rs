@@ -8,11 +8,7 @@ use super::chart::Svg;
 use super::escape::esc;
 use super::{charts, close, num, open, table_end, table_head};
 use crate::history::{Trend, TrendVerdict};
-use crate::metric::format_value;
-use crate::render::trend::{describe, outlier_value, r_squared, rules, short, slope, verdict};
-
-/// At most this many outliers are listed per metric; the rest are counted.
-const OUTLIERS_SHOWN: usize = 3;
+use crate::render::trend::{describe, rows, rules, verdict};
 
 fn verdict_class(verdict: TrendVerdict) -> &'static str {
     match verdict {
@@ -71,43 +67,15 @@ pub(super) fn section(out: &mut String, trend: &Trend) {
             "Outliers",
         ],
     );
-    for metric in &trend.metrics {
-        let outliers = if metric.outliers.is_empty() {
-            "—".to_owned()
-        } else {
-            let mut shown: Vec<String> = metric
-                .outliers
-                .iter()
-                .take(OUTLIERS_SHOWN)
-                .map(|outlier| {
-                    let commit = outlier.git_commit.as_deref().map_or(String::new(), |commit| {
-                        format!("<code>{}</code>, ", esc(&short(commit)))
-                    });
-                    format!(
-                        "line {} ({commit}{}): {}",
-                        outlier.line,
-                        esc(&outlier.timestamp),
-                        esc(&outlier_value(metric, outlier))
-                    )
-                })
-                .collect();
-            if metric.outliers.len() > OUTLIERS_SHOWN {
-                shown.push(format!("{} more", metric.outliers.len() - OUTLIERS_SHOWN));
-            }
-            shown.join("; ")
-        };
+    for row in rows(trend) {
+        let figures: String = row.figures.iter().map(|figure| num(figure)).collect();
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code></td>{}{}{}{}{}{}<td><span class=\"pill {}\">{}</span></td><td>{outliers}</td></tr>",
-            esc(metric.id),
-            num(&metric.runs.to_string()),
-            num(&format_value(metric.latest, metric.unit)),
-            num(&format_value(metric.median, metric.unit)),
-            num(&slope(metric.slope_per_run, metric.unit)),
-            num(&slope(metric.slope_per_day, metric.unit)),
-            num(&r_squared(metric.r_squared)),
-            verdict_class(metric.verdict),
-            esc(&verdict(metric))
+            "<tr><td><code>{}</code></td>{figures}<td><span class=\"pill {}\">{}</span></td><td>{}</td></tr>",
+            esc(row.metric.id),
+            verdict_class(row.metric.verdict),
+            esc(&row.verdict),
+            row.outliers(|commit| format!("<code>{}</code>", esc(commit)), esc)
         );
     }
     table_end(out);
