@@ -1,7 +1,7 @@
 //! Renderers: each turns a [`Report`] into one output format. They format what
 //! the model holds and compute nothing themselves; the content of the tables that the Markdown
 //! report and the HTML page share (which rows, their labels, their figures as text) is
-//! `rows.rs`'s.
+//! `rows/`'s.
 
 pub mod console;
 pub mod html;

@@ -1,33 +1,17 @@
-//! What the Markdown report and the HTML page show in their tables, computed once for both: which
-//! rows a section has, their labels, their figures as text (and the shares the page draws as
-//! bars), and their order. Each renderer marks these up and escapes them its own way; nothing
-//! here knows Markdown or HTML. The Trend section's rows are `trend.rs`'s, beside the console
-//! table that shares them.
+//! The rows of the summary (the verdict, its tally, the checks), the environment, the in-process
+//! sections (CPU, latency and profile, memory, event loop, stages, cache, errors, the older files'
+//! database) and the appendix's list of files.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{change_text, limit_text, status_label, target_text};
+use super::{Cell, Rows};
 use crate::evaluate::{Check, Evaluation, Status};
 use crate::input::{InputFormat, RunData};
-use crate::loadtest::{Endpoint, EndpointKind, Failure, LoadTest};
 use crate::metric::{format_value, metric};
 use crate::model::{Report, busiest_stage, cpu_profile};
-
-/// The content of a table cell, for each renderer to mark up its own way.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Cell {
-    /// Plain text.
-    Text(String),
-    /// Code (a commit), then plain text.
-    Code(String, &'static str),
-    /// A word in bold, then plain text: the leak's "**suspected**: …".
-    Strong(&'static str, String),
-}
-
-/// A two-column table: labels and their values.
-pub(super) type Rows = Vec<(&'static str, Cell)>;
+use crate::render::{change_text, limit_text, status_label, target_text};
 
 /// A metric's value formatted in its unit, or "not measured".
 fn value(run: &RunData, id: &str) -> String {
@@ -59,7 +43,7 @@ fn percent_of_one(share: f64) -> String {
 // The summary and the page's frame.
 
 /// The overall verdict as the report states it.
-pub(super) fn verdict(status: Status) -> &'static str {
+pub(in crate::render) fn verdict(status: Status) -> &'static str {
     match status {
         Status::Pass => "PASS",
         Status::Warn => "WARN",
@@ -68,7 +52,7 @@ pub(super) fn verdict(status: Status) -> &'static str {
 }
 
 /// The statuses in the order the summary counts them, with the word it counts them by.
-pub(super) const TALLIED: [(Status, &str); 4] = [
+pub(in crate::render) const TALLIED: [(Status, &str); 4] = [
     (Status::Pass, "passed"),
     (Status::Warn, "warned"),
     (Status::Fail, "failed"),
@@ -76,7 +60,7 @@ pub(super) const TALLIED: [(Status, &str); 4] = [
 ];
 
 /// "2 regression(s) beyond the allowed maximum", when there are any.
-pub(super) fn gated_regressions(evaluation: &Evaluation) -> Option<String> {
+pub(in crate::render) fn gated_regressions(evaluation: &Evaluation) -> Option<String> {
     match evaluation.gated_regressions() {
         0 => None,
         gated => Some(format!("{gated} regression(s) beyond the allowed maximum")),
@@ -84,7 +68,7 @@ pub(super) fn gated_regressions(evaluation: &Evaluation) -> Option<String> {
 }
 
 /// The summary's count after the verdict: "3 passed, 0 warned, 1 failed, 0 not available; …".
-pub(super) fn tally(evaluation: &Evaluation) -> String {
+pub(in crate::render) fn tally(evaluation: &Evaluation) -> String {
     let counts: Vec<String> = TALLIED
         .iter()
         .map(|&(status, word)| format!("{} {word}", evaluation.count(status)))
@@ -96,29 +80,29 @@ pub(super) fn tally(evaluation: &Evaluation) -> String {
 }
 
 /// Whether the summary adds "All metrics within target.": everything passed, nothing missing.
-pub(super) fn all_within_target(evaluation: &Evaluation) -> bool {
+pub(in crate::render) fn all_within_target(evaluation: &Evaluation) -> bool {
     evaluation.overall == Status::Pass && evaluation.count(Status::NotAvailable) == 0
 }
 
 /// One threshold check as the summary table shows it.
 #[derive(Debug)]
-pub(super) struct CheckRow<'a> {
+pub(in crate::render) struct CheckRow<'a> {
     /// The check (its id, description and status).
-    pub(super) check: &'a Check,
+    pub(in crate::render) check: &'a Check,
     /// The metric's value, or "not measured".
-    pub(super) value: String,
+    pub(in crate::render) value: String,
     /// The limit: `≥ 400,000 msg/s`.
-    pub(super) limit: String,
+    pub(in crate::render) limit: String,
     /// The target, on the limit's side.
-    pub(super) target: String,
+    pub(in crate::render) target: String,
     /// The change against the baseline, "—" when the baseline lacks the metric.
-    pub(super) vs_baseline: String,
+    pub(in crate::render) vs_baseline: String,
     /// The status as shown: its label, or that a required metric is missing.
-    pub(super) status: &'static str,
+    pub(in crate::render) status: &'static str,
 }
 
 /// The summary table: every check, in the evaluation's order.
-pub(super) fn checks(evaluation: &Evaluation) -> Vec<CheckRow<'_>> {
+pub(in crate::render) fn checks(evaluation: &Evaluation) -> Vec<CheckRow<'_>> {
     evaluation
         .checks
         .iter()
@@ -142,7 +126,7 @@ pub(super) fn checks(evaluation: &Evaluation) -> Vec<CheckRow<'_>> {
 }
 
 /// The environment table: where and how the run was made, and what the input was.
-pub(super) fn environment(run: &RunData) -> Rows {
+pub(in crate::render) fn environment(run: &RunData) -> Rows {
     let mut rows = Vec::new();
     match &run.environment {
         Some(env) => {
@@ -228,7 +212,7 @@ fn describe_settings(settings: &Value) -> String {
 }
 
 /// The files the report came from, as the appendix lists them: `(kind, path)`.
-pub(super) fn files(report: &Report) -> Vec<(&str, String)> {
+pub(in crate::render) fn files(report: &Report) -> Vec<(&str, String)> {
     let mut files = Vec::new();
     if report.results.has_run() {
         files.push(("results", report.results.source.display().to_string()));
@@ -255,7 +239,7 @@ pub(super) fn files(report: &Report) -> Vec<(&str, String)> {
 
 /// The CPU table: throughput and the measured window, then limit mode and the CPU's busy share
 /// when the run has them.
-pub(super) fn cpu(run: &RunData) -> Rows {
+pub(in crate::render) fn cpu(run: &RunData) -> Rows {
     let mut rows = vec![
         ("Throughput (saturation)", figure(run, "cpu.messages_per_second")),
         ("Measured window", figure(run, "cpu.total_time")),
@@ -285,15 +269,15 @@ const LATENCY: [(&str, &str); 6] = [
 
 /// The end-to-end latency table: one row of percentiles.
 #[derive(Debug)]
-pub(super) struct Latency {
+pub(in crate::render) struct Latency {
     /// "End-to-end latency, at a fixed 10,000 msg/s".
-    pub(super) heading: String,
+    pub(in crate::render) heading: String,
     /// Each percentile's column label and value, p50 to the maximum.
-    pub(super) columns: Vec<(&'static str, String)>,
+    pub(in crate::render) columns: Vec<(&'static str, String)>,
 }
 
 /// The latency table, when the run has the median.
-pub(super) fn latency(run: &RunData) -> Option<Latency> {
+pub(in crate::render) fn latency(run: &RunData) -> Option<Latency> {
     if !run.metrics.contains_key("latency.p50_ms") {
         return None;
     }
@@ -317,30 +301,30 @@ const PROFILE_ROWS: usize = 10;
 
 /// The CPU profile's table.
 #[derive(Debug)]
-pub(super) struct Profile<'a> {
+pub(in crate::render) struct Profile<'a> {
     /// "Top CPU consumers (by self time)".
-    pub(super) title: &'static str,
+    pub(in crate::render) title: &'static str,
     /// The hottest functions, hottest first.
-    pub(super) rows: Vec<FunctionCells<'a>>,
+    pub(in crate::render) rows: Vec<FunctionCells<'a>>,
 }
 
 /// One function of the CPU profile's table.
 #[derive(Debug)]
-pub(super) struct FunctionCells<'a> {
+pub(in crate::render) struct FunctionCells<'a> {
     /// Its name.
-    pub(super) function: &'a str,
+    pub(in crate::render) function: &'a str,
     /// Its share of the samples, %, when known (the page draws it as a bar).
-    pub(super) self_percent: Option<f64>,
+    pub(in crate::render) self_percent: Option<f64>,
     /// That share as text, or "—".
-    pub(super) self_time: String,
+    pub(in crate::render) self_time: String,
     /// Its share with its callees as text, or "—".
-    pub(super) inclusive: String,
+    pub(in crate::render) inclusive: String,
     /// CPU seconds in it and its callees, or "—".
-    pub(super) cumtime: String,
+    pub(in crate::render) cumtime: String,
 }
 
 /// The CPU profile's table, when the run has a profile.
-pub(super) fn profile(run: &RunData) -> Option<Profile<'_>> {
+pub(in crate::render) fn profile(run: &RunData) -> Option<Profile<'_>> {
     let profile = cpu_profile(run);
     if profile.functions.is_empty() {
         return None;
@@ -383,7 +367,7 @@ const MEMORY: [(&str, &str); 7] = [
 
 /// The memory table: the figures the run has, then the leak verdict. `None` when the run has
 /// none of the heap's baseline, peak and delta.
-pub(super) fn memory(run: &RunData) -> Option<Rows> {
+pub(in crate::render) fn memory(run: &RunData) -> Option<Rows> {
     if !MEMORY[..3].iter().any(|(_, id)| run.metrics.contains_key(*id)) {
         return None;
     }
@@ -405,7 +389,7 @@ pub(super) fn memory(run: &RunData) -> Option<Rows> {
 
 /// The event-loop table: the lag figures the run has, then the runtime workers' busy shares.
 /// `None` when the run has neither the lag nor the active tasks.
-pub(super) fn event_loop(run: &RunData) -> Option<Rows> {
+pub(in crate::render) fn event_loop(run: &RunData) -> Option<Rows> {
     if !run.metrics.contains_key("asyncio.event_loop_lag_ms")
         && !run.metrics.contains_key("asyncio.active_tasks")
     {
@@ -429,29 +413,29 @@ pub(super) fn event_loop(run: &RunData) -> Option<Rows> {
 
 /// One stage of the stages table.
 #[derive(Debug)]
-pub(super) struct StageCells<'a> {
+pub(in crate::render) struct StageCells<'a> {
     /// Its name.
-    pub(super) name: &'a str,
+    pub(in crate::render) name: &'a str,
     /// Whether it is the busiest stage.
-    pub(super) busiest: bool,
+    pub(in crate::render) busiest: bool,
     /// Its workers.
-    pub(super) workers: String,
+    pub(in crate::render) workers: String,
     /// Its median and 99th percentile service time per message, or "—".
-    pub(super) service_p50: String,
+    pub(in crate::render) service_p50: String,
     /// See `service_p50`.
-    pub(super) service_p99: String,
+    pub(in crate::render) service_p99: String,
     /// Its busy share, %, when known (the page draws it as a bar).
-    pub(super) busy_percent: Option<f64>,
+    pub(in crate::render) busy_percent: Option<f64>,
     /// That share as text, or "—".
-    pub(super) busy: String,
+    pub(in crate::render) busy: String,
     /// Its queue's 99th percentile and capacity, or "—".
-    pub(super) queue: String,
+    pub(in crate::render) queue: String,
     /// Messages it rejected.
-    pub(super) errors: String,
+    pub(in crate::render) errors: String,
 }
 
 /// The stages table, in pipeline order.
-pub(super) fn stages(run: &RunData) -> Vec<StageCells<'_>> {
+pub(in crate::render) fn stages(run: &RunData) -> Vec<StageCells<'_>> {
     let busiest = busiest_stage(run).map(|stage| stage.name.as_str());
     let us = |value: Option<f64>| value.map_or("—".to_owned(), |v| format!("{v:.2} µs"));
     run.stages
@@ -474,7 +458,7 @@ pub(super) fn stages(run: &RunData) -> Vec<StageCells<'_>> {
 }
 
 /// "Hit rate 93.0 % with a capacity of 1024 entries", when the run has the hit rate.
-pub(super) fn cache(run: &RunData) -> Option<String> {
+pub(in crate::render) fn cache(run: &RunData) -> Option<String> {
     let rate = run.metrics.get("cache.hit_rate")?;
     Some(format!(
         "Hit rate {:.1} %{}",
@@ -487,7 +471,7 @@ pub(super) fn cache(run: &RunData) -> Option<String> {
 
 /// What the errors section says.
 #[derive(Debug)]
-pub(super) enum Errors<'a> {
+pub(in crate::render) enum Errors<'a> {
     /// The run has no error figures.
     NotMeasured,
     /// No message was rejected.
@@ -502,7 +486,7 @@ pub(super) enum Errors<'a> {
 }
 
 /// The errors section's content.
-pub(super) fn errors(run: &RunData) -> Errors<'_> {
+pub(in crate::render) fn errors(run: &RunData) -> Errors<'_> {
     match run.metrics.get("errors.total") {
         Some(&total) if total > 0.0 => Errors::Rejected {
             sentence: format!(
@@ -518,7 +502,7 @@ pub(super) fn errors(run: &RunData) -> Errors<'_> {
 }
 
 /// The database table of older files: its status and pool figures, when the file has them.
-pub(super) fn database(run: &RunData) -> Option<Rows> {
+pub(in crate::render) fn database(run: &RunData) -> Option<Rows> {
     let database = run.database.as_ref()?;
     let mut rows = vec![(
         "Status",
@@ -534,230 +518,12 @@ pub(super) fn database(run: &RunData) -> Option<Rows> {
     Some(rows)
 }
 
-// The load tests.
-
-/// One load-test run of the runs table.
-#[derive(Debug)]
-pub(super) struct RunCells<'a> {
-    /// Its number, from 1, as the other tables refer to it.
-    pub(super) number: usize,
-    /// The tool and its version, if known.
-    pub(super) tool: &'static str,
-    /// See `tool`.
-    pub(super) version: Option<&'a str>,
-    /// The files read, as paths.
-    pub(super) files: Vec<String>,
-    /// The notes on reading them, in one paragraph, if any.
-    pub(super) notes: Option<String>,
-}
-
-/// The runs table, in the order the load tests were given.
-pub(super) fn load_test_runs(tests: &[LoadTest]) -> Vec<RunCells<'_>> {
-    tests
-        .iter()
-        .enumerate()
-        .map(|(index, test)| RunCells {
-            number: index + 1,
-            tool: test.tool,
-            version: test.version.as_deref(),
-            files: test
-                .sources
-                .iter()
-                .map(|path| path.display().to_string())
-                .collect(),
-            notes: (!test.notes.is_empty()).then(|| test.notes.join(" ")),
-        })
-        .collect()
-}
-
-/// The endpoint tables' columns after the type and the name, all figures.
-pub(super) const ENDPOINT_FIGURES: [&str; 11] = [
-    "Requests",
-    "Failures",
-    "Error rate",
-    "Req/s",
-    "Min ms",
-    "Avg ms",
-    "p50 ms",
-    "p95 ms",
-    "p99 ms",
-    "p99.9 ms",
-    "Max ms",
-];
-
-/// One endpoint of an endpoint table.
-#[derive(Debug)]
-pub(super) struct EndpointCells<'a> {
-    /// The number of its run.
-    pub(super) run: usize,
-    /// Its request type.
-    pub(super) request_type: &'a str,
-    /// Its name; `None` for a run's aggregated row, shown as a bold "Aggregated".
-    pub(super) name: Option<&'a str>,
-    /// Its figures as text, in the order of [`ENDPOINT_FIGURES`].
-    pub(super) figures: [String; 11],
-}
-
-/// A time in ms as text, or "—".
-fn ms(value: Option<f64>) -> String {
-    value.map_or("—".to_owned(), |v| format_value(v, ""))
-}
-
-fn endpoint_cells(index: usize, endpoint: &Endpoint) -> EndpointCells<'_> {
-    EndpointCells {
-        run: index + 1,
-        request_type: &endpoint.request_type,
-        name: (endpoint.kind != EndpointKind::Aggregated).then_some(endpoint.name.as_str()),
-        figures: [
-            format_value(endpoint.requests as f64, ""),
-            format_value(endpoint.failures as f64, ""),
-            endpoint
-                .error_rate_pct()
-                .map_or("—".to_owned(), |rate| format!("{rate:.2} %")),
-            endpoint.rps.map_or("—".to_owned(), |rps| format!("{rps:.1}")),
-            ms(endpoint.min_ms),
-            ms(endpoint.avg_ms),
-            ms(endpoint.p50_ms),
-            ms(endpoint.p95_ms),
-            ms(endpoint.p99_ms),
-            ms(endpoint.p999_ms),
-            ms(endpoint.max_ms),
-        ],
-    }
-}
-
-/// The endpoints of one kind, under their heading.
-#[derive(Debug)]
-pub(super) struct EndpointGroup<'a> {
-    /// "REST endpoints".
-    pub(super) heading: &'static str,
-    /// Its endpoints, the same endpoint of every run next to each other; empty when the load
-    /// tests have none of that kind (the section then says so).
-    pub(super) rows: Vec<EndpointCells<'a>>,
-}
-
-/// The endpoint tables: REST and WebSocket always, other request types when there are any.
-pub(super) fn endpoint_groups(tests: &[LoadTest]) -> Vec<EndpointGroup<'_>> {
-    let mut groups = Vec::new();
-    for (kind, heading) in [
-        (EndpointKind::Rest, "REST endpoints"),
-        (EndpointKind::WebSocket, "WebSocket"),
-        (EndpointKind::Other, "Other request types"),
-    ] {
-        let mut rows: Vec<(usize, &Endpoint)> = tests
-            .iter()
-            .enumerate()
-            .flat_map(|(index, test)| test.endpoints.iter().map(move |endpoint| (index, endpoint)))
-            .filter(|(_, endpoint)| endpoint.kind == kind)
-            .collect();
-        if rows.is_empty() && kind == EndpointKind::Other {
-            continue;
-        }
-        rows.sort_by(|a, b| (&a.1.name, &a.1.request_type, a.0).cmp(&(&b.1.name, &b.1.request_type, b.0)));
-        groups.push(EndpointGroup {
-            heading,
-            rows: rows
-                .into_iter()
-                .map(|(index, endpoint)| endpoint_cells(index, endpoint))
-                .collect(),
-        });
-    }
-    groups
-}
-
-/// The "All requests" table: each run's aggregated row, in run order.
-pub(super) fn endpoint_totals(tests: &[LoadTest]) -> Vec<EndpointCells<'_>> {
-    tests
-        .iter()
-        .enumerate()
-        .filter_map(|(index, test)| Some(endpoint_cells(index, test.aggregated()?)))
-        .collect()
-}
-
-/// Most failure rows shown.
-const TOP_FAILURES: usize = 10;
-
-/// One kind of failure of the failures table.
-#[derive(Debug)]
-pub(super) struct FailureCells<'a> {
-    /// The number of its run.
-    pub(super) run: usize,
-    /// The failure, as the tool recorded it.
-    pub(super) failure: &'a Failure,
-    /// How often it happened, as text.
-    pub(super) count: String,
-}
-
-/// The failures table.
-#[derive(Debug)]
-pub(super) struct Failures<'a> {
-    /// The most frequent kinds, most frequent first (the earlier run first among equals).
-    pub(super) rows: Vec<FailureCells<'a>>,
-    /// How many kinds there are in all.
-    pub(super) kinds: usize,
-}
-
-/// The failures table over every run.
-pub(super) fn failures(tests: &[LoadTest]) -> Failures<'_> {
-    let mut all: Vec<(usize, &Failure)> = tests
-        .iter()
-        .enumerate()
-        .flat_map(|(index, test)| test.failures.iter().map(move |failure| (index, failure)))
-        .collect();
-    all.sort_by(|a, b| b.1.occurrences.cmp(&a.1.occurrences).then(a.0.cmp(&b.0)));
-    Failures {
-        kinds: all.len(),
-        rows: all
-            .into_iter()
-            .take(TOP_FAILURES)
-            .map(|(index, failure)| FailureCells {
-                run: index + 1,
-                failure,
-                count: format_value(failure.occurrences as f64, ""),
-            })
-            .collect(),
-    }
-}
-
-/// "Over time", or "Over time (run 2)" when the report has several load tests.
-pub(super) fn history_heading(index: usize, several: bool) -> String {
-    if several {
-        format!("Over time (run {})", index + 1)
-    } else {
-        "Over time".to_owned()
-    }
-}
-
-/// The history table's columns.
-pub(super) const HISTORY_COLUMNS: [&str; 5] = ["Time s", "Users", "Req/s", "Failures/s", "p95 ms"];
-
-/// A load test's history as a table, a row per point in the order recorded, the time counted
-/// from the first point; in the order of [`HISTORY_COLUMNS`].
-pub(super) fn history(test: &LoadTest) -> Vec<[String; 5]> {
-    let Some(first) = test.history.first() else {
-        return Vec::new();
-    };
-    test.history
-        .iter()
-        .map(|point| {
-            [
-                point.timestamp.saturating_sub(first.timestamp).to_string(),
-                point.users.to_string(),
-                format!("{:.1}", point.rps),
-                format!("{:.1}", point.failures_per_s),
-                ms(point.p95_ms),
-            ]
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
     use crate::input::parse_results;
-    use crate::loadtest::HistoryPoint;
 
     fn run(json: &str) -> RunData {
         parse_results(Path::new("r.json"), json).unwrap()
@@ -891,114 +657,5 @@ mod tests {
             Cell::Text("stages: decode → enrich; symbols: 10".to_owned())
         );
         assert_eq!(labels(&environment(&RunData::load_tests_only())), ["Input"]);
-    }
-
-    fn endpoint(kind: EndpointKind, request_type: &str, name: &str, requests: u64) -> Endpoint {
-        Endpoint {
-            kind,
-            request_type: request_type.to_owned(),
-            name: name.to_owned(),
-            requests,
-            failures: 0,
-            rps: None,
-            min_ms: None,
-            avg_ms: None,
-            p50_ms: None,
-            p95_ms: Some(12.5),
-            p99_ms: None,
-            p999_ms: None,
-            max_ms: None,
-        }
-    }
-
-    fn load_test(endpoints: Vec<Endpoint>, failures: Vec<(&str, u64)>) -> LoadTest {
-        LoadTest {
-            tool: "locust",
-            version: None,
-            sources: vec![PathBuf::from("a_stats.csv")],
-            endpoints,
-            failures: failures
-                .into_iter()
-                .map(|(error, occurrences)| Failure {
-                    method: "GET".to_owned(),
-                    name: "/a".to_owned(),
-                    error: error.to_owned(),
-                    occurrences,
-                })
-                .collect(),
-            history: Vec::new(),
-            notes: Vec::new(),
-            argument: String::new(),
-        }
-    }
-
-    #[test]
-    fn endpoints_are_grouped_by_kind_with_each_endpoint_of_every_run_together() {
-        let tests = [
-            load_test(
-                vec![
-                    endpoint(EndpointKind::Rest, "GET", "/b", 1),
-                    endpoint(EndpointKind::Rest, "GET", "/a", 2),
-                    endpoint(EndpointKind::Aggregated, "", "Aggregated", 3),
-                ],
-                Vec::new(),
-            ),
-            load_test(vec![endpoint(EndpointKind::Rest, "GET", "/a", 4)], Vec::new()),
-        ];
-        let groups = endpoint_groups(&tests);
-        let headings: Vec<&str> = groups.iter().map(|group| group.heading).collect();
-        assert_eq!(headings, ["REST endpoints", "WebSocket"]);
-        let rest: Vec<(usize, Option<&str>)> = groups[0].rows.iter().map(|row| (row.run, row.name)).collect();
-        assert_eq!(rest, [(1, Some("/a")), (2, Some("/a")), (1, Some("/b"))]);
-        assert!(groups[1].rows.is_empty());
-        let totals = endpoint_totals(&tests);
-        assert_eq!(totals.len(), 1);
-        assert_eq!((totals[0].run, totals[0].name), (1, None));
-        assert_eq!(totals[0].figures[0], "3");
-        assert_eq!(totals[0].figures[2], "0.00 %");
-        assert_eq!(totals[0].figures[3], "—");
-        assert_eq!(totals[0].figures[8], "—");
-        assert_eq!(groups[0].rows[0].figures[7], "12.50");
-    }
-
-    #[test]
-    fn failures_are_the_most_frequent_first_and_counted_in_all() {
-        let many: Vec<(&str, u64)> = (0..12).map(|n| ("e", n)).collect();
-        let tests = [load_test(Vec::new(), vec![("x", 5)]), load_test(Vec::new(), many)];
-        let table = failures(&tests);
-        assert_eq!(table.kinds, 13);
-        assert_eq!(table.rows.len(), TOP_FAILURES);
-        let top: Vec<(usize, &str)> = table.rows[..3]
-            .iter()
-            .map(|row| (row.run, row.count.as_str()))
-            .collect();
-        assert_eq!(top, [(2, "11"), (2, "10"), (2, "9")]);
-        assert_eq!((table.rows[6].run, table.rows[6].count.as_str()), (1, "5"));
-    }
-
-    #[test]
-    fn history_rows_count_time_from_the_first_point() {
-        let mut test = load_test(Vec::new(), Vec::new());
-        assert!(history(&test).is_empty());
-        test.history = vec![
-            HistoryPoint {
-                timestamp: 100,
-                users: 1,
-                rps: 2.34,
-                failures_per_s: 0.0,
-                p95_ms: None,
-            },
-            HistoryPoint {
-                timestamp: 105,
-                users: 10,
-                rps: 20.0,
-                failures_per_s: 0.5,
-                p95_ms: Some(3.0),
-            },
-        ];
-        assert_eq!(
-            history(&test),
-            [["0", "1", "2.3", "0.0", "—"], ["5", "10", "20.0", "0.5", "3"]]
-        );
     }
 }
