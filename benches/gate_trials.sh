@@ -19,6 +19,8 @@ trial() {
   start=$(date +%s.%N)
   cargo xtask compare --base HEAD --quick --json "$json" "$@" > "$out/$kind-$i.log" 2>&1 || true
   end=$(date +%s.%N)
+  # Every round's figures, for a post-mortem of any surprising verdict.
+  cp target/perfgate/compare/samples.json "$out/$kind-$i.samples.json" 2>/dev/null || true
   python3 - "$json" "$kind" "$i" "$start" "$end" >> "$summary" <<'PY'
 import json, sys
 path, kind, i, start, end = sys.argv[1:]
