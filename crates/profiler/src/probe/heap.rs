@@ -77,7 +77,17 @@ pub(crate) struct HeapProbe {
     fit_points: Vec<(f64, f64, f64)>,
     /// Live bytes that belong to the profiler itself (the CPU profiler's tables), left out.
     excluded_bytes: f64,
+    /// jemalloc's resident bytes as last read, and when to read them next.
+    resident: Option<u64>,
+    next_resident_ns: u64,
 }
+
+/// How often jemalloc's resident bytes are read during the window. Reading them means advancing
+/// jemalloc's statistics epoch, which merges every arena's counters under their locks; at the
+/// 10 ms of the live-heap samples that was a measurable part of the heap probe's cost, and the
+/// resident size (pages held, not bytes in use) moves slowly. Live bytes, which the tracking
+/// allocator keeps for the price of a load, are still sampled every interval.
+const RESIDENT_INTERVAL_NS: u64 = 100_000_000;
 
 /// Everything the heap probe concluded.
 #[derive(Debug, Clone)]
@@ -134,6 +144,8 @@ impl HeapProbe {
             ),
             fit_points: Vec::new(),
             excluded_bytes,
+            resident: None,
+            next_resident_ns: 0,
         })
     }
 
@@ -157,7 +169,11 @@ impl HeapProbe {
         }
         self.next_sample_ns = now_ns + self.interval_ns;
         let Some(counters) = heap_counters() else { return };
-        let resident = self.jemalloc.then(read_jemalloc).flatten().map(|j| j.resident);
+        if self.jemalloc && now_ns >= self.next_resident_ns {
+            self.next_resident_ns = now_ns + RESIDENT_INTERVAL_NS.max(self.interval_ns);
+            self.resident = read_jemalloc().map(|j| j.resident).or(self.resident);
+        }
+        let resident = self.resident;
         let seconds = (now_ns - self.window_start_ns) as f64 / 1e9;
         let messages = finished.saturating_sub(self.start.map_or(0, |(_, _, f)| f)) as f64;
         let live = self.absolute(counters.live_bytes);
@@ -174,6 +190,7 @@ impl HeapProbe {
 
     pub(crate) fn end(&mut self, now_ns: u64, finished: u64) {
         self.next_sample_ns = 0;
+        self.next_resident_ns = 0;
         self.sample(now_ns, finished);
         let jemalloc = self.jemalloc.then(read_jemalloc).flatten();
         let counters = heap_counters().expect("checked at construction");
