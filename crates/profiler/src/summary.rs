@@ -292,6 +292,13 @@ fn print_probes(results: &Results, paint: Paint) {
             overhead.p99_pair_ratio_iqr.0,
             overhead.p99_pair_ratio_iqr.1
         );
+        if let (Some(ratio), Some((low, high))) =
+            (overhead.p99_pair_ratio_median, overhead.p99_pair_ratio_ci95)
+        {
+            println!(
+                "probe overhead in fixed-rate p99, median over pairs: × {ratio:.3} (95 % interval {low:.3}–{high:.3})"
+            );
+        }
         if let (Some(ratio), Some((low, high))) = (
             overhead.cpu_per_message_ratio,
             overhead.cpu_per_message_ratio_ci95,

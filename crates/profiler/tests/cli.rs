@@ -151,5 +151,11 @@ fn overhead_pairs_record_throughput_and_cpu_per_message_on_both_sides() {
         overhead["cpu_per_message_ratio_ci95"][1].as_f64().unwrap(),
     );
     assert!(low <= ratio && ratio <= high, "{low} {ratio} {high}");
+    let p99 = overhead["p99_pair_ratio_median"].as_f64().unwrap();
+    let (low, high) = (
+        overhead["p99_pair_ratio_ci95"][0].as_f64().unwrap(),
+        overhead["p99_pair_ratio_ci95"][1].as_f64().unwrap(),
+    );
+    assert!(low <= p99 && p99 <= high, "{low} {p99} {high}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("probe overhead in CPU per message"));
 }

@@ -157,23 +157,23 @@ where
         })
         .collect();
     let cpu_complete = !cpu_ratios.is_empty() && cpu_ratios.len() == runs.len();
+    let mut p99_ratios: Vec<f64> = runs
+        .iter()
+        .map(|run| run.p99_on_ms / run.p99_off_ms.max(f64::MIN_POSITIVE))
+        .collect();
+    p99_ratios.sort_by(f64::total_cmp);
     Ok(OverheadSection {
         pairs,
         order: "ABBA (pair 1: off, on; pair 2: on, off; ...)".to_owned(),
         throughput_ratio_ci95: median_interval(&throughput_ratios),
         cpu_per_message_ratio_ci95: cpu_complete.then(|| median_interval(&cpu_ratios)),
         cpu_per_message_ratio: cpu_complete.then(|| median(&mut cpu_ratios)),
-        p99_pair_ratio_iqr: {
-            let mut ratios: Vec<f64> = runs
-                .iter()
-                .map(|run| run.p99_on_ms / run.p99_off_ms.max(f64::MIN_POSITIVE))
-                .collect();
-            ratios.sort_by(f64::total_cmp);
-            (
-                ratios[ratios.len() / 4],
-                ratios[(ratios.len() * 3 / 4).min(ratios.len() - 1)],
-            )
-        },
+        p99_pair_ratio_iqr: (
+            p99_ratios[p99_ratios.len() / 4],
+            p99_ratios[(p99_ratios.len() * 3 / 4).min(p99_ratios.len() - 1)],
+        ),
+        p99_pair_ratio_ci95: Some(median_interval(&p99_ratios)),
+        p99_pair_ratio_median: Some(median(&mut p99_ratios.clone())),
         throughput_ratio: median(&mut throughput_ratios),
         p99_ratio: p99_on / p99_off.max(f64::MIN_POSITIVE),
         p99_off_ms: p99_off,

@@ -116,6 +116,13 @@ pub struct OverheadSection {
     pub cpu_per_message_ratio_ci95: Option<(f64, f64)>,
     /// Interquartile range of the per-pair p99 ratios: how much a single pair's p99 says.
     pub p99_pair_ratio_iqr: (f64, f64),
+    /// Median of the per-pair p99 ratios (on / off): robust to a host pause that decides one
+    /// run's p99, which the pooled ratio is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_pair_ratio_median: Option<f64>,
+    /// 95 % bootstrap interval of that median.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_pair_ratio_ci95: Option<(f64, f64)>,
     /// Fixed-rate p99 latency with probes / without, each the p99 of all messages of all runs of
     /// that side pooled.
     pub p99_ratio: f64,
