@@ -38,7 +38,7 @@ pub(crate) fn parse_address(given: &str) -> Result<SocketAddr> {
         .ok_or_else(|| invalid("the host name resolves to no address"))
 }
 
-/// Starts serving `live` on `address` (see [`parse_address`] for the forms it takes).
+/// Starts serving `live` on `address`: `PORT` or `:PORT` for 127.0.0.1, `HOST:PORT` as given.
 pub fn serve(address: &str, live: &'static LiveMetrics) -> Result<MetricsServer> {
     let wanted = parse_address(address)?;
     let listener = TcpListener::bind(wanted).map_err(|error| {
