@@ -98,9 +98,11 @@ fn issue_3_heap_probe_measures_a_retained_64_mib_buffer() {
         "jemalloc is the global allocator here"
     );
     assert!(!memory.series.is_empty());
-    // Counted while the window is fed; the last few messages are still in flight when it closes.
+    // Messages finished while the window was open: the last few measured ones may still be in
+    // flight when it closes, and warm-up stragglers finish inside it (23 of them were seen on a
+    // loaded CI machine), so the count sits near 10,000 on either side.
     assert!(
-        (9_500..=10_000).contains(&memory.message_count),
+        (9_500..=10_200).contains(&memory.message_count),
         "{}",
         memory.message_count
     );
