@@ -280,9 +280,12 @@ fn print_probes(results: &Results, paint: Paint) {
         );
     }
     if let Some(overhead) = &results.profiler.overhead {
+        let p99_interval = overhead.p99_ratio_ci95.map_or(String::new(), |(low, high)| {
+            format!(", 95 % interval {low:.3}–{high:.3}")
+        });
         println!(
             "probe overhead ({} pairs, probes {}): throughput × {:.3} (95 % interval {:.3}–{:.3}), \
-             fixed-rate p99 × {:.3} (pooled; single pairs ranged {:.2}–{:.2} between quartiles)",
+             fixed-rate p99 × {:.3} (pooled{p99_interval}; single pairs ranged {:.2}–{:.2} between quartiles)",
             overhead.pairs,
             overhead.probes,
             overhead.throughput_ratio,

@@ -157,5 +157,17 @@ fn overhead_pairs_record_throughput_and_cpu_per_message_on_both_sides() {
         overhead["p99_pair_ratio_ci95"][1].as_f64().unwrap(),
     );
     assert!(low <= p99 && p99 <= high, "{low} {p99} {high}");
+    let pooled = overhead["p99_ratio"].as_f64().unwrap();
+    let (on, off) = (
+        overhead["p99_on_ms"].as_f64().unwrap(),
+        overhead["p99_off_ms"].as_f64().unwrap(),
+    );
+    assert!((pooled - on / off).abs() < 1e-9, "{pooled} vs {on} / {off}");
+    let (low, high) = (
+        overhead["p99_ratio_ci95"][0].as_f64().unwrap(),
+        overhead["p99_ratio_ci95"][1].as_f64().unwrap(),
+    );
+    // Two pairs: the all-pairs sample is the middle of the resamples.
+    assert!(low <= pooled && pooled <= high, "{low} {pooled} {high}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("probe overhead in CPU per message"));
 }

@@ -126,6 +126,10 @@ pub struct OverheadSection {
     /// Fixed-rate p99 latency with probes / without, each the p99 of all messages of all runs of
     /// that side pooled.
     pub p99_ratio: f64,
+    /// 95 % bootstrap interval of `p99_ratio`, resampling pairs: the range the pooled ratio
+    /// would span had other pairs been drawn from the same machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ratio_ci95: Option<(f64, f64)>,
     /// Pooled fixed-rate p99 without probes, ms.
     pub p99_off_ms: f64,
     /// Pooled fixed-rate p99 with probes, ms.

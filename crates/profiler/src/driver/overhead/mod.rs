@@ -4,12 +4,16 @@
 //!
 //! Throughput: the median over pairs of the per-pair ratio; likewise the process CPU time per
 //! message, which time stolen by the host does not blur. Latency: the p99 of all messages of
-//! all runs of a side, pooled, one side against the other. A single run's p99 on a shared
-//! machine swings by several times from one run to the next (a host hiccup of a few ms decides
-//! it), so a ratio of two single-run p99s says little; pooling many runs each side does not
-//! have that problem.
+//! all runs of a side, pooled, one side against the other, with a bootstrap interval over pairs
+//! ([`pooled_p99`]). A single run's p99 on a shared machine swings by several times from one run
+//! to the next (a host hiccup of a few ms decides it), so a ratio of two single-run p99s says
+//! little; pooling many runs each side does not have that problem, and the interval says how
+//! many runs were enough.
+
+mod pooled_p99;
 
 use hdrhistogram::Histogram;
+use pooled_p99::{PooledP99, RunBins};
 
 use super::{Observer, PhaseOutcome, drive};
 use crate::alloc;
@@ -17,7 +21,7 @@ use crate::config::{Probes, RunConfig};
 use crate::error::Result;
 use crate::pipeline::{Pipeline, Source};
 use crate::results::{OverheadPair, OverheadSection};
-use crate::stats::{LatencySummary, median, merge_into, ns_histogram};
+use crate::stats::{LatencySummary, median, ns_histogram};
 
 /// What one run of a pair measured.
 struct Measured {
@@ -122,7 +126,7 @@ where
         ..off_config.clone()
     };
     let mut runs = Vec::with_capacity(pairs);
-    let (mut pooled_off, mut pooled_on) = (ns_histogram(), ns_histogram());
+    let mut latencies = Vec::with_capacity(pairs);
     for pair in 0..pairs {
         // ABBA: even pairs run off first, odd pairs on first.
         let (off, on) = if pair % 2 == 0 {
@@ -132,8 +136,7 @@ where
             let on = measure(pipeline, &on_config, observer)?;
             (measure(pipeline, &off_config, observer)?, on)
         };
-        merge_into(&mut pooled_off, &off.latency);
-        merge_into(&mut pooled_on, &on.latency);
+        latencies.push((RunBins::of(&off.latency), RunBins::of(&on.latency)));
         runs.push(OverheadPair {
             throughput_off: off.throughput,
             throughput_on: on.throughput,
@@ -143,9 +146,8 @@ where
             cpu_ns_per_message_on: on.cpu_ns_per_message,
         });
     }
-    let pooled_p99 =
-        |histogram: &Histogram<u64>| LatencySummary::from_ns(histogram).map_or(0.0, |l| l.p99_ms);
-    let (p99_off, p99_on) = (pooled_p99(&pooled_off), pooled_p99(&pooled_on));
+    let pooled = PooledP99::new(&latencies).estimate();
+    let ms = |ns: u64| ns as f64 / 1e6;
     let mut throughput_ratios: Vec<f64> = runs
         .iter()
         .map(|run| run.throughput_on / run.throughput_off.max(f64::MIN_POSITIVE))
@@ -175,9 +177,10 @@ where
         p99_pair_ratio_ci95: Some(median_interval(&p99_ratios)),
         p99_pair_ratio_median: Some(median(&mut p99_ratios.clone())),
         throughput_ratio: median(&mut throughput_ratios),
-        p99_ratio: p99_on / p99_off.max(f64::MIN_POSITIVE),
-        p99_off_ms: p99_off,
-        p99_on_ms: p99_on,
+        p99_ratio: pooled.as_ref().map_or(0.0, |p| p.ratio),
+        p99_ratio_ci95: pooled.as_ref().map(|p| p.ratio_ci95),
+        p99_off_ms: pooled.as_ref().map_or(0.0, |p| ms(p.off_ns)),
+        p99_on_ms: pooled.as_ref().map_or(0.0, |p| ms(p.on_ns)),
         rate_per_second: rate,
         probes: config.probes.names(),
         runs,
