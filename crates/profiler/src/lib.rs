@@ -35,6 +35,7 @@ mod config;
 mod driver;
 mod environment;
 mod error;
+mod host_steal;
 pub mod live;
 pub mod market;
 mod output;

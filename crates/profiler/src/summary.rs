@@ -149,6 +149,24 @@ pub(crate) fn print(results: &Results, path: &Path) {
             format!("{}/s", rate(limit.messages_per_second))
         );
     }
+    let steal: Vec<String> = results
+        .phases
+        .iter()
+        .filter_map(|(name, phase)| {
+            let pct = phase.host_steal_pct?;
+            Some(format!(
+                "{name} {}",
+                paint.graded(pct, 2.0, 10.0, &format!("{pct:.1} %"))
+            ))
+        })
+        .collect();
+    if !steal.is_empty() {
+        // Stolen time is invisible in the process's own figures; say it where the times are.
+        println!(
+            "host steal (CPU time the hypervisor took from this machine): {}",
+            steal.join(", ")
+        );
+    }
     if let Some(efficiency) = results.pipeline.efficiency {
         println!("pipeline efficiency {efficiency:.2} (saturation throughput / limit throughput)");
     }
@@ -280,6 +298,9 @@ fn print_probes(results: &Results, paint: Paint) {
         );
     }
     if let Some(overhead) = &results.profiler.overhead {
+        if let Some(steal) = overhead.host_steal_pct {
+            println!("probe overhead pairs ran with {steal:.1} % of the machine's CPU taken by the host");
+        }
         let p99_interval = overhead.p99_ratio_ci95.map_or(String::new(), |(low, high)| {
             format!(", 95 % interval {low:.3}–{high:.3}")
         });

@@ -94,6 +94,9 @@ pub struct Environment {
     pub workload: Value,
     /// Run settings, as written.
     pub run: Value,
+    /// Per phase, in the order run: the share of the machine's CPU the hypervisor took during
+    /// the phase's window, percent.
+    pub host_steal_pct: Vec<(String, f64)>,
 }
 
 /// A time series as the profiler writes it: sample times and value columns of the same length.
@@ -296,6 +299,31 @@ impl Reader<'_> {
         }
     }
 
+    /// `phases.<name>.host_steal_pct` of every phase that has one.
+    fn host_steal(&self) -> Result<Vec<(String, f64)>> {
+        let Some(phases) = self.root.get("phases").and_then(Value::as_object) else {
+            return Ok(Vec::new());
+        };
+        let mut steal = Vec::new();
+        for name in phases.keys() {
+            let pointer = format!(
+                "/phases/{}/host_steal_pct",
+                name.replace('~', "~0").replace('/', "~1")
+            );
+            if let Some(pct) = self.number(&pointer)? {
+                steal.push((name.clone(), pct));
+            }
+        }
+        // The profiler runs saturation, then fixed rate; the JSON object keeps no order.
+        steal.sort_by_key(|(name, _)| {
+            ["saturation", "fixed_rate"]
+                .iter()
+                .position(|run| run == name)
+                .unwrap_or(usize::MAX)
+        });
+        Ok(steal)
+    }
+
     fn string(&self, pointer: &str) -> Result<Option<String>> {
         match self.root.pointer(pointer) {
             None | Some(Value::Null) => Ok(None),
@@ -463,6 +491,7 @@ impl Reader<'_> {
                 .pointer("/environment/run")
                 .cloned()
                 .unwrap_or(Value::Null),
+            host_steal_pct: self.host_steal()?,
         });
         run.top_functions = self.functions("/cpu/top_functions")?;
         run.hot_functions = self.functions("/cpu/hot_functions")?;
@@ -718,6 +747,7 @@ impl Reader<'_> {
             hostname: None,
             workload: Value::Null,
             run: Value::Null,
+            host_steal_pct: Vec::new(),
         });
         Ok(run)
     }

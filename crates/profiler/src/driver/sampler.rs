@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::Observer;
 use crate::clock::Clock;
+use crate::host_steal::CpuTicks;
 use crate::probe::cpu::CpuProbe;
 use crate::probe::heap::HeapProbe;
 use crate::probe::heap_profile::HeapProfile;
@@ -50,6 +51,9 @@ struct Running {
     /// window's CPU time and messages once it ended.
     cpu_at_start: Option<(Duration, u64)>,
     window_cpu: Option<(Duration, u64)>,
+    /// The machine's CPU ticks when the window began; then the share the host stole in it.
+    ticks_at_start: Option<CpuTicks>,
+    window_steal_pct: Option<f64>,
     lag: Option<LagSampler>,
     heap: Option<HeapProbe>,
     runtime: Option<RuntimeProbe>,
@@ -61,6 +65,7 @@ impl Running {
     fn start(&mut self, now_ns: u64, finished: u64) {
         let (user, system) = crate::probe::cpu::process_cpu_times();
         self.cpu_at_start = Some((user + system, finished));
+        self.ticks_at_start = CpuTicks::now();
         // The CPU profile starts first so that the other probes' start-up is in it too, as their
         // steady-state cost is.
         if let Some(cpu) = &mut self.cpu {
@@ -90,6 +95,10 @@ impl Running {
     }
 
     fn end(&mut self, now_ns: u64, finished: u64) {
+        self.window_steal_pct = self
+            .ticks_at_start
+            .zip(CpuTicks::now())
+            .and_then(|(start, end)| end.steal_pct_since(&start));
         if let Some((cpu, messages)) = self.cpu_at_start {
             let (user, system) = crate::probe::cpu::process_cpu_times();
             self.window_cpu = Some((
@@ -117,6 +126,7 @@ impl Running {
     fn finish(self, slow_poll_threshold_ns: u64) -> ProbeOutcome {
         let mut outcome = ProbeOutcome {
             window_cpu: self.window_cpu,
+            window_steal_pct: self.window_steal_pct,
             ..ProbeOutcome::default()
         };
         if let Some(cpu) = self.cpu {
@@ -155,6 +165,8 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
     let mut running = Running {
         cpu_at_start: None,
         window_cpu: None,
+        ticks_at_start: None,
+        window_steal_pct: None,
         lag: lag.map(LagSampler::new),
         heap,
         runtime,

@@ -71,6 +71,8 @@ pub(crate) struct ProbeOutcome {
     /// Process CPU time over the window (always measured: one `getrusage` at each end) and the
     /// messages finished in it.
     pub(crate) window_cpu: Option<(std::time::Duration, u64)>,
+    /// Share of the machine's CPU time the host stole during the window, percent (Linux).
+    pub(crate) window_steal_pct: Option<f64>,
     pub(crate) cpu: Option<cpu::CpuOutcome>,
     pub(crate) heap: Option<heap::HeapOutcome>,
     pub(crate) lag: Option<LagOutcome>,

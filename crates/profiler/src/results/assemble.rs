@@ -251,6 +251,7 @@ fn phase_section(phase: &PhaseOutcome, lag_threshold_ms: f64, warnings: &mut Vec
         cache,
         fanout: fanout_section(phase, lag_threshold_ms),
         wall_seconds: phase.wall.as_secs_f64(),
+        host_steal_pct: phase.probes.window_steal_pct,
         memory: phase
             .probes
             .heap

@@ -136,6 +136,10 @@ pub struct OverheadSection {
     pub p99_on_ms: f64,
     /// The fixed rate both sides ran at, msg/s.
     pub rate_per_second: f64,
+    /// Share of the machine's CPU time the hypervisor took during all the pairs, percent
+    /// (Linux): what blurs the throughput and p99 ratios, but not the CPU-per-message one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_steal_pct: Option<f64>,
     /// The probes of the "on" side.
     pub probes: String,
     /// Each pair: throughput off/on, p99 off/on.
@@ -420,6 +424,11 @@ pub struct PhaseSection {
     pub fanout: Option<FanoutSection>,
     /// Wall time of the phase including warm-up and drain, s.
     pub wall_seconds: f64,
+    /// Share of the machine's CPU time the hypervisor took ("steal") during the measured
+    /// window, percent (Linux; absent elsewhere). Above a few percent, absolute throughput is
+    /// lower and tail latency is set by the host's pauses; ratios within one run still hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_steal_pct: Option<f64>,
     /// Heap during this phase's window.
     #[serde(default)]
     pub memory: Option<MemorySection>,

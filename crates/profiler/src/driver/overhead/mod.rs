@@ -19,6 +19,7 @@ use super::{Observer, PhaseOutcome, drive};
 use crate::alloc;
 use crate::config::{Probes, RunConfig};
 use crate::error::Result;
+use crate::host_steal::CpuTicks;
 use crate::pipeline::{Pipeline, Source};
 use crate::results::{OverheadPair, OverheadSection};
 use crate::stats::{LatencySummary, median, ns_histogram};
@@ -125,6 +126,7 @@ where
         probes: config.probes,
         ..off_config.clone()
     };
+    let ticks_at_start = CpuTicks::now();
     let mut runs = Vec::with_capacity(pairs);
     let mut latencies = Vec::with_capacity(pairs);
     for pair in 0..pairs {
@@ -146,6 +148,9 @@ where
             cpu_ns_per_message_on: on.cpu_ns_per_message,
         });
     }
+    let host_steal_pct = ticks_at_start
+        .zip(CpuTicks::now())
+        .and_then(|(start, end)| end.steal_pct_since(&start));
     let pooled = PooledP99::new(&latencies).estimate();
     let ms = |ns: u64| ns as f64 / 1e6;
     let mut throughput_ratios: Vec<f64> = runs
@@ -182,6 +187,7 @@ where
         p99_off_ms: pooled.as_ref().map_or(0.0, |p| ms(p.off_ns)),
         p99_on_ms: pooled.as_ref().map_or(0.0, |p| ms(p.on_ns)),
         rate_per_second: rate,
+        host_steal_pct,
         probes: config.probes.names(),
         runs,
     })

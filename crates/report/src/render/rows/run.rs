@@ -160,6 +160,20 @@ pub(in crate::render) fn environment(run: &RunData) -> Rows {
                     )),
                 ));
             }
+            if !env.host_steal_pct.is_empty() {
+                let phases: Vec<String> = env
+                    .host_steal_pct
+                    .iter()
+                    .map(|(phase, pct)| format!("{phase} {pct:.1} %"))
+                    .collect();
+                rows.push((
+                    "Host steal",
+                    Cell::Text(format!(
+                        "{} of the machine's CPU taken by the hypervisor",
+                        phases.join(", ")
+                    )),
+                ));
+            }
             if !env.workload.is_null() {
                 rows.push(("Workload", Cell::Text(describe_settings(&env.workload))));
             }
@@ -657,5 +671,30 @@ mod tests {
             Cell::Text("stages: decode → enrich; symbols: 10".to_owned())
         );
         assert_eq!(labels(&environment(&RunData::load_tests_only())), ["Input"]);
+    }
+
+    #[test]
+    fn host_steal_is_shown_per_phase_in_the_order_run() {
+        let run = run(r#"{"schema_version":1,"environment":{},
+                "phases":{"fixed_rate":{"host_steal_pct":0.66},"saturation":{"host_steal_pct":27.04},
+                          "other":{}}}"#);
+        let rows = environment(&run);
+        assert_eq!(labels(&rows), ["Run", "Host steal", "Input"]);
+        assert_eq!(
+            rows[1].1,
+            Cell::Text(
+                "saturation 27.0 %, fixed_rate 0.7 % of the machine's CPU taken by the hypervisor".to_owned()
+            )
+        );
+        let bad = parse_results(
+            Path::new("r.json"),
+            r#"{"schema_version":1,"environment":{},"phases":{"saturation":{"host_steal_pct":"high"}}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            bad.contains("/phases/saturation/host_steal_pct") && bad.contains("expected a number"),
+            "{bad}"
+        );
     }
 }
