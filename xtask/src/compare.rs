@@ -18,7 +18,7 @@ use perfgate_report::compare::{
     COMPARED, CompareOptions, Comparison, Design, Gate, Kind, Samples, compare, markdown, stats,
     windowed_throughput,
 };
-use perfgate_report::{load_results, write_atomic};
+use perfgate_report::{history, load_results, write_atomic};
 
 use crate::cargo::{build_release_of, workspace_root};
 
@@ -552,22 +552,30 @@ struct NoiseHistory {
 }
 
 impl NoiseHistory {
+    /// Reads the record at `path`; none yet (the first A/A comparison on this machine) is an
+    /// empty record, and a corrupt line is skipped with a warning, as in the run history.
     fn read(path: &Path) -> Self {
         let mut changes: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-        if let Ok(text) = std::fs::read_to_string(path) {
-            for (number, line) in text.lines().enumerate() {
-                let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
-                match parsed {
-                    Ok(value) => {
-                        if let Some(metrics) = value["metrics"].as_object() {
-                            for (id, change) in metrics {
-                                if let Some(change) = change.as_f64().filter(|c| c.is_finite()) {
-                                    changes.entry(id.clone()).or_default().push(change.abs());
-                                }
-                            }
-                        }
-                    }
-                    Err(error) => eprintln!("warning: {}:{}: skipped: {error}", path.display(), number + 1),
+        let lines = match history::read_lines(path, history::parse_json) {
+            Ok(lines) => {
+                for warning in &lines.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                lines.values
+            }
+            Err(_) if !path.exists() => Vec::new(),
+            Err(error) => {
+                eprintln!("warning: {error}; no learnt noise floor");
+                Vec::new()
+            }
+        };
+        for (_, value) in lines {
+            let Some(metrics) = value["metrics"].as_object() else {
+                continue;
+            };
+            for (id, change) in metrics {
+                if let Some(change) = change.as_f64().filter(|c| c.is_finite()) {
+                    changes.entry(id.clone()).or_default().push(change.abs());
                 }
             }
         }
@@ -587,23 +595,46 @@ impl NoiseHistory {
             .filter(|m| m.kind == Kind::Measured)
             .filter_map(|m| Some((m.id.clone(), serde_json::json!(m.change_pct?))))
             .collect();
-        let line = serde_json::json!({"design": comparison.design, "metrics": metrics}).to_string();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("locking {}", path.display()))?;
-        file.write_all(format!("{line}\n").as_bytes())
-            .with_context(|| format!("appending to {}", path.display()))?;
+        history::append_line(
+            path,
+            &serde_json::json!({"design": comparison.design, "metrics": metrics}),
+        )?;
         eprintln!(
             "compare: same commit on both sides: A/A outcome appended to {}",
             path.display()
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noise_history_reads_absolute_changes_skips_bad_lines_and_tolerates_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aa-noise.jsonl");
+        assert!(
+            NoiseHistory::read(&path).changes.is_empty(),
+            "no file yet: no floor"
+        );
+        let mut text = String::new();
+        for change in [1.0, -2.0, 1.5, -0.5, 2.5, 1.0, -1.0, 2.0] {
+            text.push_str(&format!(
+                "{{\"design\":\"paired\",\"metrics\":{{\"cpu.cpu_ns_per_message\":{change}}}}}\n"
+            ));
+        }
+        text.push_str("{\"design\":\"pai\n"); // torn line
+        text.push_str("{\"metrics\":{\"cpu.cpu_ns_per_message\":\"NaN\"}}\n"); // not a number
+        std::fs::write(&path, text).unwrap();
+        let noise = NoiseHistory::read(&path);
+        let changes = &noise.changes["cpu.cpu_ns_per_message"];
+        assert_eq!(changes, &[1.0, 2.0, 1.5, 0.5, 2.5, 1.0, 1.0, 2.0]);
+        assert_eq!(
+            noise.floor("cpu.cpu_ns_per_message"),
+            stats::learnt_noise_floor(changes)
+        );
+        assert_eq!(noise.floor("latency.p99_ms"), None);
     }
 }

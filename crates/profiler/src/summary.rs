@@ -301,28 +301,32 @@ fn print_probes(results: &Results, paint: Paint) {
         if let Some(steal) = overhead.host_steal_pct {
             println!("probe overhead pairs ran with {steal:.1} % of the machine's CPU taken by the host");
         }
-        let p99_interval = overhead.p99_ratio_ci95.map_or(String::new(), |(low, high)| {
-            format!(", 95 % interval {low:.3}–{high:.3}")
-        });
         println!(
-            "probe overhead ({} pairs, probes {}): throughput × {:.3} (95 % interval {:.3}–{:.3}), \
-             fixed-rate p99 × {:.3} (pooled{p99_interval}; single pairs ranged {:.2}–{:.2} between quartiles)",
+            "probe overhead ({} pairs, probes {}): throughput × {:.3} (95 % interval {:.3}–{:.3})",
             overhead.pairs,
             overhead.probes,
             overhead.throughput_ratio,
             overhead.throughput_ratio_ci95.0,
             overhead.throughput_ratio_ci95.1,
-            overhead.p99_ratio,
-            overhead.p99_pair_ratio_iqr.0,
-            overhead.p99_pair_ratio_iqr.1
         );
         if let (Some(ratio), Some((low, high))) =
             (overhead.p99_pair_ratio_median, overhead.p99_pair_ratio_ci95)
         {
             println!(
-                "probe overhead in fixed-rate p99, median over pairs: × {ratio:.3} (95 % interval {low:.3}–{high:.3})"
+                "probe overhead in fixed-rate p99, median over pairs: × {ratio:.3} (95 % interval {low:.3}–{high:.3}; \
+                 single pairs' quartiles {:.2}–{:.2})",
+                overhead.p99_pair_ratio_iqr.0, overhead.p99_pair_ratio_iqr.1
             );
         }
+        let pooled_interval = overhead.p99_ratio_ci95.map_or(String::new(), |(low, high)| {
+            format!(" (95 % interval {low:.3}–{high:.3})")
+        });
+        println!(
+            "probe overhead in fixed-rate p99, all runs of a side pooled: {} → {} = × {:.3}{pooled_interval}",
+            ms(overhead.p99_off_ms),
+            ms(overhead.p99_on_ms),
+            overhead.p99_ratio,
+        );
         if let (Some(ratio), Some((low, high))) = (
             overhead.cpu_per_message_ratio,
             overhead.cpu_per_message_ratio_ci95,

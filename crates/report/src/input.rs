@@ -455,13 +455,22 @@ impl Reader<'_> {
                     "profiler.overhead_throughput_ratio",
                     "/profiler/overhead/throughput_ratio",
                 ),
-                ("profiler.overhead_p99_ratio", "/profiler/overhead/p99_ratio"),
                 (
                     "profiler.overhead_cpu_ratio",
                     "/profiler/overhead/cpu_per_message_ratio",
                 ),
             ],
         )?;
+        // The median over pairs of each pair's p99 ratio, which one host episode cannot decide;
+        // results written before it existed have only the pooled ratio.
+        let p99_overhead = match self.number("/profiler/overhead/p99_pair_ratio_median")? {
+            Some(median) => Some(median),
+            None => self.number("/profiler/overhead/p99_ratio")?,
+        };
+        if let Some(ratio) = p99_overhead {
+            run.metrics
+                .insert("profiler.overhead_p99_ratio".to_owned(), ratio);
+        }
         if let (Some(errors), Some(generated)) =
             (self.number("/errors/total")?, self.number("/pipeline/generated")?)
             && generated > 0.0
@@ -775,6 +784,32 @@ mod tests {
 
     fn parse(text: &str) -> Result<RunData> {
         parse_results(Path::new("r.json"), text)
+    }
+
+    #[test]
+    fn the_p99_overhead_is_the_median_over_pairs_when_the_results_have_it() {
+        let metric = |overhead: &str| {
+            parse(&format!(
+                r#"{{"schema_version":1,"profiler":{{"overhead":{overhead}}}}}"#
+            ))
+            .unwrap()
+            .metrics
+            .get("profiler.overhead_p99_ratio")
+            .copied()
+        };
+        assert_eq!(
+            metric(r#"{"p99_ratio":7.2,"p99_pair_ratio_median":0.95}"#),
+            Some(0.95)
+        );
+        assert_eq!(
+            metric(r#"{"p99_ratio":1.04}"#),
+            Some(1.04),
+            "older results: the pooled ratio"
+        );
+        assert_eq!(metric("{}"), None);
+        assert!(
+            parse(r#"{"schema_version":1,"profiler":{"overhead":{"p99_pair_ratio_median":"low"}}}"#).is_err()
+        );
     }
 
     #[test]

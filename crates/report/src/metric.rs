@@ -198,7 +198,7 @@ pub const METRICS: &[MetricDef] = &[
         "profiler.overhead_p99_ratio",
         "ratio",
         Lower,
-        "fixed-rate p99 with probes / without",
+        "fixed-rate p99 with probes / without (median over pairs)",
     ),
     def(
         "profiler.overhead_cpu_ratio",

@@ -116,15 +116,17 @@ pub struct OverheadSection {
     pub cpu_per_message_ratio_ci95: Option<(f64, f64)>,
     /// Interquartile range of the per-pair p99 ratios: how much a single pair's p99 says.
     pub p99_pair_ratio_iqr: (f64, f64),
-    /// Median of the per-pair p99 ratios (on / off): robust to a host pause that decides one
-    /// run's p99, which the pooled ratio is not.
+    /// Median of the per-pair p99 ratios (on / off): the p99 cost to read. A host episode that
+    /// pushes a few runs into overload (hundreds of ms of latency) moves it by a few pairs' worth,
+    /// where it decides the pooled ratio outright.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_pair_ratio_median: Option<f64>,
     /// 95 % bootstrap interval of that median.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_pair_ratio_ci95: Option<(f64, f64)>,
     /// Fixed-rate p99 latency with probes / without, each the p99 of all messages of all runs of
-    /// that side pooled.
+    /// that side pooled. Owned by whichever side a host episode hit hardest: read
+    /// `p99_pair_ratio_median` for the probes' cost.
     pub p99_ratio: f64,
     /// 95 % bootstrap interval of `p99_ratio`, resampling pairs: the range the pooled ratio
     /// would span had other pairs been drawn from the same machine.
@@ -163,6 +165,12 @@ pub struct OverheadPair {
     /// Process CPU time per message at saturation with probes, ns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_ns_per_message_on: Option<f64>,
+    /// Host steal during the fixed-rate window without probes, percent (Linux).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_steal_pct_off: Option<f64>,
+    /// Host steal during the fixed-rate window with probes, percent (Linux).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_steal_pct_on: Option<f64>,
 }
 
 /// Name and version of the writer.

@@ -19,7 +19,9 @@ mod store;
 mod trend;
 
 pub use record::{HISTORY_SCHEMA_VERSION, HistoryRecord};
-pub use store::{DEFAULT_HISTORY, History, HistoryEntry, append, read};
+pub use store::{
+    DEFAULT_HISTORY, History, HistoryEntry, Lines, append, append_line, parse_json, read, read_lines,
+};
 pub use trend::{
     DEFAULT_RUNS, MIN_CHANGE_PCT, MIN_R_SQUARED, MIN_RUNS, MetricTrend, OUTLIER_SIGMAS, Outlier, Trend,
     TrendOptions, TrendVerdict, Window, analyze,

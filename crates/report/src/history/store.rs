@@ -2,6 +2,9 @@
 //! touch earlier bytes, and two writers at once are serialised by an exclusive lock on the file,
 //! so each line is whole. Reading skips a corrupt line with a warning that names it, because one
 //! bad line (a crash mid-write, a hand edit) must not cost the rest of the history.
+//!
+//! [`append_line`] and [`read_lines`] are the same discipline for any JSON Lines file, such as
+//! the A/A noise record `cargo xtask compare` keeps.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -44,9 +47,14 @@ pub struct History {
 /// the file, and the file is opened in append mode, so earlier lines are never rewritten and
 /// concurrent appenders (two `cargo xtask bench` at once) cannot interleave their bytes.
 pub fn append(path: &Path, record: &HistoryRecord) -> Result<()> {
+    append_line(path, record)
+}
+
+/// Appends `value` to the JSON Lines file at `path` as one line, the way [`append`] does.
+pub fn append_line(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let error = |source| ReportError::write(path, source);
     // serde_json escapes control characters inside strings, so the text has no newline of its own.
-    let mut line = serde_json::to_string(record).expect("a record has string keys and plain values");
+    let mut line = serde_json::to_string(value).map_err(|source| ReportError::write(path, source.into()))?;
     line.push('\n');
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(error)?;
@@ -83,6 +91,24 @@ fn write_line(file: &mut File, mut line: String) -> std::io::Result<()> {
 /// Reads every record of the history at `path`. A missing or unreadable file is an error; a
 /// line that is not a valid record is skipped and reported in [`History::warnings`].
 pub fn read(path: &Path) -> Result<History> {
+    let Lines { values, warnings } = read_lines(path, parse_line)?;
+    Ok(History {
+        path: path.to_owned(),
+        entries: values
+            .into_iter()
+            .map(|(line, (time, record))| HistoryEntry { line, time, record })
+            .collect(),
+        warnings,
+    })
+}
+
+/// Reads the JSON Lines file at `path`, each non-blank line through `parse`: the values parsed
+/// with their 1-based line numbers, and `FILE:LINE: problem; line skipped` for each line `parse`
+/// refused (or that is not UTF-8). A missing or unreadable file is an error.
+pub fn read_lines<T>(
+    path: &Path,
+    mut parse: impl FnMut(&str) -> std::result::Result<T, String>,
+) -> Result<Lines<T>> {
     let file = File::open(path).map_err(|source| ReportError::Io {
         path: path.to_owned(),
         action: "reading",
@@ -97,11 +123,7 @@ pub fn read(path: &Path) -> Result<History> {
     file.lock_shared()
         .map_err(|source| ReportError::read(path, source))?;
     let mut reader = BufReader::new(&file);
-    let mut history = History {
-        path: path.to_owned(),
-        entries: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let (mut values, mut warnings) = (Vec::new(), Vec::new());
     let mut bytes = Vec::new();
     let mut line = 0;
     loop {
@@ -117,27 +139,39 @@ pub fn read(path: &Path) -> Result<History> {
         let parsed = match std::str::from_utf8(&bytes) {
             Ok(text) if text.trim().is_empty() => continue,
             // Without its newline, so a torn line's error points into the line, not past it.
-            Ok(text) => parse_line(text.trim_end()),
+            Ok(text) => parse(text.trim_end()),
             Err(_) => Err("not valid UTF-8".to_owned()),
         };
         match parsed {
-            Ok((time, record)) => history.entries.push(HistoryEntry { line, time, record }),
-            Err(problem) => history
-                .warnings
-                .push(format!("{}:{line}: {problem}; line skipped", path.display())),
+            Ok(value) => values.push((line, value)),
+            Err(problem) => warnings.push(format!("{}:{line}: {problem}; line skipped", path.display())),
         }
     }
-    Ok(history)
+    Ok(Lines { values, warnings })
 }
 
-/// One line into a record, or what is wrong with it.
-fn parse_line(text: &str) -> std::result::Result<(SystemTime, HistoryRecord), String> {
-    let value: Value = serde_json::from_str(text).map_err(|error| {
+/// A JSON Lines file as [`read_lines`] read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lines<T> {
+    /// Each line parsed, with its 1-based line number, in file order.
+    pub values: Vec<(usize, T)>,
+    /// `FILE:LINE: problem; line skipped`, one per line refused.
+    pub warnings: Vec<String>,
+}
+
+/// One line as JSON, or what is wrong with it, for [`read_lines`].
+pub fn parse_json(text: &str) -> std::result::Result<Value, String> {
+    serde_json::from_str(text).map_err(|error| {
         // serde_json ends its message with the position; the column is all that matters here.
         let message = error.to_string();
         let message = message.split(" at line ").next().unwrap_or_default().to_owned();
         format!("not valid JSON: {message} at column {}", error.column())
-    })?;
+    })
+}
+
+/// One line into a record, or what is wrong with it.
+fn parse_line(text: &str) -> std::result::Result<(SystemTime, HistoryRecord), String> {
+    let value = parse_json(text)?;
     let version = value
         .get("schema_version")
         .ok_or("not a history record (no `schema_version`)")?;

@@ -3,12 +3,16 @@
 //! hits both sides alike, each side at the same fixed rate.
 //!
 //! Throughput: the median over pairs of the per-pair ratio; likewise the process CPU time per
-//! message, which time stolen by the host does not blur. Latency: the p99 of all messages of
-//! all runs of a side, pooled, one side against the other, with a bootstrap interval over pairs
-//! ([`pooled_p99`]). A single run's p99 on a shared machine swings by several times from one run
-//! to the next (a host hiccup of a few ms decides it), so a ratio of two single-run p99s says
-//! little; pooling many runs each side does not have that problem, and the interval says how
-//! many runs were enough.
+//! message, which time stolen by the host does not blur. Latency: the median over pairs of each
+//! pair's fixed-rate p99 ratio, with its bootstrap interval. A single run's p99 on a shared
+//! machine swings by several times from one run to the next (a host pause of a few ms decides
+//! it), so one pair says little, but with no cost the ratio is as likely above 1 as below, so
+//! the median of many is the cost. The p99 of all runs of each side pooled ([`pooled_p99`]) is
+//! kept beside it, with its own interval; it is the more natural figure, but when the host takes
+//! the machine away for a few seconds the runs then fall behind the fixed rate and their
+//! latency climbs to hundreds of ms, and those few runs own the pooled top 1 %: in 400 pairs on
+//! the reference machine, three such pairs made the pooled ratio 7.2 while the median over pairs
+//! was 0.95.
 
 mod pooled_p99;
 
@@ -31,6 +35,8 @@ struct Measured {
     latency: Histogram<u64>,
     /// Process CPU time per message over the saturation window, ns.
     cpu_ns_per_message: Option<f64>,
+    /// Host steal during the fixed-rate window, percent.
+    steal_pct: Option<f64>,
 }
 
 /// One run: throughput, CPU per message, fixed-rate p99 and the fixed-rate latency histogram.
@@ -55,6 +61,10 @@ where
         .and_then(|phase| phase.probes.window_cpu)
         .filter(|(_, messages)| *messages > 0)
         .map(|(cpu, messages)| cpu.as_nanos() as f64 / messages as f64);
+    let steal_pct = outcome
+        .fixed_rate
+        .as_ref()
+        .and_then(|phase| phase.probes.window_steal_pct);
     let latency = outcome
         .fixed_rate
         .map_or_else(ns_histogram, |phase| phase.latency);
@@ -64,6 +74,7 @@ where
         p99_ms,
         latency,
         cpu_ns_per_message,
+        steal_pct,
     })
 }
 
@@ -146,6 +157,8 @@ where
             p99_on_ms: on.p99_ms,
             cpu_ns_per_message_off: off.cpu_ns_per_message,
             cpu_ns_per_message_on: on.cpu_ns_per_message,
+            host_steal_pct_off: off.steal_pct,
+            host_steal_pct_on: on.steal_pct,
         });
     }
     let host_steal_pct = ticks_at_start
@@ -205,6 +218,44 @@ mod tests {
         let tight = [0.99, 0.99, 0.99, 0.99, 0.99, 0.99];
         assert_eq!(median_interval(&tight), (0.99, 0.99));
         assert_eq!(median_interval(&noisy), median_interval(&noisy), "deterministic");
+    }
+
+    #[test]
+    fn median_over_pairs_survives_an_overload_episode_that_owns_the_pooled_p99() {
+        use crate::stats::ns_histogram;
+        use rand_core::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut run = |overloaded: bool| {
+            let mut histogram = ns_histogram();
+            for i in 0..2_000u64 {
+                let base = 100_000 + rng.next_u64() % 50_000;
+                let tail = if i % 100 < 2 {
+                    1_000_000 + rng.next_u64() % 3_000_000
+                } else {
+                    0
+                };
+                let backlog = if overloaded { i * 100_000 } else { 0 };
+                histogram.record(base + tail + backlog).unwrap();
+            }
+            histogram
+        };
+        // 60 pairs with no cost; in three, a host episode overloads the "on" run.
+        let histograms: Vec<_> = (0..60)
+            .map(|pair| (run(false), run((20..23).contains(&pair))))
+            .collect();
+        let mut ratios: Vec<f64> = histograms
+            .iter()
+            .map(|(off, on)| on.value_at_quantile(0.99) as f64 / off.value_at_quantile(0.99) as f64)
+            .collect();
+        let (low, high) = median_interval(&ratios);
+        assert!(low <= 1.0 && 1.0 <= high, "median over pairs: {low}–{high}");
+        assert!((median(&mut ratios) - 1.0).abs() < 0.2);
+        let bins: Vec<_> = histograms
+            .iter()
+            .map(|(off, on)| (RunBins::of(off), RunBins::of(on)))
+            .collect();
+        let pooled = PooledP99::new(&bins).estimate().unwrap();
+        assert!(pooled.ratio > 5.0, "pooled: {}", pooled.ratio);
     }
 
     #[test]
