@@ -1,21 +1,24 @@
 //! What the Markdown report and the HTML page show in their tables, computed once for both: which
 //! rows a section has, their labels, their figures as text (and the shares the page draws as
 //! bars), and their order. Each renderer marks these up and escapes them its own way; nothing
-//! here knows Markdown or HTML. This module holds the cells every table is made of; `run.rs` the
-//! rows of the summary, the environment, the in-process sections and the appendix, and
-//! `load_tests.rs` those of the "Load tests" section. The Trend section's rows are
+//! here knows Markdown or HTML. This module holds the cells every table is made of; `frame.rs` the
+//! rows of the summary, the environment and the appendix, `run.rs` those of the in-process
+//! sections, and `load_tests.rs` those of the "Load tests" section. The Trend section's rows are
 //! `render/trend.rs`'s, beside the console table that shares them.
 
+mod frame;
 mod load_tests;
 mod run;
 
+pub(super) use self::frame::{
+    TALLIED, all_within_target, checks, environment, files, gated_regressions, tally, verdict,
+};
 pub(super) use self::load_tests::{
     ENDPOINT_FIGURES, EndpointCells, HISTORY_COLUMNS, endpoint_groups, endpoint_totals, failures, history,
     history_heading, load_test_runs,
 };
 pub(super) use self::run::{
-    Errors, TALLIED, all_within_target, cache, checks, cpu, database, environment, errors, event_loop, files,
-    gated_regressions, latency, memory, profile, stages, tally, verdict,
+    Errors, cache, cpu, database, errors, event_loop, latency, memory, profile, stages,
 };
 
 /// The content of a table cell, for each renderer to mark up its own way.
