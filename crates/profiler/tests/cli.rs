@@ -169,5 +169,10 @@ fn overhead_pairs_record_throughput_and_cpu_per_message_on_both_sides() {
     );
     // Two pairs: the all-pairs sample is the middle of the resamples.
     assert!(low <= pooled && pooled <= high, "{low} {pooled} {high}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("probe overhead in CPU per message"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("probe overhead in CPU per message"), "{stdout}");
+    assert!(
+        stdout.contains("probe overhead targets: throughput ≥ 0.97: "),
+        "{stdout}"
+    );
 }
