@@ -35,17 +35,22 @@ impl RunBins {
     /// hdrhistogram's `value_at_quantile` rule: the first bin whose running count reaches
     /// `ceil(q · total)` (at least 1).
     fn quantile(&self, quantile: f64) -> Option<u64> {
-        let target = rank(quantile, self.total())?;
-        let mut seen = 0;
-        self.0.iter().find_map(|&(value, count)| {
-            seen += count;
-            (seen >= target).then_some(value)
-        })
+        value_at_rank(self.0.iter().copied(), rank(quantile, self.total())?)
     }
 }
 
 fn rank(quantile: f64, total: u64) -> Option<u64> {
     (total > 0).then(|| ((quantile * total as f64).ceil() as u64).max(1))
+}
+
+/// The value of the first (value, count) bin, ascending, at which the running count reaches
+/// `target`.
+fn value_at_rank(mut bins: impl Iterator<Item = (u64, u64)>, target: u64) -> Option<u64> {
+    let mut seen = 0;
+    bins.find_map(|(value, count)| {
+        seen += count;
+        (seen >= target).then_some(value)
+    })
 }
 
 /// Every run of both sides on one shared, compact grid of bin values.
@@ -100,11 +105,7 @@ impl PooledP99 {
             }
         }
         let target = rank(QUANTILE, counts.iter().sum())?;
-        let mut seen = 0;
-        counts.iter().zip(&self.values).find_map(|(&count, &value)| {
-            seen += count;
-            (seen >= target).then_some(value)
-        })
+        value_at_rank(self.values.iter().copied().zip(counts.iter().copied()), target)
     }
 
     /// Pooled p99s (off, on) over the pairs `chosen`, ns; `None` if either is empty or zero.

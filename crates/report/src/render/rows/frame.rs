@@ -223,14 +223,7 @@ mod tests {
 
     use super::*;
     use crate::input::parse_results;
-
-    fn run(json: &str) -> RunData {
-        parse_results(Path::new("r.json"), json).unwrap()
-    }
-
-    fn labels(rows: &Rows) -> Vec<&str> {
-        rows.iter().map(|(label, _)| *label).collect()
-    }
+    use crate::render::rows::test_support::{labels, run};
 
     #[test]
     fn the_environment_shortens_the_commit_and_always_names_the_input() {

@@ -34,3 +34,20 @@ pub(super) enum Cell {
 
 /// A two-column table: labels and their values.
 pub(super) type Rows = Vec<(&'static str, Cell)>;
+
+/// What the row modules' tests share: a run from JSON, and a table's labels.
+#[cfg(test)]
+mod test_support {
+    use std::path::Path;
+
+    use super::Rows;
+    use crate::input::{RunData, parse_results};
+
+    pub(super) fn run(json: &str) -> RunData {
+        parse_results(Path::new("r.json"), json).unwrap()
+    }
+
+    pub(super) fn labels(rows: &Rows) -> Vec<&str> {
+        rows.iter().map(|(label, _)| *label).collect()
+    }
+}

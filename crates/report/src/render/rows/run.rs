@@ -318,18 +318,8 @@ pub(in crate::render) fn database(run: &RunData) -> Option<Rows> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::input::parse_results;
-
-    fn run(json: &str) -> RunData {
-        parse_results(Path::new("r.json"), json).unwrap()
-    }
-
-    fn labels(rows: &Rows) -> Vec<&str> {
-        rows.iter().map(|(label, _)| *label).collect()
-    }
+    use crate::render::rows::test_support::{labels, run};
 
     #[test]
     fn memory_rows_leave_out_what_the_run_lacks_and_keep_their_order() {
