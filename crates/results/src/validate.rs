@@ -1,0 +1,401 @@
+//! What a results file may not claim: negative rates, latencies, times or memory; figures that
+//! are not finite; percentiles out of order; ratios out of their range; and a file with nothing
+//! measured in it. Each is bad input, named by its JSON pointer.
+
+use crate::error::{ReadError, escape_pointer_key};
+use crate::summary::{DepthSummary, LatencySummary, ServiceTimeSummary};
+use crate::{AsyncioSection, MemorySection, PhaseSection, Results, RuntimeSection, StageSection};
+
+/// Checks every figure of `results` that can be impossible. The first problem found is returned.
+pub fn validate(results: &Results) -> Result<(), ReadError> {
+    let mut check = Check::default();
+    check.results(results);
+    match check.problem {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
+}
+
+#[derive(Default)]
+struct Check {
+    problem: Option<ReadError>,
+}
+
+impl Check {
+    fn fail(&mut self, pointer: String, problem: &str) {
+        if self.problem.is_none() {
+            self.problem = Some(ReadError::at(pointer, problem));
+        }
+    }
+
+    /// A figure that must be finite.
+    fn finite(&mut self, at: &str, field: &str, value: f64) {
+        if !value.is_finite() {
+            self.fail(format!("{at}/{field}"), "expected a finite number");
+        }
+    }
+
+    /// A figure that must be finite and at least 0 (rates, times, latencies, sizes).
+    fn non_negative(&mut self, at: &str, field: &str, value: f64) {
+        self.finite(at, field, value);
+        if value < 0.0 {
+            self.fail(format!("{at}/{field}"), "must not be negative");
+        }
+    }
+
+    fn optional(&mut self, at: &str, field: &str, value: Option<f64>) {
+        if let Some(value) = value {
+            self.non_negative(at, field, value);
+        }
+    }
+
+    /// A share of 1 (hit rate): 0 to 1.
+    fn ratio(&mut self, at: &str, field: &str, value: f64) {
+        self.non_negative(at, field, value);
+        if value > 1.0 {
+            self.fail(format!("{at}/{field}"), "must be between 0 and 1");
+        }
+    }
+
+    /// Values that must not decrease, in the order given (percentiles).
+    fn ordered(&mut self, at: &str, values: &[(&str, f64)]) {
+        for &(field, value) in values {
+            self.non_negative(at, field, value);
+        }
+        for pair in values.windows(2) {
+            let ((low_name, low), (high_name, high)) = (pair[0], pair[1]);
+            if low > high {
+                self.fail(
+                    format!("{at}/{low_name}"),
+                    &format!("percentiles out of order: {low_name} is above {high_name}"),
+                );
+            }
+        }
+    }
+
+    fn latency(&mut self, at: &str, summary: &LatencySummary) {
+        self.non_negative(at, "mean_ms", summary.mean_ms);
+        self.non_negative(at, "stddev_ms", summary.stddev_ms);
+        self.ordered(
+            at,
+            &[
+                ("min_ms", summary.min_ms),
+                ("p50_ms", summary.p50_ms),
+                ("p90_ms", summary.p90_ms),
+                ("p95_ms", summary.p95_ms),
+                ("p99_ms", summary.p99_ms),
+                ("p999_ms", summary.p999_ms),
+                ("max_ms", summary.max_ms),
+            ],
+        );
+    }
+
+    fn service_time(&mut self, at: &str, summary: &ServiceTimeSummary) {
+        self.non_negative(at, "mean_us", summary.mean_us);
+        self.ordered(
+            at,
+            &[
+                ("p50_us", summary.p50_us),
+                ("p99_us", summary.p99_us),
+                ("max_us", summary.max_us),
+            ],
+        );
+    }
+
+    fn depth(&mut self, at: &str, summary: &DepthSummary) {
+        self.non_negative(at, "mean", summary.mean);
+        self.ordered(
+            at,
+            &[
+                ("p50", summary.p50 as f64),
+                ("p99", summary.p99 as f64),
+                ("max", summary.max as f64),
+            ],
+        );
+    }
+
+    fn results(&mut self, results: &Results) {
+        let cpu = &results.cpu;
+        self.non_negative("/cpu", "messages_per_second", cpu.messages_per_second);
+        self.non_negative("/cpu", "total_time", cpu.total_time);
+        self.optional("/cpu", "avg_latency_ms", cpu.avg_latency_ms);
+        self.optional("/cpu", "cpu_ns_per_message", cpu.cpu_ns_per_message);
+        self.optional("/cpu", "utilisation_percent", cpu.utilisation_percent);
+        self.optional("/cpu", "effective_sample_rate_hz", cpu.effective_sample_rate_hz);
+        for (list, functions) in [
+            ("top_functions", &cpu.top_functions),
+            ("hot_functions", &cpu.hot_functions),
+        ] {
+            for (index, function) in functions.iter().enumerate() {
+                let at = format!("/cpu/{list}/{index}");
+                self.non_negative(&at, "self_percent", function.self_percent);
+                self.non_negative(&at, "inclusive_percent", function.inclusive_percent);
+                self.non_negative(&at, "cumtime", function.cumtime);
+                self.non_negative(&at, "selftime", function.selftime);
+            }
+        }
+        if let Some(latency) = &results.latency {
+            self.optional("/latency", "rate_per_second", latency.rate_per_second);
+            self.latency("/latency", &latency.summary);
+        }
+        self.stages("/stages", &results.stages);
+        if let Some(memory) = &results.memory {
+            self.memory("/memory", memory);
+        }
+        if let Some(asyncio) = &results.asyncio {
+            self.asyncio("/asyncio", asyncio);
+        }
+        if let Some(runtime) = &results.runtime {
+            self.runtime("/runtime", runtime);
+        }
+        if let Some(cache) = &results.cache {
+            self.ratio("/cache", "hit_rate", cache.hit_rate);
+        }
+        self.optional("/pipeline", "efficiency", results.pipeline.efficiency);
+        if let Some(limit) = &results.limit {
+            self.non_negative("/limit", "messages_per_second", limit.messages_per_second);
+            self.non_negative("/limit", "total_time", limit.total_time);
+        }
+        self.optional("/process", "peak_rss_mb", results.process.peak_rss_mb);
+        self.optional("/process", "cpu_user_s", results.process.cpu_user_s);
+        self.optional("/process", "cpu_system_s", results.process.cpu_system_s);
+        if let Some(overhead) = &results.profiler.overhead {
+            self.non_negative(
+                "/profiler/overhead",
+                "throughput_ratio",
+                overhead.throughput_ratio,
+            );
+            self.non_negative("/profiler/overhead", "p99_ratio", overhead.p99_ratio);
+            self.optional(
+                "/profiler/overhead",
+                "p99_pair_ratio_median",
+                overhead.p99_pair_ratio_median,
+            );
+            self.optional(
+                "/profiler/overhead",
+                "cpu_per_message_ratio",
+                overhead.cpu_per_message_ratio,
+            );
+        }
+        for (name, phase) in &results.phases {
+            self.phase(&format!("/phases/{}", escape_pointer_key(name)), phase);
+        }
+        if results.cpu.message_count == 0 && results.phases.is_empty() && results.latency.is_none() {
+            self.fail(
+                "/".to_owned(),
+                "nothing was measured: no phase, no message, no latency",
+            );
+        }
+    }
+
+    fn stages(&mut self, at: &str, stages: &indexmap::IndexMap<String, StageSection>) {
+        for (name, stage) in stages {
+            let at = format!("{at}/{}", escape_pointer_key(name));
+            self.optional(&at, "busy_ratio", stage.busy_ratio);
+            if let Some(service) = &stage.service_time {
+                self.service_time(&format!("{at}/service_time"), service);
+            }
+            if let Some(depth) = &stage.queue_depth {
+                self.depth(&format!("{at}/queue_depth"), depth);
+            }
+        }
+    }
+
+    /// Every column of a series as long as its times.
+    fn series(&mut self, at: &str, series: &crate::TimeSeries) {
+        for (column, values) in &series.columns {
+            if values.len() != series.t_ms.len() {
+                self.fail(
+                    format!("{at}/series/{}", escape_pointer_key(column)),
+                    &format!(
+                        "expected as many values as `t_ms` has ({}), found {}",
+                        series.t_ms.len(),
+                        values.len()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn memory(&mut self, at: &str, memory: &MemorySection) {
+        self.series(at, &memory.series);
+        self.non_negative(at, "baseline_mb", memory.baseline_mb);
+        self.non_negative(at, "peak_mb", memory.peak_mb);
+        self.non_negative(at, "final_mb", memory.final_mb);
+        // The heap can shrink over the window: delta may be negative, never infinite.
+        self.finite(at, "delta_mb", memory.delta_mb);
+        self.optional(at, "allocations_per_message", memory.allocations_per_message);
+        self.optional(
+            at,
+            "bytes_allocated_per_message",
+            memory.bytes_allocated_per_message,
+        );
+        self.optional(at, "resident_mb", memory.resident_mb);
+        if memory.peak_mb + 1e-9 < memory.baseline_mb.max(memory.final_mb) {
+            self.fail(
+                format!("{at}/peak_mb"),
+                "the peak is below the heap at the window's start or end",
+            );
+        }
+        self.finite(
+            &format!("{at}/leak"),
+            "bytes_per_message",
+            memory.leak.bytes_per_message,
+        );
+    }
+
+    fn asyncio(&mut self, at: &str, asyncio: &AsyncioSection) {
+        self.series(at, &asyncio.series);
+        self.optional(at, "event_loop_lag_ms", asyncio.event_loop_lag_ms);
+        self.non_negative(at, "slow_poll_time_ms", asyncio.slow_poll_time_ms);
+        for (field, summary) in [
+            ("lag", &asyncio.lag),
+            ("poll_time", &asyncio.poll_time),
+            ("schedule_delay", &asyncio.schedule_delay),
+            ("timer_lag", &asyncio.timer_lag),
+        ] {
+            if let Some(summary) = summary {
+                self.latency(&format!("{at}/{field}"), summary);
+            }
+        }
+    }
+
+    fn runtime(&mut self, at: &str, runtime: &RuntimeSection) {
+        self.series(at, &runtime.series);
+        self.non_negative(at, "alive_tasks_mean", runtime.alive_tasks_mean);
+        self.optional(at, "process_cpu_percent", runtime.process_cpu_percent);
+        self.optional(at, "process_rss_max_mb", runtime.process_rss_max_mb);
+        for (index, worker) in runtime.per_worker.iter().enumerate() {
+            self.non_negative(
+                &format!("{at}/per_worker/{index}"),
+                "busy_ratio",
+                worker.busy_ratio,
+            );
+        }
+    }
+
+    fn phase(&mut self, at: &str, phase: &PhaseSection) {
+        self.non_negative(at, "messages_per_second", phase.messages_per_second);
+        self.non_negative(at, "window_seconds", phase.window_seconds);
+        self.non_negative(at, "wall_seconds", phase.wall_seconds);
+        self.optional(at, "target_rate_per_second", phase.target_rate_per_second);
+        self.optional(at, "host_steal_pct", phase.host_steal_pct);
+        if let Some(latency) = &phase.latency {
+            self.latency(&format!("{at}/latency"), latency);
+        }
+        self.stages(&format!("{at}/stages"), &phase.stages);
+        if let Some(memory) = &phase.memory {
+            self.memory(&format!("{at}/memory"), memory);
+        }
+        if let Some(asyncio) = &phase.asyncio {
+            self.asyncio(&format!("{at}/asyncio"), asyncio);
+        }
+        if let Some(runtime) = &phase.runtime {
+            self.runtime(&format!("{at}/runtime"), runtime);
+        }
+        if let Some(cache) = &phase.cache {
+            self.ratio(&format!("{at}/cache"), "hit_rate", cache.hit_rate);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::Results;
+    use crate::read::from_value;
+
+    fn with(changes: &[(&str, Value)]) -> Result<Results, String> {
+        let mut json = serde_json::to_value(Results::example()).unwrap();
+        for (pointer, value) in changes {
+            *json.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = value.clone();
+        }
+        from_value(json).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn the_example_is_valid() {
+        assert!(with(&[]).is_ok());
+    }
+
+    #[test]
+    fn impossible_figures_are_named_by_their_place() {
+        for (pointer, value, expected) in [
+            (
+                "/cpu/messages_per_second",
+                Value::from(-1.0),
+                "/cpu/messages_per_second: must not be negative",
+            ),
+            (
+                "/latency/p99_ms",
+                Value::from(-0.5),
+                "/latency/p99_ms: must not be negative",
+            ),
+            (
+                "/latency/p50_ms",
+                Value::from(50.0),
+                "/latency/p50_ms: percentiles out of order: p50_ms is above p90_ms",
+            ),
+            (
+                "/memory/peak_mb",
+                Value::from(-2.0),
+                "/memory/peak_mb: must not be negative",
+            ),
+            (
+                "/cache/hit_rate",
+                Value::from(1.5),
+                "/cache/hit_rate: must be between 0 and 1",
+            ),
+            (
+                "/stages/decode/busy_ratio",
+                Value::from(-0.1),
+                "/stages/decode/busy_ratio: must not be negative",
+            ),
+            (
+                "/phases/saturation/latency/p999_ms",
+                Value::from(1e9),
+                "/phases/saturation/latency/p999_ms: percentiles out of order: p999_ms is above max_ms",
+            ),
+            (
+                "/asyncio/event_loop_lag_ms",
+                Value::from(-3.0),
+                "/asyncio/event_loop_lag_ms: must not be negative",
+            ),
+            (
+                "/limit/messages_per_second",
+                Value::from(-7.0),
+                "/limit/messages_per_second: must not be negative",
+            ),
+            (
+                "/runtime/series/rss_mb",
+                Value::from(vec![1.0]),
+                "/runtime/series/rss_mb: expected as many values as `t_ms` has (3), found 1",
+            ),
+        ] {
+            assert_eq!(with(&[(pointer, value)]).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn a_file_with_nothing_measured_is_bad_input() {
+        let error = with(&[
+            ("/cpu/message_count", Value::from(0)),
+            ("/phases", Value::Object(Default::default())),
+            ("/latency", Value::Null),
+        ])
+        .unwrap_err();
+        assert_eq!(error, "/: nothing was measured: no phase, no message, no latency");
+    }
+
+    #[test]
+    fn unmeasured_figures_are_null_not_zero() {
+        let results = with(&[
+            ("/asyncio/event_loop_lag_ms", Value::Null),
+            ("/memory/allocations_per_message", Value::Null),
+        ])
+        .unwrap();
+        assert_eq!(results.asyncio.unwrap().event_loop_lag_ms, None);
+        assert_eq!(results.memory.unwrap().allocations_per_message, None);
+    }
+}
