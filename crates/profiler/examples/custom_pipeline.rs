@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use perfgate_profiler::{
-    Counter, Pipeline, RunConfig, Silent, Source, Stage, StageError, Subscriber, stage_fn,
+    Counter, Pipeline, ResultsFiles, RunConfig, Silent, Source, Stage, StageError, Subscriber, stage_fn,
 };
 
 /// An order as it arrives on the wire: `account,side,qty,limit_price_cents`.

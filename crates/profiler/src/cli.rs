@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use perfgate_profiler::ResultsFiles;
 use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
 use perfgate_profiler::{Length, Observer, Probes, ProfilerError, RunConfig, Silent, available_cores};
 

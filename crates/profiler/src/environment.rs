@@ -9,36 +9,34 @@ use serde_json::Value;
 use crate::config::available_cores;
 use crate::results::Environment;
 
-impl Environment {
-    /// Reads the environment now; `run` and `workload` describe the settings.
-    pub fn capture(run: Value, workload: Value) -> Self {
-        let (git_commit, git_dirty) = git_state();
-        let cpu_model = sysinfo::System::new_with_specifics(
-            sysinfo::RefreshKind::nothing().with_cpu(sysinfo::CpuRefreshKind::nothing()),
-        )
-        .ok()
-        .and_then(|system| system.cpus().first().map(|cpu| cpu.brand().trim().to_owned()))
-        .filter(|brand| !brand.is_empty())
-        .unwrap_or_else(|| "unknown".to_owned());
-        Self {
-            timestamp: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            git_commit,
-            git_dirty,
-            rustc: env!("PERFGATE_RUSTC_VERSION").to_owned(),
-            build_profile: if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
-            }
-            .to_owned(),
-            cpu_model,
-            logical_cores: available_cores(),
-            os: sysinfo::System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.to_owned()),
-            kernel: sysinfo::System::kernel_version().ok(),
-            hostname: sysinfo::System::host_name().ok(),
-            run,
-            workload,
+/// Reads the environment now; `run` and `workload` describe the settings.
+pub(crate) fn capture(run: Value, workload: Value) -> Environment {
+    let (git_commit, git_dirty) = git_state();
+    let cpu_model = sysinfo::System::new_with_specifics(
+        sysinfo::RefreshKind::nothing().with_cpu(sysinfo::CpuRefreshKind::nothing()),
+    )
+    .ok()
+    .and_then(|system| system.cpus().first().map(|cpu| cpu.brand().trim().to_owned()))
+    .filter(|brand| !brand.is_empty())
+    .unwrap_or_else(|| "unknown".to_owned());
+    Environment {
+        timestamp: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        git_commit,
+        git_dirty,
+        rustc: env!("PERFGATE_RUSTC_VERSION").to_owned(),
+        build_profile: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
         }
+        .to_owned(),
+        cpu_model,
+        logical_cores: available_cores(),
+        os: sysinfo::System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.to_owned()),
+        kernel: sysinfo::System::kernel_version().ok(),
+        hostname: sysinfo::System::host_name().ok(),
+        run,
+        workload,
     }
 }
 

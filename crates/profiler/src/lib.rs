@@ -47,7 +47,8 @@ mod stats;
 pub use config::{Length, Probes, RunConfig, available_cores};
 pub use driver::{Observer, PhaseStart, Silent};
 pub use error::{ProfilerError, Result};
-pub use output::write_atomic;
+pub use output::{ResultsFiles, write_atomic};
+pub use perfgate_results::{DepthSummary, LatencySummary, ServiceTimeSummary};
 pub use pipeline::{
     Counter, FnStage, Pipeline, PipelineBuilder, Source, Stage, StageError, Subscriber, WorkerInfo, stage_fn,
 };
@@ -58,7 +59,6 @@ pub use results::{
     PhaseSection, PipelineSection, ProcessSection, ProfilerSection, RepetitionsSection, Results,
     RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, ToolInfo, WorkerSection,
 };
-pub use stats::{DepthSummary, LatencySummary, ServiceTimeSummary};
 
 /// Measures what the probes in `config.probes` cost: `pairs` pairs of runs with no probe and with
 /// those probes, interleaved (ABBA), each a saturation and a fixed-rate phase at one shared rate.
@@ -94,9 +94,9 @@ where
     Src: Source,
     Src::Item: Sync,
 {
-    let environment = Environment::capture(config.to_json(), workload);
+    let environment = environment::capture(config.to_json(), workload);
     let outcome = driver::drive(pipeline, config, observer)?;
-    Ok(Results::assemble(
+    Ok(results::assemble(
         &outcome,
         environment,
         pipeline.stage_names(),

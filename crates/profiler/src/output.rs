@@ -33,18 +33,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-impl Results {
+/// Writing [`Results`] to disk: the results types live in `perfgate-results`, which knows
+/// nothing of files beside them.
+pub trait ResultsFiles {
     /// Pretty JSON with a trailing newline.
-    pub fn to_json_pretty(&self) -> Result<String> {
+    fn to_json_pretty(&self) -> Result<String>;
+
+    /// Writes `results.json` and the files it lists (flamegraph, pprof profile) into `dir`, each
+    /// atomically; returns the path of `results.json`. A file the run did not produce is removed
+    /// from `dir`, so a directory never mixes files of two runs.
+    fn write_to_dir(&self, dir: &Path) -> Result<std::path::PathBuf>;
+}
+
+impl ResultsFiles for Results {
+    fn to_json_pretty(&self) -> Result<String> {
         let mut text = serde_json::to_string_pretty(self)?;
         text.push('\n');
         Ok(text)
     }
 
-    /// Writes `results.json` and the files it lists (flamegraph, pprof profile) into `dir`, each
-    /// atomically; returns the path of `results.json`. A file the run did not produce is removed
-    /// from `dir`, so a directory never mixes files of two runs.
-    pub fn write_to_dir(&self, dir: &Path) -> Result<std::path::PathBuf> {
+    fn write_to_dir(&self, dir: &Path) -> Result<std::path::PathBuf> {
         for artifact in &self.artifacts {
             write_atomic(&dir.join(&artifact.file_name), &artifact.bytes)?;
         }

@@ -1,8 +1,9 @@
 //! Distributions recorded during a run. Every latency and service time goes into an
-//! HdrHistogram (fixed memory, 3 significant digits); nothing keeps a vector of samples.
+//! HdrHistogram (fixed memory, 3 significant digits); nothing keeps a vector of samples. The
+//! summaries written to results (`perfgate-results`) are made from them here.
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
+use perfgate_results::{DepthSummary, LatencySummary, ServiceTimeSummary};
 
 /// Highest recordable value: one hour in nanoseconds. Larger values are clamped, not lost.
 const MAX_NS: u64 = 3_600 * 1_000_000_000;
@@ -23,67 +24,18 @@ pub(crate) fn merge_into(into: &mut Histogram<u64>, from: &Histogram<u64>) {
         .expect("histograms built by the same constructor have the same range");
 }
 
-/// Latency percentiles in milliseconds, the unit the older tool's thresholds use.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LatencySummary {
-    /// Messages recorded.
-    pub count: u64,
-    /// Smallest latency, ms.
-    pub min_ms: f64,
-    /// Arithmetic mean, ms.
-    pub mean_ms: f64,
-    /// Standard deviation, ms.
-    pub stddev_ms: f64,
-    /// Median, ms.
-    pub p50_ms: f64,
-    /// 90th percentile, ms.
-    pub p90_ms: f64,
-    /// 95th percentile, ms.
-    pub p95_ms: f64,
-    /// 99th percentile, ms.
-    pub p99_ms: f64,
-    /// 99.9th percentile, ms.
-    pub p999_ms: f64,
-    /// Largest latency, ms.
-    pub max_ms: f64,
-}
-
-/// Per-message service time of a stage, in microseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceTimeSummary {
-    /// Messages recorded.
-    pub count: u64,
-    /// Mean, µs.
-    pub mean_us: f64,
-    /// Median, µs.
-    pub p50_us: f64,
-    /// 99th percentile, µs.
-    pub p99_us: f64,
-    /// Largest, µs.
-    pub max_us: f64,
-}
-
-/// Distribution of a sampled count, such as messages waiting in a queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DepthSummary {
-    /// Samples taken.
-    pub samples: u64,
-    /// Mean depth.
-    pub mean: f64,
-    /// Median depth.
-    pub p50: u64,
-    /// 99th percentile depth.
-    pub p99: u64,
-    /// Largest depth seen.
-    pub max: u64,
-}
-
 const NS_PER_MS: f64 = 1e6;
 const NS_PER_US: f64 = 1e3;
 
-impl LatencySummary {
-    /// Summarises a nanosecond histogram; `None` when it is empty.
-    pub(crate) fn from_ns(h: &Histogram<u64>) -> Option<Self> {
+/// The summaries written to results, from the histograms a run records.
+pub(crate) trait FromHistogram: Sized {
+    /// Summarises a histogram; `None` when it is empty.
+    fn from_histogram(h: &Histogram<u64>) -> Option<Self>;
+}
+
+impl FromHistogram for LatencySummary {
+    /// From nanoseconds, in milliseconds.
+    fn from_histogram(h: &Histogram<u64>) -> Option<Self> {
         if h.is_empty() {
             return None;
         }
@@ -103,9 +55,9 @@ impl LatencySummary {
     }
 }
 
-impl ServiceTimeSummary {
-    /// Summarises a nanosecond histogram; `None` when it is empty.
-    pub(crate) fn from_ns(h: &Histogram<u64>) -> Option<Self> {
+impl FromHistogram for ServiceTimeSummary {
+    /// From nanoseconds, in microseconds.
+    fn from_histogram(h: &Histogram<u64>) -> Option<Self> {
         if h.is_empty() {
             return None;
         }
@@ -120,9 +72,9 @@ impl ServiceTimeSummary {
     }
 }
 
-impl DepthSummary {
-    /// Summarises a count histogram; `None` when no sample was taken.
-    pub(crate) fn from_counts(h: &Histogram<u64>) -> Option<Self> {
+impl FromHistogram for DepthSummary {
+    /// From counts.
+    fn from_histogram(h: &Histogram<u64>) -> Option<Self> {
         if h.is_empty() {
             return None;
         }
@@ -136,18 +88,6 @@ impl DepthSummary {
     }
 }
 
-/// Median of `values` (sorted in place; not empty). Shared by the overhead measurement and the
-/// repetitions' spread.
-pub(crate) fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[middle - 1] + values[middle]) / 2.0
-    } else {
-        values[middle]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +98,7 @@ mod tests {
         for value_us in 1..=1000u64 {
             h.record(value_us * 1_000).unwrap();
         }
-        let s = LatencySummary::from_ns(&h).unwrap();
+        let s = LatencySummary::from_histogram(&h).unwrap();
         assert_eq!(s.count, 1000);
         assert!((s.min_ms - 0.001).abs() < 1e-6, "{}", s.min_ms);
         assert!((s.p50_ms - 0.5).abs() < 0.001, "{}", s.p50_ms);
@@ -169,9 +109,9 @@ mod tests {
 
     #[test]
     fn empty_histograms_have_no_summary() {
-        assert!(LatencySummary::from_ns(&ns_histogram()).is_none());
-        assert!(ServiceTimeSummary::from_ns(&ns_histogram()).is_none());
-        assert!(DepthSummary::from_counts(&count_histogram()).is_none());
+        assert!(LatencySummary::from_histogram(&ns_histogram()).is_none());
+        assert!(ServiceTimeSummary::from_histogram(&ns_histogram()).is_none());
+        assert!(DepthSummary::from_histogram(&count_histogram()).is_none());
     }
 
     #[test]

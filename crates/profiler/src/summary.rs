@@ -184,12 +184,14 @@ pub(crate) fn print(results: &Results, path: &Path) {
             format!("{} / {}", q.p99, stage.queue_capacity)
         });
         println!(
-            "{:<11} {:>7} {:>11} {:>11} {:>5.0}% {:>16}",
+            "{:<11} {:>7} {:>11} {:>11} {:>6} {:>16}",
             name,
             stage.workers,
             p50,
             p99,
-            stage.busy_ratio * 100.0,
+            stage
+                .busy_ratio
+                .map_or_else(|| "—".to_owned(), |busy| format!("{:.0}%", busy * 100.0)),
             queue
         );
     }
@@ -269,13 +271,17 @@ fn print_probes(results: &Results, paint: Paint) {
     }
     if let Some(memory) = &results.memory {
         println!(
-            "heap ({} phase): baseline {:.1} MiB, peak {:.1} MiB, delta {:+.2} MiB, {:.0} B and {:.1} allocations per message, leak {}",
+            "heap ({} phase): baseline {:.1} MiB, peak {:.1} MiB, delta {:+.2} MiB, {} B and {} allocations per message, leak {}",
             memory.phase,
             memory.baseline_mb,
             memory.peak_mb,
             memory.delta_mb,
-            memory.bytes_allocated_per_message,
-            memory.allocations_per_message,
+            memory
+                .bytes_allocated_per_message
+                .map_or_else(|| "—".to_owned(), |bytes| format!("{bytes:.0}")),
+            memory
+                .allocations_per_message
+                .map_or_else(|| "—".to_owned(), |count| format!("{count:.1}")),
             if memory.leak_suspected {
                 paint.bad("SUSPECTED")
             } else {

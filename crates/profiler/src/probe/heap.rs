@@ -231,32 +231,15 @@ impl HeapProbe {
     }
 }
 
-/// Least-squares slope and R² of `y` against `x`.
-pub(crate) fn linear_fit(points: impl Iterator<Item = (f64, f64)> + Clone) -> Option<(f64, f64)> {
-    let n = points.clone().count() as f64;
-    if n < 3.0 {
+/// Least-squares slope and R² of `y` against `x`; a flat line has R² 0 here (no climb at all),
+/// and fewer than three points give no fit.
+pub(crate) fn linear_fit(points: impl Iterator<Item = (f64, f64)>) -> Option<(f64, f64)> {
+    let points: Vec<(f64, f64)> = points.collect();
+    if points.len() < 3 {
         return None;
     }
-    let (sum_x, sum_y) = points
-        .clone()
-        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
-    let (mean_x, mean_y) = (sum_x / n, sum_y / n);
-    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-    for (x, y) in points {
-        sxx += (x - mean_x) * (x - mean_x);
-        sxy += (x - mean_x) * (y - mean_y);
-        syy += (y - mean_y) * (y - mean_y);
-    }
-    if sxx == 0.0 {
-        return None;
-    }
-    let slope = sxy / sxx;
-    let r_squared = if syy == 0.0 {
-        0.0
-    } else {
-        (sxy * sxy) / (sxx * syy)
-    };
-    Some((slope, r_squared))
+    let fit = perfgate_stats::least_squares(&points)?;
+    Some((fit.slope, fit.r_squared.unwrap_or(0.0)))
 }
 
 /// Decides whether live bytes grew steadily and materially over the window.

@@ -2,8 +2,7 @@
 //! are merged pairwise (halving the resolution), so a ten-minute run costs no more than a
 //! ten-second one. Each column says how its values merge (mean, max, last).
 
-use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+pub use perfgate_results::TimeSeries;
 
 /// Most points a series keeps.
 pub(crate) const MAX_POINTS: usize = 1_024;
@@ -17,30 +16,6 @@ pub(crate) enum Merge {
     Max,
     /// Keeps the later (levels, cumulative counters).
     Last,
-}
-
-/// A time series as written to results: time offsets and named columns of equal length.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TimeSeries {
-    /// Spacing of the points, ms (doubles each time the series is downsampled).
-    pub interval_ms: f64,
-    /// Time of each point since the phase's measured window started, ms.
-    pub t_ms: Vec<f64>,
-    /// Values, one vector per column, in the order the probe declared them.
-    #[serde(flatten)]
-    pub columns: IndexMap<String, Vec<f64>>,
-}
-
-impl TimeSeries {
-    /// Number of points.
-    pub fn len(&self) -> usize {
-        self.t_ms.len()
-    }
-
-    /// Whether the series has no points.
-    pub fn is_empty(&self) -> bool {
-        self.t_ms.is_empty()
-    }
 }
 
 /// Builds a [`TimeSeries`] point by point.

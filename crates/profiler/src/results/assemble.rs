@@ -11,6 +11,9 @@ use crate::probe::LagOutcome;
 use crate::probe::cpu::{CpuOutcome, FunctionShare as RawShare};
 use crate::probe::heap::{HeapOutcome, LEAK_MIN_BYTES, LEAK_MIN_R_SQUARED, LEAK_MIN_SHARE};
 use crate::probe::runtime::RuntimeOutcome;
+use crate::stats::FromHistogram;
+use perfgate_results::LatencySummary;
+use perfgate_results::{DepthSummary, ServiceTimeSummary};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -25,161 +28,159 @@ fn measured_from(pacing: Pacing) -> String {
     }
 }
 
-impl Results {
-    /// Shapes a run's raw outcome into results.
-    pub(crate) fn assemble(
-        outcome: &RunOutcome,
-        environment: Environment,
-        stage_names: &[String],
-        lag_threshold_ms: f64,
-        probes_run: &str,
-    ) -> Self {
-        let mut warnings = Vec::new();
-        if environment.build_profile != "release" {
-            warnings.push(
-                "measured in a debug build: figures are not representative; use cargo xtask bench".to_owned(),
-            );
-        }
-        let phases_run: Vec<&PhaseOutcome> = [&outcome.saturation, &outcome.fixed_rate]
-            .into_iter()
-            .flatten()
-            .collect();
-        let throughput_phase = phases_run[0];
-        let latency_phase = *phases_run.last().expect("validation requires at least one phase");
-        let phases: IndexMap<String, PhaseSection> = phases_run
-            .iter()
-            .map(|phase| {
-                (
-                    phase.name().to_owned(),
-                    phase_section(phase, lag_threshold_ms, &mut warnings),
-                )
-            })
-            .collect();
-        let latency_summary = LatencySummary::from_ns(&latency_phase.latency);
-        let latency = latency_summary.clone().map(|summary| LatencySection {
-            phase: latency_phase.name().to_owned(),
-            rate_per_second: match latency_phase.pacing {
-                Pacing::Rate(rate) => Some(rate),
-                Pacing::Saturation => None,
-            },
-            measured_from: measured_from(latency_phase.pacing),
-            summary,
-        });
-        let cpu = CpuSection {
-            phase: throughput_phase.name().to_owned(),
-            messages_per_second: throughput_phase.messages_per_second(),
-            avg_latency_ms: latency_summary.map(|summary| summary.mean_ms),
-            total_time: throughput_phase.window().as_secs_f64(),
-            message_count: throughput_phase.feed.measured_messages,
-            profile_phase: None,
-            samples: None,
-            sample_rate_hz: None,
-            effective_sample_rate_hz: None,
-            cpu_ns_per_message: throughput_phase
+/// Shapes a run's raw outcome into results.
+pub(crate) fn assemble(
+    outcome: &RunOutcome,
+    environment: Environment,
+    stage_names: &[String],
+    lag_threshold_ms: f64,
+    probes_run: &str,
+) -> Results {
+    let mut warnings = Vec::new();
+    if environment.build_profile != "release" {
+        warnings.push(
+            "measured in a debug build: figures are not representative; use cargo xtask bench".to_owned(),
+        );
+    }
+    let phases_run: Vec<&PhaseOutcome> = [&outcome.saturation, &outcome.fixed_rate]
+        .into_iter()
+        .flatten()
+        .collect();
+    let throughput_phase = phases_run[0];
+    let latency_phase = *phases_run.last().expect("validation requires at least one phase");
+    let phases: IndexMap<String, PhaseSection> = phases_run
+        .iter()
+        .map(|phase| {
+            (
+                phase.name().to_owned(),
+                phase_section(phase, lag_threshold_ms, &mut warnings),
+            )
+        })
+        .collect();
+    let latency_summary = LatencySummary::from_histogram(&latency_phase.latency);
+    let latency = latency_summary.clone().map(|summary| LatencySection {
+        phase: latency_phase.name().to_owned(),
+        rate_per_second: match latency_phase.pacing {
+            Pacing::Rate(rate) => Some(rate),
+            Pacing::Saturation => None,
+        },
+        measured_from: measured_from(latency_phase.pacing),
+        summary,
+    });
+    let cpu = CpuSection {
+        phase: throughput_phase.name().to_owned(),
+        messages_per_second: throughput_phase.messages_per_second(),
+        avg_latency_ms: latency_summary.map(|summary| summary.mean_ms),
+        total_time: throughput_phase.window().as_secs_f64(),
+        message_count: throughput_phase.feed.measured_messages,
+        profile_phase: None,
+        samples: None,
+        sample_rate_hz: None,
+        effective_sample_rate_hz: None,
+        cpu_ns_per_message: throughput_phase
+            .probes
+            .window_cpu
+            .filter(|(_, messages)| *messages > 0)
+            .map(|(cpu, messages)| cpu.as_nanos() as f64 / messages as f64),
+        user_time_s: None,
+        system_time_s: None,
+        utilisation_percent: None,
+        top_functions: Vec::new(),
+        hot_functions: Vec::new(),
+        threads: IndexMap::new(),
+    };
+    let mut errors = ErrorTally::default();
+    for phase in &phases_run {
+        errors.merge(&phase.errors());
+    }
+    let errors = errors_section(&errors);
+    let generated = phases_run.iter().map(|phase| phase.feed.generated()).sum();
+    let processed = phases_run.iter().map(|phase| phase.processed).sum();
+    let stages = phases[throughput_phase.name()].stages.clone();
+    let memory = phases[throughput_phase.name()].memory.clone();
+    let asyncio = phases[latency_phase.name()].asyncio.clone();
+    let runtime = phases[latency_phase.name()].runtime.clone();
+    let mut artifacts = Vec::new();
+    let mut files = BTreeMap::new();
+    let mut cpu = cpu;
+    for phase in &phases_run {
+        warnings.extend(
+            phase
                 .probes
-                .window_cpu
-                .filter(|(_, messages)| *messages > 0)
-                .map(|(cpu, messages)| cpu.as_nanos() as f64 / messages as f64),
-            user_time_s: None,
-            system_time_s: None,
-            utilisation_percent: None,
-            top_functions: Vec::new(),
-            hot_functions: Vec::new(),
-            threads: IndexMap::new(),
-        };
-        let mut errors = ErrorTally::default();
-        for phase in &phases_run {
-            errors.merge(&phase.errors());
-        }
-        let errors = errors_section(&errors);
-        let generated = phases_run.iter().map(|phase| phase.feed.generated()).sum();
-        let processed = phases_run.iter().map(|phase| phase.processed).sum();
-        let stages = phases[throughput_phase.name()].stages.clone();
-        let memory = phases[throughput_phase.name()].memory.clone();
-        let asyncio = phases[latency_phase.name()].asyncio.clone();
-        let runtime = phases[latency_phase.name()].runtime.clone();
-        let mut artifacts = Vec::new();
-        let mut files = BTreeMap::new();
-        let mut cpu = cpu;
-        for phase in &phases_run {
-            warnings.extend(
-                phase
-                    .probes
-                    .warnings
-                    .iter()
-                    .map(|w| format!("{}: {w}", phase.name())),
-            );
-            if let Some(profile) = &phase.probes.cpu {
-                add_profile(&mut cpu, phase.name(), profile, environment.logical_cores);
-                if let Some(svg) = &profile.flamegraph_svg {
-                    files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
-                    artifacts.push(Artifact {
-                        file_name: "flamegraph.svg".to_owned(),
-                        bytes: svg.clone(),
-                    });
-                }
-                if let Some(pprof) = &profile.pprof {
-                    files.insert("pprof".to_owned(), "profile.pb".to_owned());
-                    artifacts.push(Artifact {
-                        file_name: "profile.pb".to_owned(),
-                        bytes: pprof.clone(),
-                    });
-                }
-            }
-            if let Some(heap_profile) = &phase.probes.heap_profile {
-                files.insert("heap_profile".to_owned(), "heap.pb.gz".to_owned());
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {w}", phase.name())),
+        );
+        if let Some(profile) = &phase.probes.cpu {
+            add_profile(&mut cpu, phase.name(), profile, environment.logical_cores);
+            if let Some(svg) = &profile.flamegraph_svg {
+                files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
                 artifacts.push(Artifact {
-                    file_name: "heap.pb.gz".to_owned(),
-                    bytes: heap_profile.clone(),
+                    file_name: "flamegraph.svg".to_owned(),
+                    bytes: svg.clone(),
+                });
+            }
+            if let Some(pprof) = &profile.pprof {
+                files.insert("pprof".to_owned(), "profile.pb".to_owned());
+                artifacts.push(Artifact {
+                    file_name: "profile.pb".to_owned(),
+                    bytes: pprof.clone(),
                 });
             }
         }
-        let cache = sum_cache(phases.values().filter_map(|phase| phase.cache.as_ref()));
-        let fanout = sum_fanout(phases.values().filter_map(|phase| phase.fanout.as_ref()));
-        let limit = outcome.limit.as_ref().map(limit_section);
-        let efficiency = match (&outcome.saturation, &limit) {
-            (Some(saturation), Some(limit)) if limit.messages_per_second > 0.0 => {
-                Some(saturation.messages_per_second() / limit.messages_per_second)
-            }
-            _ => None,
-        };
-        Results {
-            schema_version: SCHEMA_VERSION,
-            tool: ToolInfo {
-                name: "perfgate".to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-            },
-            environment,
-            cpu,
-            memory,
-            asyncio,
-            runtime,
-            latency,
-            stages,
-            cache,
-            pipeline: PipelineSection {
-                stages: stage_names.to_vec(),
-                generated,
-                processed,
-                errors: errors.total,
-                efficiency,
-            },
-            errors,
-            fanout,
-            limit,
-            process: ProcessSection::measure(),
-            profiler: ProfilerSection {
-                probes: probes_run.to_owned(),
-                overhead: None,
-                cpu_probe_heap_mb: outcome.footprint.map(|f| f.heap_bytes as f64 / MIB),
-                cpu_probe_rss_mb: outcome.footprint.map(|f| f.rss_bytes as f64 / MIB),
-            },
-            repetitions: None,
-            files,
-            phases,
-            warnings,
-            artifacts,
+        if let Some(heap_profile) = &phase.probes.heap_profile {
+            files.insert("heap_profile".to_owned(), "heap.pb.gz".to_owned());
+            artifacts.push(Artifact {
+                file_name: "heap.pb.gz".to_owned(),
+                bytes: heap_profile.clone(),
+            });
         }
+    }
+    let cache = sum_cache(phases.values().filter_map(|phase| phase.cache.as_ref()));
+    let fanout = sum_fanout(phases.values().filter_map(|phase| phase.fanout.as_ref()));
+    let limit = outcome.limit.as_ref().map(limit_section);
+    let efficiency = match (&outcome.saturation, &limit) {
+        (Some(saturation), Some(limit)) if limit.messages_per_second > 0.0 => {
+            Some(saturation.messages_per_second() / limit.messages_per_second)
+        }
+        _ => None,
+    };
+    Results {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: "perfgate".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+        environment,
+        cpu,
+        memory,
+        asyncio,
+        runtime,
+        latency,
+        stages,
+        cache,
+        pipeline: PipelineSection {
+            stages: stage_names.to_vec(),
+            generated,
+            processed,
+            errors: errors.total,
+            efficiency,
+        },
+        errors,
+        fanout,
+        limit,
+        process: measure_process(),
+        profiler: ProfilerSection {
+            probes: probes_run.to_owned(),
+            overhead: None,
+            cpu_probe_heap_mb: outcome.footprint.map(|f| f.heap_bytes as f64 / MIB),
+            cpu_probe_rss_mb: outcome.footprint.map(|f| f.rss_bytes as f64 / MIB),
+        },
+        repetitions: None,
+        files,
+        phases,
+        warnings,
+        artifacts,
     }
 }
 
@@ -246,7 +247,7 @@ fn phase_section(phase: &PhaseOutcome, lag_threshold_ms: f64, warnings: &mut Vec
         generated: phase.feed.generated(),
         processed: phase.processed,
         errors: errors_section(&phase.errors()),
-        latency: LatencySummary::from_ns(&phase.latency),
+        latency: LatencySummary::from_histogram(&phase.latency),
         stages,
         cache,
         fanout: fanout_section(phase, lag_threshold_ms),
@@ -277,13 +278,9 @@ fn stage_section(index: usize, stage: &StageOutcome, window: std::time::Duration
         workers: stage.workers,
         processed: stage.processed,
         errors: stage.errors.total(),
-        service_time: ServiceTimeSummary::from_ns(&stage.service_ns),
-        busy_ratio: if window_ns > 0.0 {
-            stage.busy_ns as f64 / window_ns
-        } else {
-            0.0
-        },
-        queue_depth: DepthSummary::from_counts(&stage.depth),
+        service_time: ServiceTimeSummary::from_histogram(&stage.service_ns),
+        busy_ratio: (window_ns > 0.0).then(|| stage.busy_ns as f64 / window_ns),
+        queue_depth: DepthSummary::from_histogram(&stage.depth),
         queue_capacity: stage.capacity_messages,
         counters: stage
             .counters
@@ -382,25 +379,23 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
-impl ProcessSection {
-    /// Reads the process's peak RSS and CPU times from `getrusage`.
-    pub fn measure() -> Self {
-        #[cfg(unix)]
-        {
-            // SAFETY: getrusage writes into the zeroed struct we own and reads nothing else.
-            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-            if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
-                let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-                // Linux reports ru_maxrss in KiB.
-                return Self {
-                    peak_rss_mb: Some(usage.ru_maxrss as f64 / 1024.0),
-                    cpu_user_s: Some(seconds(usage.ru_utime)),
-                    cpu_system_s: Some(seconds(usage.ru_stime)),
-                };
-            }
+/// Reads the process's peak RSS and CPU times from `getrusage`.
+fn measure_process() -> ProcessSection {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage writes into the zeroed struct we own and reads nothing else.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            // Linux reports ru_maxrss in KiB.
+            return ProcessSection {
+                peak_rss_mb: Some(usage.ru_maxrss as f64 / 1024.0),
+                cpu_user_s: Some(seconds(usage.ru_utime)),
+                cpu_system_s: Some(seconds(usage.ru_stime)),
+            };
         }
-        Self::default()
     }
+    ProcessSection::default()
 }
 
 fn share(raw: &RawShare, total: u64, seconds_per_sample: f64) -> FunctionShare {
@@ -453,13 +448,8 @@ fn add_profile(cpu: &mut CpuSection, phase: &str, profile: &CpuOutcome, cores: u
 }
 
 fn memory_section(phase: &str, heap: &HeapOutcome) -> MemorySection {
-    let per_message = |value: f64| {
-        if heap.messages == 0 {
-            0.0
-        } else {
-            value / heap.messages as f64
-        }
-    };
+    // No message finished in the window: nothing per message was measured.
+    let per_message = |value: f64| (heap.messages > 0).then(|| value / heap.messages as f64);
     let jemalloc = heap.jemalloc_end;
     let mb = |bytes: u64| bytes as f64 / MIB;
     MemorySection {
@@ -520,7 +510,7 @@ fn asyncio_section(phase: &str, lag: &LagOutcome, runtime: Option<&RuntimeOutcom
     });
     AsyncioSection {
         phase: phase.to_owned(),
-        event_loop_lag_ms: lag_summary.as_ref().map_or(0.0, |summary| summary.p99_ms),
+        event_loop_lag_ms: lag_summary.as_ref().map(|summary| summary.p99_ms),
         method: "time-weighted age of the poll each runtime worker is running, computed from the duration of every \
                  poll of a pipeline task: how long a task that became ready at a random moment would wait for a worker \
                  busy in someone else's poll (count = polls)"
@@ -529,9 +519,9 @@ fn asyncio_section(phase: &str, lag: &LagOutcome, runtime: Option<&RuntimeOutcom
         slow_polls: lag.tasks.slow_polls,
         slow_poll_threshold_ms: lag.slow_poll_threshold_ns as f64 / 1e6,
         slow_poll_time_ms: lag.tasks.slow_poll_ns as f64 / 1e6,
-        poll_time: LatencySummary::from_ns(&lag.tasks.poll_ns),
-        schedule_delay: LatencySummary::from_ns(&lag.tasks.schedule_ns),
-        timer_lag: LatencySummary::from_ns(&lag.timer_lag_ns),
+        poll_time: LatencySummary::from_histogram(&lag.tasks.poll_ns),
+        schedule_delay: LatencySummary::from_histogram(&lag.tasks.schedule_ns),
+        timer_lag: LatencySummary::from_histogram(&lag.timer_lag_ns),
         active_tasks: runtime.map(|runtime| runtime.alive_tasks_max),
         series: lag.series.clone(),
     }

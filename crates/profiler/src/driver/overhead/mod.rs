@@ -26,7 +26,8 @@ use crate::error::Result;
 use crate::host_steal::CpuTicks;
 use crate::pipeline::{Pipeline, Source};
 use crate::results::{OverheadPair, OverheadSection};
-use crate::stats::{LatencySummary, median, ns_histogram};
+use crate::stats::{FromHistogram, ns_histogram};
+use perfgate_results::LatencySummary;
 
 /// What one run of a pair measured.
 struct Measured {
@@ -68,7 +69,7 @@ where
     let latency = outcome
         .fixed_rate
         .map_or_else(ns_histogram, |phase| phase.latency);
-    let p99_ms = LatencySummary::from_ns(&latency).map_or(0.0, |latency| latency.p99_ms);
+    let p99_ms = LatencySummary::from_histogram(&latency).map_or(0.0, |latency| latency.p99_ms);
     Ok(Measured {
         throughput,
         p99_ms,
@@ -78,25 +79,15 @@ where
     })
 }
 
+/// The median of values known to be there (at least one pair ran).
+fn median(values: &[f64]) -> f64 {
+    perfgate_stats::median(values).unwrap_or(f64::NAN)
+}
+
 /// 95 % interval of the median by bootstrap over the values (fixed seed: the same input gives the
-/// same interval).
+/// same interval). Overhead runs hundreds of pairs, where the bootstrap covers well.
 fn median_interval(values: &[f64]) -> (f64, f64) {
-    use rand_core::{Rng, SeedableRng};
-    const RESAMPLES: usize = 2_000;
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0x0DD5_EED5);
-    let mut medians: Vec<f64> = (0..RESAMPLES)
-        .map(|_| {
-            let mut resample: Vec<f64> = (0..values.len())
-                .map(|_| values[(rng.next_u64() % values.len() as u64) as usize])
-                .collect();
-            median(&mut resample)
-        })
-        .collect();
-    medians.sort_by(f64::total_cmp);
-    (
-        medians[RESAMPLES * 25 / 1000],
-        medians[RESAMPLES * 975 / 1000 - 1],
-    )
+    perfgate_stats::bootstrap_median_interval(values, 0.95, 0x0DD5_EED5).unwrap_or((f64::NAN, f64::NAN))
 }
 
 /// Runs `pairs` pairs and reports the probes' cost. `config.probes` is the "on" side; the fixed
@@ -166,11 +157,11 @@ where
         .and_then(|(start, end)| end.steal_pct_since(&start));
     let pooled = PooledP99::new(&latencies).estimate();
     let ms = |ns: u64| ns as f64 / 1e6;
-    let mut throughput_ratios: Vec<f64> = runs
+    let throughput_ratios: Vec<f64> = runs
         .iter()
         .map(|run| run.throughput_on / run.throughput_off.max(f64::MIN_POSITIVE))
         .collect();
-    let mut cpu_ratios: Vec<f64> = runs
+    let cpu_ratios: Vec<f64> = runs
         .iter()
         .filter_map(|run| {
             Some(run.cpu_ns_per_message_on? / run.cpu_ns_per_message_off.filter(|off| *off > 0.0)?)
@@ -187,14 +178,14 @@ where
         order: "ABBA (pair 1: off, on; pair 2: on, off; ...)".to_owned(),
         throughput_ratio_ci95: median_interval(&throughput_ratios),
         cpu_per_message_ratio_ci95: cpu_complete.then(|| median_interval(&cpu_ratios)),
-        cpu_per_message_ratio: cpu_complete.then(|| median(&mut cpu_ratios)),
+        cpu_per_message_ratio: cpu_complete.then(|| median(&cpu_ratios)),
         p99_pair_ratio_iqr: (
             p99_ratios[p99_ratios.len() / 4],
             p99_ratios[(p99_ratios.len() * 3 / 4).min(p99_ratios.len() - 1)],
         ),
         p99_pair_ratio_ci95: Some(median_interval(&p99_ratios)),
-        p99_pair_ratio_median: Some(median(&mut p99_ratios.clone())),
-        throughput_ratio: median(&mut throughput_ratios),
+        p99_pair_ratio_median: Some(median(&p99_ratios)),
+        throughput_ratio: median(&throughput_ratios),
         p99_ratio: pooled.as_ref().map_or(0.0, |p| p.ratio),
         p99_ratio_ci95: pooled.as_ref().map(|p| p.ratio_ci95),
         p99_off_ms: pooled.as_ref().map_or(0.0, |p| ms(p.off_ns)),
@@ -223,8 +214,7 @@ mod tests {
     #[test]
     fn median_over_pairs_survives_an_overload_episode_that_owns_the_pooled_p99() {
         use crate::stats::ns_histogram;
-        use rand_core::{Rng, SeedableRng};
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut rng = perfgate_stats::SeededRng::new(3);
         let mut run = |overloaded: bool| {
             let mut histogram = ns_histogram();
             for i in 0..2_000u64 {
@@ -243,13 +233,13 @@ mod tests {
         let histograms: Vec<_> = (0..60)
             .map(|pair| (run(false), run((20..23).contains(&pair))))
             .collect();
-        let mut ratios: Vec<f64> = histograms
+        let ratios: Vec<f64> = histograms
             .iter()
             .map(|(off, on)| on.value_at_quantile(0.99) as f64 / off.value_at_quantile(0.99) as f64)
             .collect();
         let (low, high) = median_interval(&ratios);
         assert!(low <= 1.0 && 1.0 <= high, "median over pairs: {low}–{high}");
-        assert!((median(&mut ratios) - 1.0).abs() < 0.2);
+        assert!((median(&ratios) - 1.0).abs() < 0.2);
         let bins: Vec<_> = histograms
             .iter()
             .map(|(off, on)| (RunBins::of(off), RunBins::of(on)))
@@ -260,7 +250,7 @@ mod tests {
 
     #[test]
     fn median_is_robust_to_one_outlier() {
-        assert_eq!(median(&mut [1.0, 1.02, 0.98, 5.0, 1.01]), 1.01);
-        assert_eq!(median(&mut [1.0, 2.0]), 1.5);
+        assert_eq!(median(&[1.0, 1.02, 0.98, 5.0, 1.01]), 1.01);
+        assert_eq!(median(&[1.0, 2.0]), 1.5);
     }
 }

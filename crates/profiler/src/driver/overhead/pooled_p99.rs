@@ -13,7 +13,7 @@
 //! of the runs pooled, so those bins only ever count, never answer.
 
 use hdrhistogram::Histogram;
-use rand_core::{Rng, SeedableRng};
+use perfgate_stats::SeededRng;
 
 /// A run's latency distribution: (value in ns, the bin's highest equivalent; count), ascending.
 pub(super) struct RunBins(Vec<(u64, u64)>);
@@ -121,12 +121,12 @@ impl PooledP99 {
         let mut counts = vec![0; self.values.len()];
         let all: Vec<usize> = (0..self.pairs.len()).collect();
         let (off_ns, on_ns) = self.p99s(&all, &mut counts)?;
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0x0DD5_EED5);
+        let mut rng = SeededRng::new(0x0DD5_EED5);
         let mut chosen = vec![0; all.len()];
         let mut ratios: Vec<f64> = (0..RESAMPLES)
             .filter_map(|_| {
                 for slot in &mut chosen {
-                    *slot = (rng.next_u64() % all.len() as u64) as usize;
+                    *slot = rng.below(all.len());
                 }
                 let (off, on) = self.p99s(&chosen, &mut counts)?;
                 Some(on as f64 / off as f64)
@@ -157,11 +157,10 @@ pub(super) struct PooledEstimate {
 mod tests {
     use super::*;
     use crate::stats::{merge_into, ns_histogram};
-    use rand_xoshiro::Xoshiro256PlusPlus;
 
     /// A run of `n` latencies: 0.6–1 ms, 3 % of them 1.5 times that and scaled by `tail_scale`
     /// (the probes' cost, if any), and in one run of three a host pause of 2–8 ms added to 2 %.
-    fn run(rng: &mut Xoshiro256PlusPlus, n: usize, tail_scale: f64) -> Histogram<u64> {
+    fn run(rng: &mut SeededRng, n: usize, tail_scale: f64) -> Histogram<u64> {
         let mut histogram = ns_histogram();
         let paused = rng.next_u64().is_multiple_of(3);
         let pause_ns = 2_000_000 + rng.next_u64() % 6_000_000;
@@ -180,7 +179,7 @@ mod tests {
     }
 
     fn pairs(seed: u64, count: usize, on_scale: f64) -> Vec<(Histogram<u64>, Histogram<u64>)> {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut rng = SeededRng::new(seed);
         (0..count)
             .map(|_| (run(&mut rng, 5_000, 1.0), run(&mut rng, 5_000, on_scale)))
             .collect()
