@@ -1,0 +1,32 @@
+//! The verdict on the console: one line for the comparison, one per metric. The files are
+//! `outputs.rs`'s.
+
+use perfgate_report::compare::formats::Labels;
+use perfgate_report::compare::{Comparison, Design, Gate};
+
+/// Prints the comparison to stdout.
+pub(super) fn print(comparison: &Comparison, labels: &Labels) {
+    println!(
+        "{} vs {} ({}): {}",
+        labels.candidate,
+        labels.base,
+        match comparison.design {
+            Design::Paired => "paired",
+            Design::Unpaired => "unpaired, weaker",
+        },
+        match comparison.gate {
+            Gate::Pass => "pass",
+            Gate::Warn => "WARN",
+            Gate::Fail => "FAIL",
+        }
+    );
+    for metric in &comparison.metrics {
+        println!(
+            "  {:<36} {:>8} {:<12} {}",
+            metric.id,
+            metric.change_pct.map_or("—".to_owned(), |c| format!("{c:+.1} %")),
+            format!("{:?}", metric.verdict).to_lowercase(),
+            metric.reason
+        );
+    }
+}

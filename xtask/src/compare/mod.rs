@@ -1,0 +1,93 @@
+//! `cargo xtask compare`: is the working tree slower than a base revision? Builds the profiler
+//! at the base revision in a git worktree under `target/` and from the working tree, runs the
+//! two interleaved in ABBA order on this machine, and lets `perfgate_report::compare` decide per
+//! metric from the per-round ratios. Without a base revision it compares two sets of existing
+//! results files (unpaired, weaker).
+//!
+//! Exit codes as for `report`: 0 pass or warn, 1 a gated regression, 2 bad input or a failed
+//! build or run.
+//!
+//! `options.rs` holds the command line; `builds.rs` the worktree and both builds, `rounds.rs`
+//! the ABBA rounds, `unpaired.rs` the results files instead; `noise.rs` the A/A noise history;
+//! `console.rs` and `outputs.rs` the verdict printed and written. This module runs them in order.
+
+mod builds;
+mod console;
+mod noise;
+mod options;
+mod outputs;
+mod rounds;
+mod unpaired;
+
+use std::process::ExitCode;
+
+use perfgate_report::compare::formats::Labels;
+use perfgate_report::compare::{CompareOptions, Comparison, Design, Gate, Samples, compare};
+
+use self::builds::Builds;
+use self::noise::NoiseHistory;
+pub(crate) use self::options::Options;
+use self::rounds::Rounds;
+
+/// Runs the comparison; the exit code says how it went (errors are printed here).
+pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
+    match compare_and_report(options) {
+        Ok(gate) => Ok(ExitCode::from(if gate == Gate::Fail { 1 } else { 0 })),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn compare_and_report(options: &Options) -> anyhow::Result<Gate> {
+    let settings = options.compare_options()?;
+    let floors = NoiseHistory::read(&options.noise_history);
+    let (comparison, samples, labels) = if options.base_results.is_empty() {
+        paired(options, settings, &floors)?
+    } else {
+        let samples = unpaired::samples(&options.base_results, &options.candidate_results)?;
+        let comparison = compare(Design::Unpaired, &samples, settings, &|id: &str| floors.floor(id));
+        let labels = unpaired::labels(&options.base_results, &options.candidate_results);
+        (comparison, samples, labels)
+    };
+    console::print(&comparison, &labels);
+    outputs::write(options, &comparison, &samples, &labels)?;
+    Ok(comparison.gate)
+}
+
+/// The paired comparison: both builds, the rounds, and under `--confirm` a second set of rounds
+/// when the first fails. An A/A outcome goes into the noise history.
+fn paired(
+    options: &Options,
+    settings: CompareOptions,
+    floors: &NoiseHistory,
+) -> anyhow::Result<(Comparison, Vec<Samples>, Labels)> {
+    let learnt = |id: &str| floors.floor(id);
+    let builds = Builds::prepare(options)?;
+    let rounds = Rounds::calibrate(&builds, options)?;
+    let mut samples = rounds.run(options)?;
+    let mut comparison = compare(Design::Paired, &samples, settings, &learnt);
+    if options.confirm && comparison.gate == Gate::Fail {
+        eprintln!("compare: the gate failed; confirming with a second set of rounds (--confirm)");
+        let again = rounds.run(options)?;
+        let second = compare(Design::Paired, &again, settings, &learnt);
+        if second.gate != Gate::Fail {
+            eprintln!("compare: not confirmed: the second set passed, so the gate passes with a warning");
+            for metric in comparison.metrics.iter_mut().filter(|m| m.gate == Gate::Fail) {
+                metric.gate = Gate::Warn;
+                metric
+                    .reason
+                    .push_str(" (not confirmed by a second set of rounds)");
+            }
+            comparison.gate = Gate::Warn;
+        } else {
+            comparison = second;
+            samples = again;
+        }
+    }
+    if builds.same_clean_commit {
+        floors.append(&options.noise_history, &comparison)?;
+    }
+    Ok((comparison, samples, builds.labels))
+}

@@ -1,0 +1,91 @@
+//! The options of `cargo xtask compare` as the command line gives them, and the checks and
+//! settings derived from them. Using them is the other modules' job.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+use perfgate_report::compare::CompareOptions;
+
+use crate::cargo::workspace_root;
+
+#[derive(Debug, Args)]
+pub(crate) struct Options {
+    /// Base revision [default: the merge base of HEAD and main]
+    #[arg(long, value_name = "REV", conflicts_with = "base_results")]
+    pub(super) base: Option<String>,
+    /// Compare existing results files instead (unpaired): the base side's files
+    #[arg(long, value_name = "FILE", num_args = 1.., requires = "candidate_results")]
+    pub(super) base_results: Vec<PathBuf>,
+    /// The candidate side's results files (with --base-results)
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub(super) candidate_results: Vec<PathBuf>,
+    /// ABBA rounds, each running base and candidate once. With 20 the 95 % interval of the
+    /// median ratio runs from the 6th to the 15th smallest ratio, so up to five disturbed rounds
+    /// cannot decide; with 6 it is the whole range
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub(super) rounds: u32,
+    /// The CI preset: the profiler's `--quick`, with 300,000 messages in the throughput run
+    /// and 100,000 in the latency run
+    #[arg(long)]
+    pub(super) quick: bool,
+    /// A regression whose whole 95 % interval is beyond this many percent fails the gate
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    pub(super) max_regression: f64,
+    /// Changes below this many percent are unchanged (a larger floor learnt from A/A runs wins)
+    #[arg(long, value_name = "PCT", default_value_t = 2.0)]
+    pub(super) noise: f64,
+    /// Rerun a failing comparison once; fail only if both fail
+    #[arg(long)]
+    pub(super) confirm: bool,
+    /// Write the Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)
+    #[arg(long, value_name = "FILE")]
+    pub(super) markdown: Option<PathBuf>,
+    /// Write JUnit XML here
+    #[arg(long, value_name = "FILE")]
+    pub(super) junit: Option<PathBuf>,
+    /// Write Bencher Metric Format JSON here
+    #[arg(long, value_name = "FILE")]
+    pub(super) bmf: Option<PathBuf>,
+    /// Write github-action-benchmark files (bigger-is-better.json, smaller-is-better.json) here
+    #[arg(long, value_name = "DIR")]
+    pub(super) gab: Option<PathBuf>,
+    /// Write the JSON verdict here
+    #[arg(long, value_name = "FILE")]
+    pub(super) json: Option<PathBuf>,
+    /// Past self-vs-self comparisons, from which noise floors are learnt (appended to when base
+    /// and candidate are the same clean commit)
+    #[arg(long, value_name = "FILE", default_value = "target/perfgate/aa-noise.jsonl")]
+    pub(super) noise_history: PathBuf,
+    /// Where runs and the worktree go
+    #[arg(long, value_name = "DIR", default_value = "target/perfgate/compare")]
+    pub(super) out: PathBuf,
+    /// Extra profiler arguments for the candidate only (e.g. `--inject-slowdown 10`)
+    #[arg(long, value_name = "ARGS", hide = true, allow_hyphen_values = true)]
+    pub(super) candidate_args: Option<String>,
+}
+
+impl Options {
+    /// The statistical settings, once `--max-regression` and `--noise` are checked.
+    pub(super) fn compare_options(&self) -> anyhow::Result<CompareOptions> {
+        if !(self.max_regression.is_finite() && self.max_regression > 0.0) {
+            bail!(
+                "--max-regression must be a number above 0, got {}",
+                self.max_regression
+            );
+        }
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            bail!("--noise must be a number ≥ 0, got {}", self.noise);
+        }
+        Ok(CompareOptions {
+            confidence: 0.95,
+            noise_pct: self.noise,
+            max_regression_pct: self.max_regression,
+        })
+    }
+
+    /// Where runs, the worktree and the raw samples go (`--out`, from the workspace root).
+    pub(super) fn out_dir(&self) -> PathBuf {
+        workspace_root().join(&self.out)
+    }
+}
