@@ -9,7 +9,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use serde_json::Value;
+use perfgate_results::Results;
 
 use crate::cargo::build_profiler;
 
@@ -48,8 +48,8 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
             &out.join(format!("throughput-{run}")),
             &["--limit", "--phases", "saturation"],
         )?;
-        let throughput = number(&results, "/cpu/messages_per_second")?;
-        let efficiency = number(&results, "/pipeline/efficiency")?;
+        let throughput = figure(&results, "cpu.messages_per_second")?;
+        let efficiency = figure(&results, "pipeline.efficiency")?;
         eprintln!(
             "run {}/{}: {:.0} msg/s, efficiency {:.3}",
             run + 1,
@@ -60,8 +60,9 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
         throughputs.push(throughput);
         efficiencies.push(efficiency);
     }
-    let throughput = median(&mut throughputs);
-    let efficiency = median(&mut efficiencies);
+    let median = |values: &[f64]| perfgate_stats::median(values).expect("at least one run");
+    let throughput = median(&throughputs);
+    let efficiency = median(&efficiencies);
     let mut checks = vec![
         Check {
             name: "throughput (median, msg/s)",
@@ -79,8 +80,8 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     if !options.skip_memory {
         let small = profile(&binary, &out.join("memory-1m"), &["--messages", "1000000"])?;
         let large = profile(&binary, &out.join("memory-10m"), &["--messages", "10000000"])?;
-        let small_rss = number(&small, "/process/peak_rss_mb")?;
-        let large_rss = number(&large, "/process/peak_rss_mb")?;
+        let small_rss = figure(&small, "process.peak_rss_mb")?;
+        let large_rss = figure(&large, "process.peak_rss_mb")?;
         let growth = large_rss / small_rss;
         checks.push(Check {
             name: "peak RSS 10M / 1M messages",
@@ -106,7 +107,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn profile(binary: &Path, out: &Path, args: &[&str]) -> anyhow::Result<Value> {
+fn profile(binary: &Path, out: &Path, args: &[&str]) -> anyhow::Result<Results> {
     let status = Command::new(binary)
         .args(args)
         .args(["--probes", "none", "--no-progress"])
@@ -120,33 +121,12 @@ fn profile(binary: &Path, out: &Path, args: &[&str]) -> anyhow::Result<Value> {
     }
     let path = out.join("results.json");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    perfgate_results::read::parse(&text).with_context(|| format!("reading {}", path.display()))
 }
 
-fn number(results: &Value, pointer: &str) -> anyhow::Result<f64> {
-    results
-        .pointer(pointer)
-        .and_then(Value::as_f64)
-        .with_context(|| format!("results have no number at {pointer}"))
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[middle - 1] + values[middle]) / 2.0
-    } else {
-        values[middle]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
-    }
+/// A metric of the catalogue from a run's results.
+fn figure(results: &Results, id: &str) -> anyhow::Result<f64> {
+    perfgate_results::metric(id)
+        .and_then(|def| def.read(results))
+        .with_context(|| format!("results have no {id}"))
 }

@@ -3,8 +3,9 @@
 //! [`Evaluation`].
 
 use crate::input::RunData;
-use crate::metric::{Better, METRICS, metric};
+use crate::metric::{METRICS, metric};
 use crate::thresholds::{Limit, Thresholds};
+use perfgate_results::judge::{self, Change};
 
 /// Outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,30 +57,7 @@ pub struct Check {
     pub change_pct: Option<f64>,
 }
 
-/// How a metric moved against the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Movement {
-    /// Better by more than the noise floor.
-    Improved,
-    /// Worse by more than the noise floor.
-    Regressed,
-    /// Within the noise floor.
-    Unchanged,
-    /// Moved, for a metric with no better direction.
-    Changed,
-}
-
-impl Movement {
-    /// Lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Movement::Improved => "improved",
-            Movement::Regressed => "regressed",
-            Movement::Unchanged => "unchanged",
-            Movement::Changed => "changed",
-        }
-    }
-}
+pub use perfgate_results::judge::Movement;
 
 /// One metric against the baseline.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,7 +109,8 @@ impl Evaluation {
 pub struct EvaluateOptions {
     /// A regression larger than this, %, fails the run.
     pub max_regression_pct: Option<f64>,
-    /// Changes smaller than this, %, count as unchanged.
+    /// Changes smaller than this, %, count as unchanged. It raises each metric's own noise floor
+    /// from the catalogue, never lowers it; exact metrics (counts) have none.
     pub noise_pct: f64,
 }
 
@@ -216,28 +195,9 @@ fn compare(current: &RunData, baseline: &RunData, options: EvaluateOptions) -> V
         .iter()
         .filter_map(|def| {
             let (now, before) = (*current.metrics.get(def.id)?, *baseline.metrics.get(def.id)?);
-            let change_pct = if before != 0.0 {
-                Some((now - before) / before.abs() * 100.0)
-            } else if now == 0.0 {
-                Some(0.0)
-            } else {
-                None
-            };
-            let worse = match def.better {
-                Better::Higher => now < before,
-                Better::Lower => now > before,
-                Better::Neither => false,
-            };
-            let within_noise = change_pct.is_some_and(|change| change.abs() < options.noise_pct);
-            let movement = if within_noise || now == before {
-                Movement::Unchanged
-            } else if def.better == Better::Neither {
-                Movement::Changed
-            } else if worse {
-                Movement::Regressed
-            } else {
-                Movement::Improved
-            };
+            let change_pct = Change::between(before, now).map(|change| change.point_pct);
+            let floor = judge::floor_pct(def, &[options.noise_pct]);
+            let movement = judge::judge_figures(def, before, now, floor);
             let gated = movement == Movement::Regressed
                 && options
                     .max_regression_pct

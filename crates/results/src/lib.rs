@@ -33,6 +33,7 @@ pub mod validate;
 
 pub use catalogue::{Better, METRICS, MetricDef, Source, metric};
 pub use error::{ReadError, escape_pointer_key};
+pub use example::example_with;
 pub use probes::{AsyncioSection, FunctionShare, LeakSection, MemorySection, RuntimeSection, WorkerSection};
 pub use profiler::{OverheadPair, OverheadSection, ProfilerSection};
 pub use repetitions::{RepetitionsSection, Spread};

@@ -5,8 +5,9 @@
 //!
 //! The decision rules, for a metric where lower is better (mirror them for higher):
 //! - unchanged when the interval includes 1 or the point change is below the noise floor (the
-//!   largest of `--noise`, the metric's configured floor in [`COMPARED`] and what self-vs-self
-//!   comparisons on this machine have shown);
+//!   largest of `--noise`, the metric's floor in the catalogue of `perfgate-results` and what
+//!   self-vs-self comparisons on this machine have shown); the verdict itself is
+//!   `perfgate_results::judge`, the same rule the report's baseline check and `trend` apply;
 //! - otherwise improved or regressed; severity high above 15 %, medium above 5 %, else low;
 //! - gate fail when the whole interval lies beyond `max_regression`, warn when only the point
 //!   estimate does; deterministic metrics (exact) fail on any change for the worse.
@@ -17,7 +18,9 @@ pub mod stats;
 
 use serde::Serialize;
 
-use crate::metric::{Better, metric};
+use perfgate_results::judge::{self, Change, Movement};
+
+use crate::metric::{Better, MetricDef, metric};
 
 /// What a metric is, for comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,43 +39,28 @@ pub struct Compared {
     pub id: &'static str,
     /// Timed or deterministic.
     pub kind: Kind,
-    /// The metric's own noise floor, percent: a measured change smaller than this is unchanged
-    /// even when its interval excludes 1. It is the least floor; `--noise` and the floor learnt
-    /// from A/A comparisons raise it, never lower it.
-    pub noise_floor_pct: f64,
 }
 
-const fn compared(id: &'static str, kind: Kind, noise_floor_pct: f64) -> Compared {
-    Compared {
-        id,
-        kind,
-        noise_floor_pct,
-    }
+const fn compared(id: &'static str, kind: Kind) -> Compared {
+    Compared { id, kind }
 }
 
-/// The metrics a comparison looks at. The configured floors come from A/A trials on a shared
-/// 2-core VM (docs/statistics.md): throughput and CPU per message are resolved to about 2 %;
-/// the heap's high-water mark depends on how full the queues happen to be at one instant
-/// (A/A changes up to 2.5 %); latency percentiles at a fixed rate are queueing outcomes that a
-/// host pause moves a lot (A/A medians moved 16-39 % at p50 and up to 18 % at p99 there).
+/// The metrics a comparison looks at; their noise floors are the catalogue's.
 pub const COMPARED: &[Compared] = &[
-    compared("cpu.messages_per_second", Kind::Measured, 2.0),
-    compared("cpu.cpu_ns_per_message", Kind::Measured, 2.0),
-    compared("latency.p50_ms", Kind::Measured, 10.0),
-    compared("latency.p99_ms", Kind::Measured, 20.0),
-    compared("memory.bytes_allocated_per_message", Kind::Measured, 2.0),
-    compared("memory.allocations_per_message", Kind::Measured, 2.0),
-    compared("memory.peak_mb", Kind::Measured, 5.0),
-    compared("cpu.message_count", Kind::Exact, 0.0),
-    compared("errors.total", Kind::Exact, 0.0),
+    compared("cpu.messages_per_second", Kind::Measured),
+    compared("cpu.cpu_ns_per_message", Kind::Measured),
+    compared("latency.p50_ms", Kind::Measured),
+    compared("latency.p99_ms", Kind::Measured),
+    compared("memory.bytes_allocated_per_message", Kind::Measured),
+    compared("memory.allocations_per_message", Kind::Measured),
+    compared("memory.peak_mb", Kind::Measured),
+    compared("cpu.message_count", Kind::Exact),
+    compared("errors.total", Kind::Exact),
 ];
 
-/// The configured noise floor of a compared metric (0 for one not in [`COMPARED`]).
+/// The configured noise floor of a metric: the catalogue's (0 for an exact or unknown one).
 pub fn configured_floor(id: &str) -> f64 {
-    COMPARED
-        .iter()
-        .find(|c| c.id == id)
-        .map_or(0.0, |c| c.noise_floor_pct)
+    metric(id).map_or(0.0, MetricDef::floor_pct)
 }
 
 /// A run's throughput as "the median of its window": the saturation phase's messages-finished
@@ -311,7 +299,7 @@ fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64
         }
     };
     if sample.kind == Kind::Exact {
-        return exact(out, &base, &candidate, worse_pct);
+        return exact(out, &base, &candidate);
     }
     let interval = match design {
         Design::Paired => {
@@ -351,21 +339,25 @@ fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64
     let point_worse = worse_pct(ratio);
     // The end of the interval nearest "no change", as a regression: how bad it is at least.
     let least_worse = worse_pct(low).min(worse_pct(high));
-    if low <= 1.0 && 1.0 <= high {
-        out.verdict = Verdict::Unchanged;
-        out.reason = format!("the interval {} includes no change", interval_text(low, high));
-    } else if point_worse.abs() < floor {
-        out.verdict = Verdict::Unchanged;
-        out.reason = format!(
-            "{:+.1} % is below the noise floor of {floor:.1} %",
-            (ratio - 1.0) * 100.0
-        );
-    } else {
-        out.verdict = if point_worse > 0.0 {
-            Verdict::Regressed
+    let movement = def.map_or(Movement::Unchanged, |def| {
+        judge::judge(
+            def,
+            Some(Change::from_ratio(ratio, Some((low, high)))),
+            floor,
+            ratio > 1.0,
+        )
+    });
+    out.verdict = verdict_of(movement);
+    if out.verdict == Verdict::Unchanged {
+        out.reason = if low <= 1.0 && 1.0 <= high {
+            format!("the interval {} includes no change", interval_text(low, high))
         } else {
-            Verdict::Improved
+            format!(
+                "{:+.1} % is below the noise floor of {floor:.1} %",
+                (ratio - 1.0) * 100.0
+            )
         };
+    } else {
         out.severity = severity(point_worse.abs());
         out.reason = format!(
             "{:+.1} %, interval {}",
@@ -391,12 +383,7 @@ fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64
     out
 }
 
-fn exact(
-    mut out: MetricOutcome,
-    base: &[f64],
-    candidate: &[f64],
-    worse_pct: impl Fn(f64) -> f64,
-) -> MetricOutcome {
+fn exact(mut out: MetricOutcome, base: &[f64], candidate: &[f64]) -> MetricOutcome {
     out.rounds = base.len().min(candidate.len());
     let (Some(first), Some(second)) = (base.first(), candidate.first()) else {
         out.reason = "no figures".to_owned();
@@ -420,20 +407,14 @@ fn exact(
         out.verdict = Verdict::Unchanged;
         out.reason = "identical in every run (deterministic)".to_owned();
     } else {
-        // A count that went from 0 to something is worse for a lower-is-better metric; a figure
-        // with no better direction (the message count) changing means the workload changed.
-        let worse = if out.direction == "neither" {
-            true
-        } else if ratio.is_finite() {
-            worse_pct(ratio) > 0.0
-        } else {
-            !out.higher_is_better
-        };
-        out.verdict = if worse {
-            Verdict::Regressed
-        } else {
-            Verdict::Improved
-        };
+        // The same judge as every other verdict, with no floor: a deterministic figure that
+        // changed is never noise. A figure with no better direction (the message count)
+        // changing means the workload changed, which the judge calls "changed".
+        let movement = metric(&out.id).map_or(Movement::Changed, |def| {
+            judge::judge_figures(def, *first, *second, 0.0)
+        });
+        let worse = matches!(movement, Movement::Regressed | Movement::Changed);
+        out.verdict = verdict_of(movement);
         out.severity = Severity::High;
         out.reason = format!("deterministic figure changed from {first} to {second}: never noise");
         if worse {
@@ -441,6 +422,16 @@ fn exact(
         }
     }
     out
+}
+
+/// The comparison's verdict for the judge's movement. A metric with no better direction that
+/// moved means the workload changed: a regression of the comparison.
+fn verdict_of(movement: Movement) -> Verdict {
+    match movement {
+        Movement::Improved => Verdict::Improved,
+        Movement::Regressed | Movement::Changed => Verdict::Regressed,
+        Movement::Unchanged => Verdict::Unchanged,
+    }
 }
 
 fn severity(worse_abs_pct: f64) -> Severity {
@@ -459,7 +450,7 @@ fn interval_text(low: f64, high: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::stats::SplitMix64;
+    use super::stats::SeededRng;
     use super::*;
 
     fn throughput(base: Vec<f64>, candidate: Vec<f64>) -> Samples {
@@ -477,7 +468,7 @@ mod tests {
 
     /// Six paired rounds of throughput with multiplicative noise `sigma` and drift shared by both
     /// sides of a round (as on a shared runner), the candidate slower by `slowdown`.
-    fn rounds(rng: &mut SplitMix64, slowdown: f64, sigma: f64, n: usize) -> Samples {
+    fn rounds(rng: &mut SeededRng, slowdown: f64, sigma: f64, n: usize) -> Samples {
         let mut base = Vec::new();
         let mut candidate = Vec::new();
         for round in 0..n {
@@ -493,7 +484,7 @@ mod tests {
     }
 
     fn verdicts_with(slowdown: f64, sigma: f64, trials: usize, n: usize) -> (usize, usize, usize) {
-        let mut rng = SplitMix64::new(42);
+        let mut rng = SeededRng::new(42);
         let (mut regressed, mut failed, mut warned) = (0, 0, 0);
         for _ in 0..trials {
             let samples = rounds(&mut rng, slowdown, sigma, n);
@@ -565,7 +556,7 @@ mod tests {
     /// a 10 % slowdown; with 6 it can, since the interval is then the whole range.
     #[test]
     fn ten_rounds_survive_one_disturbed_round() {
-        let mut rng = SplitMix64::new(3);
+        let mut rng = SeededRng::new(3);
         let mut samples = rounds(&mut rng, 0.10, 0.01, 10);
         samples.base[4] *= 0.5;
         let outcome = &compare(

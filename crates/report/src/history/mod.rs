@@ -14,7 +14,6 @@
 //! ```
 
 mod record;
-mod stats;
 mod store;
 mod trend;
 
@@ -23,6 +22,6 @@ pub use store::{
     DEFAULT_HISTORY, History, HistoryEntry, Lines, append, append_line, parse_json, read, read_lines,
 };
 pub use trend::{
-    DEFAULT_RUNS, MIN_CHANGE_PCT, MIN_R_SQUARED, MIN_RUNS, MetricTrend, OUTLIER_SIGMAS, Outlier, Trend,
-    TrendOptions, TrendVerdict, Window, analyze,
+    DEFAULT_RUNS, MIN_R_SQUARED, MIN_RUNS, MetricTrend, OUTLIER_SIGMAS, Outlier, Trend, TrendOptions,
+    TrendVerdict, Window, analyze,
 };

@@ -8,18 +8,18 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use super::stats::{least_squares, median, robust_sigma};
 use super::store::{History, HistoryEntry};
+use perfgate_results::judge::{self, Change, Movement};
+use perfgate_stats::{least_squares, robust_sigma};
+
 use crate::metric::{Better, METRICS, MetricDef};
 
 /// Fewer points than this give no slope, verdict or outliers.
 pub const MIN_RUNS: usize = 3;
 /// A trend is called improving or degrading only if the line explains at least this share of
-/// the variance...
+/// the variance, and the fitted change over the window is beyond the metric's noise floor (the
+/// catalogue's, the same the baseline check and `compare` apply, through the same judge).
 pub const MIN_R_SQUARED: f64 = 0.5;
-/// ...and the fitted change over the window is at least this many percent of the median (the
-/// same 2 % the baseline comparison treats as noise).
-pub const MIN_CHANGE_PCT: f64 = 2.0;
 /// A run is an outlier when it lies more than this many robust standard deviations
 /// (1.4826 × MAD) from the window's median.
 pub const OUTLIER_SIGMAS: f64 = 3.0;
@@ -265,7 +265,7 @@ fn metric_trend(def: &'static MetricDef, window: &[HistoryEntry], origin: System
     trend.slope_per_day = least_squares(&by_day).map(|fit| fit.slope);
     trend.r_squared = fit.r_squared;
     trend.change_pct = (middle != 0.0).then(|| fit.slope * span / middle.abs() * 100.0);
-    trend.verdict = verdict(def.better, fit.slope, fit.r_squared, trend.change_pct);
+    trend.verdict = verdict(def, fit.slope, fit.r_squared, trend.change_pct);
     let sigma = robust_sigma(&values, middle);
     if sigma > 0.0 {
         trend.outliers = points
@@ -285,27 +285,35 @@ fn metric_trend(def: &'static MetricDef, window: &[HistoryEntry], origin: System
     Some(trend)
 }
 
+/// The median of values known to be there.
+fn median(values: &[f64]) -> f64 {
+    perfgate_stats::median(values).unwrap_or(f64::NAN)
+}
+
 fn days_since(origin: SystemTime, time: SystemTime) -> f64 {
     time.duration_since(origin).unwrap_or_default().as_secs_f64() / SECONDS_PER_DAY
 }
 
-/// The rule: a clear line (R² ≥ [`MIN_R_SQUARED`]) that moved at least [`MIN_CHANGE_PCT`] of
-/// the median over the window, judged by the metric's better direction. When the median is
-/// zero the change has no percentage, and the fit alone decides.
-fn verdict(better: Better, slope: f64, r_squared: Option<f64>, change_pct: Option<f64>) -> TrendVerdict {
-    if better == Better::Neither {
+/// The rule: a clear line (R² ≥ [`MIN_R_SQUARED`]) whose change over the window, in percent of
+/// the median, the judge calls improved or regressed by the metric's direction and noise floor.
+/// When the median is zero the change has no percentage, and the fit's direction alone decides.
+fn verdict(def: &MetricDef, slope: f64, r_squared: Option<f64>, change_pct: Option<f64>) -> TrendVerdict {
+    if def.better == Better::Neither {
         return TrendVerdict::Informational;
     }
-    let clear = r_squared.is_some_and(|r2| r2 >= MIN_R_SQUARED)
-        && change_pct.is_none_or(|change| change.abs() >= MIN_CHANGE_PCT)
-        && slope != 0.0;
+    let clear = r_squared.is_some_and(|r2| r2 >= MIN_R_SQUARED) && slope != 0.0;
     if !clear {
         return TrendVerdict::Stable;
     }
-    if (slope > 0.0) == (better == Better::Higher) {
-        TrendVerdict::Improving
-    } else {
-        TrendVerdict::Degrading
+    let change = change_pct.map(|point_pct| Change {
+        point_pct,
+        interval_pct: None,
+    });
+    match judge::judge(def, change, def.floor_pct(), slope > 0.0) {
+        Movement::Improved => TrendVerdict::Improving,
+        Movement::Regressed => TrendVerdict::Degrading,
+        Movement::Unchanged => TrendVerdict::Stable,
+        Movement::Changed => TrendVerdict::Informational,
     }
 }
 

@@ -6,9 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::history::{
-    MIN_CHANGE_PCT, MIN_R_SQUARED, MetricTrend, OUTLIER_SIGMAS, Outlier, Trend, TrendVerdict,
-};
+use crate::history::{MIN_R_SQUARED, MetricTrend, OUTLIER_SIGMAS, Outlier, Trend, TrendVerdict};
 use crate::metric::format_value;
 
 /// At most this many outliers are listed per metric; the rest are counted.
@@ -237,7 +235,7 @@ pub(super) fn describe(trend: &Trend, source: &str) -> String {
 
 pub(super) fn rules() -> String {
     format!(
-        "Improving or degrading: the least-squares line over the runs has R² ≥ {MIN_R_SQUARED} and changes by at least {MIN_CHANGE_PCT} % of the median over the window, in the metric's better or worse direction; anything less is stable. \
+        "Improving or degrading: the least-squares line over the runs has R² ≥ {MIN_R_SQUARED} and changes by more than the metric's noise floor (docs/thresholds.md) in percent of the median over the window, in the metric's better or worse direction; anything less is stable. \
          Outliers lie more than {OUTLIER_SIGMAS} robust standard deviations (1.4826 × MAD) from the median. See docs/history.md."
     )
 }

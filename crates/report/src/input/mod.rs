@@ -1,0 +1,403 @@
+//! Reads a results file into [`RunData`], the report's view of a run: perfgate's `results.json`
+//! through the `perfgate-results` types and their validation ([`perfgate`]), or the older Python
+//! tool's `performance_results.json` ([`legacy`]). Every figure is checked on the way in, so that
+//! later stages never meet a string where a number belongs or an impossible value.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{ReportError, Result};
+
+mod legacy;
+mod perfgate;
+mod series;
+
+pub use perfgate_results::read::SUPPORTED_SCHEMA_VERSIONS;
+pub use series::{PhaseSeries, Series};
+
+/// Which tool wrote a results file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputFormat {
+    /// perfgate's `results.json`.
+    Perfgate {
+        /// Its `schema_version`.
+        schema_version: u64,
+    },
+    /// The older Python tool's `performance_results.json`.
+    Legacy,
+    /// No results file: a report on load tests alone.
+    LoadTestsOnly,
+}
+
+/// One function of a CPU profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionRow {
+    /// Its name.
+    pub function: String,
+    /// Share of samples in it, % (perfgate only).
+    pub self_percent: Option<f64>,
+    /// Share of samples with it on the stack, % (perfgate only).
+    pub inclusive_percent: Option<f64>,
+    /// CPU seconds in it and its callees.
+    pub cumtime: Option<f64>,
+}
+
+/// One pipeline stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    /// Stage name.
+    pub name: String,
+    /// Workers.
+    pub workers: u64,
+    /// Median per-message service time, µs.
+    pub service_p50_us: Option<f64>,
+    /// 99th percentile service time, µs.
+    pub service_p99_us: Option<f64>,
+    /// Longest per-message service time, µs.
+    pub service_max_us: Option<f64>,
+    /// Busy time over the window, per worker.
+    pub busy_ratio: Option<f64>,
+    /// 99th percentile of messages waiting for it.
+    pub queue_p99: Option<f64>,
+    /// Messages its input channels hold.
+    pub queue_capacity: Option<f64>,
+    /// Messages it rejected.
+    pub errors: u64,
+}
+
+/// Database figures of older files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// Connection status as reported.
+    pub status: Option<String>,
+}
+
+/// Where and how a run was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    /// When, RFC 3339.
+    pub timestamp: Option<String>,
+    /// Git commit and whether the tree was dirty.
+    pub git_commit: Option<String>,
+    /// Uncommitted changes present.
+    pub git_dirty: Option<bool>,
+    /// Compiler.
+    pub rustc: Option<String>,
+    /// `release` or `debug`.
+    pub build_profile: Option<String>,
+    /// CPU model.
+    pub cpu_model: Option<String>,
+    /// Logical cores.
+    pub logical_cores: Option<u64>,
+    /// Operating system.
+    pub os: Option<String>,
+    /// The machine's host name.
+    pub hostname: Option<String>,
+    /// Workload settings, as written.
+    pub workload: Value,
+    /// Run settings, as written.
+    pub run: Value,
+    /// Per phase, in the order run: the share of the machine's CPU the hypervisor took during
+    /// the phase's window, percent.
+    pub host_steal_pct: Vec<(String, f64)>,
+}
+
+/// A results file, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunData {
+    /// The file read.
+    pub source: PathBuf,
+    /// Which tool wrote it.
+    pub format: InputFormat,
+    /// Every known metric present in the file, by id.
+    pub metrics: BTreeMap<String, f64>,
+    /// Where and how the run was made (perfgate files).
+    pub environment: Option<Environment>,
+    /// Functions by inclusive time (or the older `top_functions`, by `cumtime`).
+    pub top_functions: Vec<FunctionRow>,
+    /// Functions by self time.
+    pub hot_functions: Vec<FunctionRow>,
+    /// Pipeline stages in order.
+    pub stages: Vec<StageRow>,
+    /// Rejected messages by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Whether the heap probe suspected a leak.
+    pub leak_suspected: Option<bool>,
+    /// Busy share of each runtime worker during the latency phase.
+    pub worker_busy: Vec<f64>,
+    /// Cache capacity the workload ran with.
+    pub cache_capacity: Option<u64>,
+    /// Database section of older files.
+    pub database: Option<Database>,
+    /// Files beside the results, by kind (`flamegraph`, `pprof`, `heap_profile`), as paths
+    /// relative to the results file's directory.
+    pub files: BTreeMap<String, String>,
+    /// The run's own warnings.
+    pub warnings: Vec<String>,
+    /// `--repeat N`: each repetition's key figures by metric id (empty for a single run).
+    pub repetitions: Vec<BTreeMap<String, f64>>,
+    /// The probes' time series per phase, in the order phases run (empty in older files).
+    pub series: Vec<PhaseSeries>,
+}
+
+impl RunData {
+    /// The stand-in for a report without a results file (load tests only): no metrics, no
+    /// in-process sections.
+    pub fn load_tests_only() -> Self {
+        Self::empty(Path::new(""), InputFormat::LoadTestsOnly)
+    }
+
+    /// A run with nothing read yet.
+    pub(crate) fn empty(path: &Path, format: InputFormat) -> Self {
+        RunData {
+            source: path.to_owned(),
+            format,
+            metrics: BTreeMap::new(),
+            environment: None,
+            top_functions: Vec::new(),
+            hot_functions: Vec::new(),
+            stages: Vec::new(),
+            errors_by_kind: BTreeMap::new(),
+            leak_suspected: None,
+            worker_busy: Vec::new(),
+            cache_capacity: None,
+            database: None,
+            files: BTreeMap::new(),
+            warnings: Vec::new(),
+            repetitions: Vec::new(),
+            series: Vec::new(),
+        }
+    }
+
+    /// Whether an in-process run (perfgate's or the older tool's) was read.
+    pub fn has_run(&self) -> bool {
+        self.format != InputFormat::LoadTestsOnly
+    }
+}
+
+/// Reads and normalises a results file.
+pub fn load_results(path: &Path) -> Result<RunData> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::read(path, source))?;
+    parse_results(path, &text)
+}
+
+/// Normalises results text read from `path`: perfgate's when it has a `schema_version`, the older
+/// tool's when it has a `cpu` section and no version.
+pub fn parse_results(path: &Path, text: &str) -> Result<RunData> {
+    let value: Value = serde_json::from_str(text).map_err(|error| ReportError::json(path, &error))?;
+    if !value.is_object() {
+        return Err(ReportError::invalid(
+            path,
+            "/",
+            "expected a JSON object at the top level",
+        ));
+    }
+    if value.get("schema_version").is_some() {
+        let results = perfgate_results::read::from_value(value)
+            .map_err(|error| ReportError::invalid(path, error.pointer, error.problem))?;
+        return Ok(perfgate::run_data(path, &results));
+    }
+    if value.get("cpu").is_some_and(Value::is_object) {
+        return legacy::run_data(path, &value);
+    }
+    Err(ReportError::invalid(
+        path,
+        "/",
+        "neither perfgate results (no `schema_version`) nor a performance_results.json (no `cpu` section)",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RunData> {
+        parse_results(Path::new("r.json"), text)
+    }
+
+    #[test]
+    fn the_p99_overhead_is_the_median_over_pairs_when_the_results_have_it() {
+        let metric = |overhead: &str| {
+            parse(&format!(
+                r#"{{"schema_version":1,"profiler":{{"overhead":{overhead}}}}}"#
+            ))
+            .unwrap()
+            .metrics
+            .get("profiler.overhead_p99_ratio")
+            .copied()
+        };
+        assert_eq!(
+            metric(r#"{"p99_ratio":7.2,"p99_pair_ratio_median":0.95}"#),
+            Some(0.95)
+        );
+        assert_eq!(
+            metric(r#"{"p99_ratio":1.04}"#),
+            Some(1.04),
+            "older results: the pooled ratio"
+        );
+        assert_eq!(metric("{}"), None);
+        assert!(
+            parse(r#"{"schema_version":1,"profiler":{"overhead":{"p99_pair_ratio_median":"low"}}}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn reads_perfgate_results_and_derives_the_error_rate() {
+        let run = parse(
+            r#"{"schema_version":1,"cpu":{"messages_per_second":5.0e5,"message_count":10},
+                "errors":{"total":5,"by_kind":{"malformed":5}},"pipeline":{"generated":1000},
+                "stages":{"b":{"index":1,"workers":1},"a":{"index":0,"workers":2,"busy_ratio":0.5}}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.format, InputFormat::Perfgate { schema_version: 1 });
+        assert_eq!(run.metrics["cpu.messages_per_second"], 5.0e5);
+        assert_eq!(run.metrics["error_rate.percent"], 0.5);
+        assert_eq!(
+            run.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(run.errors_by_kind["malformed"], 5);
+    }
+
+    #[test]
+    fn reads_repetitions_keeping_known_metrics() {
+        let run = parse(
+            r#"{"schema_version":1,"cpu":{"messages_per_second":5.0e5},
+                "repetitions":{"count":2,"runs":[
+                    {"cpu.messages_per_second":5.0e5,"latency.p99_ms":1.5,"future.metric":1},
+                    {"cpu.messages_per_second":4.9e5,"latency.p99_ms":1.7}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.repetitions.len(), 2);
+        assert_eq!(run.repetitions[1]["cpu.messages_per_second"], 4.9e5);
+        assert!(!run.repetitions[0].contains_key("future.metric"));
+        let error =
+            parse(r#"{"schema_version":1,"repetitions":{"runs":[{"latency.p99_ms":"x"}]}}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("/repetitions/runs/0/latency.p99_ms"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn reads_the_time_series_of_each_phase() {
+        let run = parse(
+            r#"{"schema_version":1,
+                "memory":{"phase":"saturation","series":{"t_ms":[0],"live_mb":[1]}},
+                "phases":{
+                  "fixed_rate":{"asyncio":{"series":{"interval_ms":10.0,"t_ms":[0,10],"lag_max_ms":[0.5,null]}}},
+                  "saturation":{"memory":{"baseline_mb":30.0,"peak_mb":31.5,"series":{
+                      "interval_ms":10.0,"t_ms":[0,10,20,30],"live_mb":[30,30.5,31,30.2],
+                      "resident_mb":[200,200,201,201],"messages":[0,5000,9000,9000]}},
+                    "runtime":{"series":{"t_ms":[100],"rss_mb":[300]}}}}}"#,
+        )
+        .unwrap();
+        let phases: Vec<&str> = run.series.iter().map(|p| p.phase.as_str()).collect();
+        assert_eq!(phases, ["saturation", "fixed_rate"], "in the order phases run");
+        let saturation = &run.series[0];
+        assert_eq!(saturation.memory.t_ms, [0.0, 10.0, 20.0, 30.0]);
+        assert_eq!(saturation.memory.columns["live_mb"][2], 31.0);
+        assert!(!saturation.memory.columns.contains_key("interval_ms"));
+        assert_eq!(saturation.runtime.points("rss_mb"), [(100.0, 300.0)]);
+        assert_eq!(
+            (saturation.heap_baseline_mb, saturation.heap_peak_mb),
+            (Some(30.0), Some(31.5))
+        );
+        // 5,000 messages in 10 ms, then 4,000, then none.
+        assert_eq!(
+            saturation.memory.rate("messages"),
+            [(10.0, 500_000.0), (20.0, 400_000.0), (30.0, 0.0)]
+        );
+        assert!(saturation.memory.rate("absent").is_empty());
+        let lag = &run.series[1].asyncio.columns["lag_max_ms"];
+        assert!(lag[1].is_nan(), "null is a gap");
+        assert!(run.series[1].memory.is_empty());
+    }
+
+    #[test]
+    fn files_without_phases_give_the_top_level_series_by_phase() {
+        let run = parse(
+            r#"{"schema_version":1,
+                "memory":{"phase":"saturation","baseline_mb":2,"series":{"t_ms":[0,10],"live_mb":[1,2]}},
+                "asyncio":{"phase":"fixed_rate","series":{"t_ms":[0],"lag_max_ms":[1]}},
+                "runtime":{"phase":"fixed_rate","series":{"t_ms":[0],"rss_mb":[1]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.series.len(), 2);
+        assert_eq!(run.series[0].phase, "saturation");
+        assert_eq!(run.series[0].heap_baseline_mb, Some(2.0));
+        assert_eq!(run.series[1].asyncio.t_ms, [0.0]);
+        assert_eq!(run.series[1].runtime.columns["rss_mb"], [1.0]);
+        assert!(parse(r#"{"schema_version":1}"#).unwrap().series.is_empty());
+        assert!(
+            parse(r#"{"cpu":{}}"#).unwrap().series.is_empty(),
+            "older files have none"
+        );
+    }
+
+    #[test]
+    fn bad_series_are_one_line_naming_the_place() {
+        let check = |text: &str, expected: &str| {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error:?} lacks {expected:?}");
+            assert!(!error.contains('\n'));
+        };
+        check(
+            r#"{"schema_version":1,"memory":{"series":[1,2]}}"#,
+            "/memory/series: expected an object of lists, found a list",
+        );
+        check(
+            r#"{"schema_version":1,"phases":{"saturation":{"asyncio":{"series":{"t_ms":[0,1],"lag_max_ms":[1,"x"]}}}}}"#,
+            "/phases/saturation/asyncio/series/lag_max_ms/1: expected a number, found a string",
+        );
+        check(
+            r#"{"schema_version":1,"runtime":{"series":{"t_ms":[0,1],"rss_mb":[1]}}}"#,
+            "/runtime/series/rss_mb: expected as many values as `t_ms` has (2), found 1",
+        );
+        check(
+            r#"{"schema_version":1,"runtime":{"series":{"t_ms":[0],"rss_mb":"big"}}}"#,
+            "/runtime/series/rss_mb: expected a list, found a string",
+        );
+        check(
+            r#"{"schema_version":1,"phases":[]}"#,
+            "/phases: expected an object of phases",
+        );
+    }
+
+    #[test]
+    fn reads_the_older_format() {
+        let run = parse(
+            r#"{"cpu":{"messages_per_second":1234.5,"top_functions":[{"function":"decode","cumtime":0.5}]},
+                "database":{"status":"ok","pool_size":10}}"#,
+        )
+        .unwrap();
+        assert_eq!(run.format, InputFormat::Legacy);
+        assert_eq!(run.top_functions[0].cumtime, Some(0.5));
+        assert_eq!(run.metrics["database.pool_size"], 10.0);
+        assert_eq!(run.database.unwrap().status.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn bad_input_is_one_line_naming_the_place() {
+        let check = |text: &str, expected: &str| {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error:?} lacks {expected:?}");
+            assert!(!error.contains('\n'));
+        };
+        check("{\"cpu\": ", "r.json:1:");
+        check("{\"cpu\": {\"messages_per_second\": NaN}}", "r.json:1:");
+        check("{\"schema_version\": 9}", "schema version 9 is not supported");
+        check(
+            "{\"schema_version\": \"one\"}",
+            "/schema_version: expected a whole number",
+        );
+        check(
+            "{\"schema_version\":1,\"cpu\":{\"total_time\":\"slow\"}}",
+            "/cpu/total_time: expected a number, found a string",
+        );
+        check("{\"hello\": 1}", "neither perfgate results");
+        check("[1, 2]", "expected a JSON object");
+    }
+}
