@@ -30,6 +30,7 @@ pub mod loadtest;
 pub mod metric;
 mod model;
 mod output;
+mod reading;
 pub mod recommend;
 pub mod render;
 pub mod thresholds;

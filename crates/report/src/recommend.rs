@@ -5,7 +5,7 @@ use crate::evaluate::{Evaluation, Movement, Status};
 use crate::input::RunData;
 use crate::loadtest::{EndpointKind, LoadTest};
 use crate::metric::format_value;
-use crate::model::{busiest_stage, cpu_profile};
+use crate::reading::{busiest_stage, cpu_profile};
 
 /// One thing to act on.
 #[derive(Debug, Clone, PartialEq)]
