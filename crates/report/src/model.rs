@@ -76,7 +76,7 @@ impl Report {
     ) -> Self {
         merge_load_test_metrics(&mut results, &load_tests);
         let evaluation = evaluate(&results, thresholds, baseline.as_ref(), options.evaluate);
-        let recommendations = recommend(&results, &load_tests, &evaluation);
+        let recommendations = recommend(&results, &load_tests, &evaluation, &thresholds.recommendations);
         let mut report_command = "cargo xtask report".to_owned();
         if results.has_run() {
             report_command.push_str(&format!(

@@ -6,6 +6,7 @@ use crate::input::RunData;
 use crate::loadtest::{EndpointKind, LoadTest};
 use crate::metric::format_value;
 use crate::reading::{busiest_stage, cpu_profile};
+use crate::thresholds::RecommendationRules;
 
 /// One thing to act on.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +55,12 @@ pub(crate) fn code(text: &str) -> String {
 
 /// Load-test findings: endpoints that mostly fail, and the slowest endpoint behind a latency
 /// threshold that is not met.
-fn load_test_findings(load_tests: &[LoadTest], evaluation: &Evaluation, out: &mut Vec<Recommendation>) {
+fn load_test_findings(
+    load_tests: &[LoadTest],
+    evaluation: &Evaluation,
+    rules: &RecommendationRules,
+    out: &mut Vec<Recommendation>,
+) {
     let concerning = |id: &str| matches!(status_of(evaluation, id), Some(Status::Warn | Status::Fail));
     let endpoints = || {
         load_tests
@@ -63,7 +69,11 @@ fn load_test_findings(load_tests: &[LoadTest], evaluation: &Evaluation, out: &mu
             .filter(|(_, endpoint)| endpoint.kind != EndpointKind::Aggregated)
     };
     let failing: Vec<String> = endpoints()
-        .filter(|(_, endpoint)| endpoint.error_rate_pct().is_some_and(|rate| rate >= 50.0))
+        .filter(|(_, endpoint)| {
+            endpoint
+                .error_rate_pct()
+                .is_some_and(|rate| rate >= rules.endpoint_failure_at_least * 100.0)
+        })
         .map(|(test, endpoint)| {
             let top = test
                 .failures
@@ -124,15 +134,21 @@ fn load_test_findings(load_tests: &[LoadTest], evaluation: &Evaluation, out: &mu
     }
 }
 
-/// Recommendations for a run and its load tests, most important first.
-pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation) -> Vec<Recommendation> {
+/// Recommendations for a run and its load tests, most important first, speaking up at the
+/// cut-offs of `rules`.
+pub fn recommend(
+    run: &RunData,
+    load_tests: &[LoadTest],
+    evaluation: &Evaluation,
+    rules: &RecommendationRules,
+) -> Vec<Recommendation> {
     let mut out = Vec::new();
-    load_test_findings(load_tests, evaluation, &mut out);
+    load_test_findings(load_tests, evaluation, rules, &mut out);
     let metric = |id: &str| run.metrics.get(id).copied();
     let concerning = |id: &str| matches!(status_of(evaluation, id), Some(Status::Warn | Status::Fail));
 
     // Throughput below its target, or the pipeline keeping little of what its stages can do.
-    let efficiency_low = metric("pipeline.efficiency").is_some_and(|e| e < 0.7);
+    let efficiency_low = metric("pipeline.efficiency").is_some_and(|e| e < rules.efficiency_below);
     if concerning("cpu.messages_per_second") || concerning("pipeline.efficiency") || efficiency_low {
         let profile = cpu_profile(run);
         let hottest: Vec<String> = profile
@@ -184,7 +200,7 @@ pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation
     if let Some(stage) = busiest_stage(run) {
         let busy = stage.busy_ratio.unwrap_or(0.0);
         let queue_full = match (stage.queue_p99, stage.queue_capacity) {
-            (Some(p99), Some(capacity)) if capacity > 0.0 => p99 >= 0.9 * capacity,
+            (Some(p99), Some(capacity)) if capacity > 0.0 => p99 >= rules.queue_full_at_least * capacity,
             _ => false,
         };
         let longest_queue = run
@@ -193,7 +209,7 @@ pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation
             .filter_map(|s| s.queue_p99.map(|q| (q, s.name.as_str())))
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .is_some_and(|(_, name)| name == stage.name);
-        if busy >= 0.9 || (queue_full && longest_queue) {
+        if busy >= rules.stage_busy_at_least || (queue_full && longest_queue) {
             out.push(Recommendation {
                 topic: "bottleneck",
                 text: format!(
@@ -216,7 +232,7 @@ pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation
     // Event-loop lag: a worker stuck in a poll.
     let lag = metric("asyncio.event_loop_lag_ms");
     let slow_polls = metric("asyncio.slow_polls").unwrap_or(0.0);
-    if concerning("asyncio.event_loop_lag_ms") || lag.is_some_and(|lag| lag > 1.0) {
+    if concerning("asyncio.event_loop_lag_ms") || lag.is_some_and(|lag| lag > rules.lag_p99_ms_above) {
         out.push(Recommendation {
             topic: "event loop",
             text: format!(
@@ -252,7 +268,7 @@ pub fn recommend(run: &RunData, load_tests: &[LoadTest], evaluation: &Evaluation
 
     // A cache that misses.
     if let Some(hit_rate) = metric("cache.hit_rate")
-        && (hit_rate < 0.8 || concerning("cache.hit_rate"))
+        && (hit_rate < rules.cache_hit_rate_below || concerning("cache.hit_rate"))
     {
         out.push(Recommendation {
             topic: "cache",
@@ -347,7 +363,7 @@ mod tests {
         let run = parse_results(Path::new("r.json"), results).unwrap();
         let thresholds = Thresholds::parse(Path::new("t.toml"), thresholds).unwrap();
         let evaluation = evaluate(&run, &thresholds, None, EvaluateOptions::default());
-        recommend(&run, &[], &evaluation)
+        recommend(&run, &[], &evaluation, &thresholds.recommendations)
     }
 
     #[test]
@@ -391,6 +407,16 @@ mod tests {
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x"), "`` `x ``");
         assert_eq!(code("a\nb"), "`a b`");
+    }
+
+    #[test]
+    fn the_cut_offs_come_from_the_thresholds_file() {
+        let run = r#"{"schema_version":1,"cache":{"hit_rate":0.5},"pipeline":{"efficiency":0.65}}"#;
+        let topics = |thresholds: &str| -> Vec<&'static str> {
+            recommendations(run, thresholds).iter().map(|r| r.topic).collect()
+        };
+        assert_eq!(topics(""), ["throughput", "cache"]);
+        assert!(topics("[recommendations]\nefficiency_below = 0.6\ncache_hit_rate_below = 0.4\n").is_empty());
     }
 
     #[test]
