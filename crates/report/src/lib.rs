@@ -27,6 +27,7 @@ pub mod evaluate;
 pub mod history;
 pub mod input;
 pub mod loadtest;
+mod markdown_escape;
 pub mod metric;
 mod model;
 mod output;

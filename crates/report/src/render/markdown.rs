@@ -8,8 +8,10 @@ use std::fmt::Write;
 
 use super::rows::{self, Cell, Errors};
 use super::{change_text, movement_label};
+use crate::markdown_escape::{code, escape, table_code};
 use crate::metric::format_value;
 use crate::model::Report;
+use crate::recommend::Part;
 
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
@@ -73,7 +75,7 @@ impl Charts {
                 .map(|chart| Chart {
                     image: format!(
                         "![{}]({}.svg)",
-                        super::load_tests::escape(&chart.title),
+                        escape(&chart.title),
                         link(&format!("{prefix}{}", chart.key))
                     ),
                     key: chart.key,
@@ -120,7 +122,7 @@ fn cell(text: &str) -> String {
 fn markup(content: &Cell) -> String {
     match content {
         Cell::Text(text) => cell(text),
-        Cell::Code(code, rest) => format!("{}{}", super::load_tests::table_code(code), cell(rest)),
+        Cell::Code(code, rest) => format!("{}{}", table_code(code), cell(rest)),
         Cell::Strong(word, rest) => format!("**{word}**{}", cell(rest)),
     }
 }
@@ -274,12 +276,7 @@ fn over_time(out: &mut String, charts: &Charts) {
         "### Over time\n\nWhat the probes sampled during each phase's measured window; the panels of a phase share one time axis.\n"
     );
     for chart in phases {
-        let _ = writeln!(
-            out,
-            "**{}**\n\n{}\n",
-            super::load_tests::escape(&chart.title),
-            chart.image
-        );
+        let _ = writeln!(out, "**{}**\n\n{}\n", escape(&chart.title), chart.image);
     }
 }
 
@@ -400,9 +397,26 @@ fn recommendations(out: &mut String, report: &Report) {
         return;
     }
     for recommendation in &report.recommendations {
-        let _ = writeln!(out, "- **{}**: {}", recommendation.topic, recommendation.text);
+        let _ = writeln!(
+            out,
+            "- **{}**: {}",
+            escape(recommendation.topic.label()),
+            parts(&recommendation.parts)
+        );
     }
     let _ = writeln!(out);
+}
+
+/// A recommendation's text: words escaped, names and commands as code spans.
+fn parts(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .map(|part| match part {
+            Part::Text(text) => escape(text),
+            Part::Code(text) => code(text),
+            Part::Figure(figure) => escape(&figure.text()),
+        })
+        .collect()
 }
 
 fn appendix(out: &mut String, report: &Report) {
