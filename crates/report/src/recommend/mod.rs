@@ -4,7 +4,8 @@
 //!
 //! A recommendation is data ([`Recommendation`] in `data.rs`, its [`Figure`]s in `figure.rs`),
 //! not text: each renderer writes it its own way. The rules are one module per subject:
-//! `load_tests.rs` (failing endpoints, slow endpoints), `cpu.rs` (throughput), `stages.rs` (the
+//! `load_tests.rs` (failing endpoints, slow endpoints), `cpu.rs` (throughput and perfgate's
+//! harness, using `origin.rs` to tell the user's code from perfgate's), `stages.rs` (the
 //! bottleneck), `runtime.rs` (event-loop lag), `memory.rs` (heap growth), `workload.rs` (cache,
 //! rejected messages, dropped deliveries) and `trust.rs` (regressions against the baseline, debug
 //! builds).
@@ -14,6 +15,7 @@ mod data;
 mod figure;
 mod load_tests;
 mod memory;
+mod origin;
 mod runtime;
 mod stages;
 mod trust;
@@ -85,6 +87,7 @@ pub fn recommend(
     };
     let mut out = load_tests::findings(&evidence);
     out.extend(cpu::throughput(&evidence));
+    out.extend(cpu::harness(&evidence));
     out.extend(stages::bottleneck(&evidence));
     out.extend(runtime::event_loop(&evidence));
     out.extend(memory::growth(&evidence));
