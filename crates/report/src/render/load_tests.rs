@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::html::load_test_key;
-use super::markdown::Charts;
+use super::markdown_charts::Charts;
 use super::rows::{self, ENDPOINT_FIGURES, EndpointCells, HISTORY_COLUMNS};
 use crate::loadtest::LoadTest;
 use crate::markdown_escape::{escape, table_code};

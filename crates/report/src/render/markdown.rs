@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use super::markdown_charts::Charts;
 use super::rows::{self, Cell, Errors};
 use super::{change_text, movement_label};
 use crate::markdown_escape::{code, escape, table_code};
@@ -47,69 +48,6 @@ pub fn render(report: &Report) -> String {
     }
     recommendations(&mut out, report);
     appendix(&mut out, report);
-    out
-}
-
-/// One chart as the Markdown report shows it.
-#[derive(Debug)]
-struct Chart {
-    key: String,
-    section: &'static str,
-    title: String,
-    /// `![title](link)`.
-    image: String,
-}
-
-/// The charts the report shows, the HTML report's: none without a chart link prefix.
-#[derive(Debug)]
-pub(super) struct Charts(Vec<Chart>);
-
-impl Charts {
-    fn new(report: &Report) -> Self {
-        let Some(prefix) = &report.chart_links else {
-            return Charts(Vec::new());
-        };
-        Charts(
-            super::html::chart_files(report)
-                .into_iter()
-                .map(|chart| Chart {
-                    image: format!(
-                        "![{}]({}.svg)",
-                        escape(&chart.title),
-                        link(&format!("{prefix}{}", chart.key))
-                    ),
-                    key: chart.key,
-                    section: chart.section,
-                    title: chart.title,
-                })
-                .collect(),
-        )
-    }
-
-    /// The chart `key`, if there is one, as a paragraph of its own.
-    pub(super) fn embed(&self, out: &mut String, key: &str) {
-        for chart in self.0.iter().filter(|chart| chart.key == key) {
-            let _ = writeln!(out, "{}\n", chart.image);
-        }
-    }
-
-    /// The charts of the HTML report's section `section`.
-    fn in_section<'a>(&'a self, section: &'a str) -> impl Iterator<Item = &'a Chart> {
-        self.0.iter().filter(move |chart| chart.section == section)
-    }
-}
-
-/// A relative path as a link: percent-encoded but for letters, digits, `-._~` and `/`, so that
-/// spaces, brackets and parentheses in a file name cannot end or break it.
-fn link(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
     out
 }
 

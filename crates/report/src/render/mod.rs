@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 mod load_tests;
 pub mod markdown;
+mod markdown_charts;
 pub mod prometheus;
 mod rows;
 pub mod trend;
