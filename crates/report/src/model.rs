@@ -1,8 +1,7 @@
-//! The report's model: everything a renderer needs, computed once, and the readings of a run
-//! that the recommendations and the renderers share (which CPU profile to show, which stage is
-//! the busiest). Renderers format; they do no arithmetic on metrics and read no files. The
-//! generation time comes in from outside, so a fixed clock gives a byte-for-byte reproducible
-//! report.
+//! The report's model: everything a renderer needs, computed once (the evaluation, the
+//! recommendations, the commands that reproduce the run). Renderers format; they do no
+//! arithmetic on metrics and read no files. The generation time comes in from outside, so a
+//! fixed clock gives a byte-for-byte reproducible report.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -11,7 +10,7 @@ use serde_json::Value;
 
 use crate::evaluate::{EvaluateOptions, Evaluation, evaluate};
 use crate::history::Trend;
-use crate::input::{FunctionRow, InputFormat, RunData, StageRow};
+use crate::input::{InputFormat, RunData};
 use crate::loadtest::{self, LoadTest};
 use crate::recommend::{Recommendation, recommend};
 use crate::thresholds::Thresholds;
@@ -77,7 +76,7 @@ impl Report {
     ) -> Self {
         merge_load_test_metrics(&mut results, &load_tests);
         let evaluation = evaluate(&results, thresholds, baseline.as_ref(), options.evaluate);
-        let recommendations = recommend(&results, &load_tests, &evaluation);
+        let recommendations = recommend(&results, &load_tests, &evaluation, &thresholds.recommendations);
         let mut report_command = "cargo xtask report".to_owned();
         if results.has_run() {
             report_command.push_str(&format!(
@@ -128,41 +127,6 @@ impl Report {
         self.chart_links = Some(prefix.into());
         self
     }
-}
-
-/// The CPU profile a report shows and reasons about.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CpuProfile<'a> {
-    /// Its functions, hottest first.
-    pub(crate) functions: &'a [FunctionRow],
-    /// Whether they are ranked by self time (perfgate's), or else by cumulative time (older files).
-    pub(crate) by_self_time: bool,
-}
-
-/// The run's CPU profile: the functions by self time when it has them, else by cumulative time.
-pub(crate) fn cpu_profile(run: &RunData) -> CpuProfile<'_> {
-    let by_self_time = !run.hot_functions.is_empty();
-    CpuProfile {
-        functions: if by_self_time {
-            &run.hot_functions
-        } else {
-            &run.top_functions
-        },
-        by_self_time,
-    }
-}
-
-/// The busiest stage: the highest busy ratio (the last of equals), among the stages that report
-/// one. The stages table marks it; the recommendations judge whether it is the bottleneck.
-pub(crate) fn busiest_stage(run: &RunData) -> Option<&StageRow> {
-    run.stages
-        .iter()
-        .filter(|stage| stage.busy_ratio.is_some())
-        .max_by(|a, b| {
-            a.busy_ratio
-                .unwrap_or(0.0)
-                .total_cmp(&b.busy_ratio.unwrap_or(0.0))
-        })
 }
 
 /// Adds the load tests' metrics to the run's. A figure the results file also has (an older
@@ -284,45 +248,5 @@ mod tests {
              --channel-capacity 1024 --subscriber-queue 4096 --slow-subscribers 0 --workers decode=2 \
              --probes cpu,heap,lag,runtime --limit"
         );
-    }
-
-    #[test]
-    fn the_profile_is_by_self_time_when_the_run_has_it() {
-        let run = parse_results(
-            Path::new("r.json"),
-            r#"{"schema_version":1,"cpu":{"hot_functions":[{"function":"hot","self_percent":40.0}],
-                "top_functions":[{"function":"top","inclusive_percent":90.0}]}}"#,
-        )
-        .unwrap();
-        let profile = cpu_profile(&run);
-        assert!(profile.by_self_time);
-        assert_eq!(profile.functions[0].function, "hot");
-        let older = RunData {
-            hot_functions: Vec::new(),
-            ..run
-        };
-        let profile = cpu_profile(&older);
-        assert!(!profile.by_self_time);
-        assert_eq!(profile.functions[0].function, "top");
-    }
-
-    #[test]
-    fn the_busiest_stage_is_the_last_of_the_highest_busy_ratio() {
-        let run = parse_results(
-            Path::new("r.json"),
-            r#"{"schema_version":1,"stages":{
-                "decode":{"index":0,"workers":1,"busy_ratio":0.9},
-                "enrich":{"index":1,"workers":1},
-                "aggregate":{"index":2,"workers":1,"busy_ratio":0.9},
-                "fanout":{"index":3,"workers":1,"busy_ratio":0.2}}}"#,
-        )
-        .unwrap();
-        assert_eq!(busiest_stage(&run).unwrap().name, "aggregate");
-        let unmeasured = parse_results(
-            Path::new("r.json"),
-            r#"{"schema_version":1,"stages":{"decode":{"index":0,"workers":1}}}"#,
-        )
-        .unwrap();
-        assert!(busiest_stage(&unmeasured).is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{limit_text, status_label};
+use super::{limit_text, plain_text, status_label};
 use crate::evaluate::Status;
 use crate::metric::format_value;
 use crate::model::Report;
@@ -103,7 +103,13 @@ pub fn render(report: &Report, colour: bool) -> String {
     if !report.recommendations.is_empty() {
         let _ = writeln!(out, "recommendations:");
         for recommendation in &report.recommendations {
-            let _ = writeln!(out, "  - {}: {}", recommendation.topic, recommendation.text);
+            let _ = writeln!(
+                out,
+                "  - [{}] {}: {}",
+                recommendation.severity.name(),
+                recommendation.topic.label(),
+                plain_text(&recommendation.parts)
+            );
         }
     }
     out

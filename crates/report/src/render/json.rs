@@ -3,9 +3,12 @@
 
 use serde_json::{Value, json};
 
+use super::plain_text;
+
 use crate::evaluate::Status;
 use crate::loadtest::LoadTest;
 use crate::model::Report;
+use crate::recommend::{Figure, Part, Recommendation};
 use crate::thresholds::Limit;
 
 /// The verdict as a JSON value.
@@ -57,7 +60,39 @@ pub fn verdict(report: &Report) -> Value {
             "gated": comparison.gated,
         })).collect::<Vec<_>>(),
         "load_tests": report.load_tests.iter().map(load_test).collect::<Vec<_>>(),
-        "recommendations": report.recommendations.iter().map(|r| json!({"topic": r.topic, "text": r.text})).collect::<Vec<_>>(),
+        "recommendations": report.recommendations.iter().map(recommendation).collect::<Vec<_>>(),
+    })
+}
+
+/// One recommendation: its topic and severity, the figures it rests on, its text as parts (each
+/// with its text; a figure's also with its index in `figures`) and as one plain string.
+fn recommendation(recommendation: &Recommendation) -> Value {
+    let figures: Vec<&Figure> = recommendation.figures().collect();
+    let mut next_figure = 0;
+    let parts: Vec<Value> = recommendation
+        .parts
+        .iter()
+        .map(|part| match part {
+            Part::Text(text) => json!({"kind": "text", "text": text}),
+            Part::Code(text) => json!({"kind": "code", "text": text}),
+            Part::Figure(figure) => {
+                next_figure += 1;
+                json!({"kind": "figure", "text": figure.text(), "figure": next_figure - 1})
+            }
+        })
+        .collect();
+    json!({
+        "topic": recommendation.topic.label(),
+        "severity": recommendation.severity.name(),
+        "text": plain_text(&recommendation.parts),
+        "figures": figures.iter().map(|figure| json!({
+            "metric": figure.metric,
+            "subject": figure.subject,
+            "value": figure.value,
+            "unit": figure.unit.symbol(),
+            "text": figure.text(),
+        })).collect::<Vec<_>>(),
+        "parts": parts,
     })
 }
 

@@ -5,38 +5,14 @@
 use std::fmt::Write;
 
 use super::html::load_test_key;
-use super::markdown::Charts;
+use super::markdown_charts::Charts;
 use super::rows::{self, ENDPOINT_FIGURES, EndpointCells, HISTORY_COLUMNS};
 use crate::loadtest::LoadTest;
+use crate::markdown_escape::{escape, table_code};
 use crate::model::Report;
 
 /// Most history rows shown; longer histories are shown evenly thinned.
 const HISTORY_ROWS: usize = 24;
-
-/// Inline code inside a table cell: GitHub splits cells at a `|` even inside a code span unless it
-/// is backslash-escaped (and then shows it without the backslash).
-pub(super) fn table_code(text: &str) -> String {
-    crate::recommend::code(text).replace('|', "\\|")
-}
-
-/// Escapes untrusted text for Markdown: every character Markdown (or inline HTML) could read as
-/// syntax is backslash-escaped, `&` becomes an entity and line breaks become spaces.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '!' | '{' | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Renders the section, with the endpoints' chart and each run's over time from `charts`.
 pub(super) fn markdown(out: &mut String, report: &Report, charts: &Charts) {
@@ -172,17 +148,4 @@ fn history(out: &mut String, index: usize, test: &LoadTest, several: bool, chart
         let _ = writeln!(out, "| {} |", row.join(" | "));
     }
     let _ = writeln!(out);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn untrusted_text_cannot_inject_markdown_or_html() {
-        assert_eq!(escape("/api/<script>|x"), "/api/\\<script\\>\\|x");
-        assert_eq!(escape("[a](javascript:x)"), "\\[a\\](javascript:x)");
-        assert_eq!(escape("a\nb & `c`"), "a b &amp; \\`c\\`");
-        assert_eq!(escape("**bold** _i_"), "\\*\\*bold\\*\\* \\_i\\_");
-    }
 }

@@ -6,10 +6,13 @@
 
 use std::fmt::Write;
 
+use super::markdown_charts::Charts;
 use super::rows::{self, Cell, Errors};
 use super::{change_text, movement_label};
+use crate::markdown_escape::{code, escape, table_code};
 use crate::metric::format_value;
 use crate::model::Report;
+use crate::recommend::Part;
 
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
@@ -48,69 +51,6 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// One chart as the Markdown report shows it.
-#[derive(Debug)]
-struct Chart {
-    key: String,
-    section: &'static str,
-    title: String,
-    /// `![title](link)`.
-    image: String,
-}
-
-/// The charts the report shows, the HTML report's: none without a chart link prefix.
-#[derive(Debug)]
-pub(super) struct Charts(Vec<Chart>);
-
-impl Charts {
-    fn new(report: &Report) -> Self {
-        let Some(prefix) = &report.chart_links else {
-            return Charts(Vec::new());
-        };
-        Charts(
-            super::html::chart_files(report)
-                .into_iter()
-                .map(|chart| Chart {
-                    image: format!(
-                        "![{}]({}.svg)",
-                        super::load_tests::escape(&chart.title),
-                        link(&format!("{prefix}{}", chart.key))
-                    ),
-                    key: chart.key,
-                    section: chart.section,
-                    title: chart.title,
-                })
-                .collect(),
-        )
-    }
-
-    /// The chart `key`, if there is one, as a paragraph of its own.
-    pub(super) fn embed(&self, out: &mut String, key: &str) {
-        for chart in self.0.iter().filter(|chart| chart.key == key) {
-            let _ = writeln!(out, "{}\n", chart.image);
-        }
-    }
-
-    /// The charts of the HTML report's section `section`.
-    fn in_section<'a>(&'a self, section: &'a str) -> impl Iterator<Item = &'a Chart> {
-        self.0.iter().filter(move |chart| chart.section == section)
-    }
-}
-
-/// A relative path as a link: percent-encoded but for letters, digits, `-._~` and `/`, so that
-/// spaces, brackets and parentheses in a file name cannot end or break it.
-fn link(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
-}
-
 /// Escapes text for a Markdown table cell.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -120,7 +60,7 @@ fn cell(text: &str) -> String {
 fn markup(content: &Cell) -> String {
     match content {
         Cell::Text(text) => cell(text),
-        Cell::Code(code, rest) => format!("{}{}", super::load_tests::table_code(code), cell(rest)),
+        Cell::Code(code, rest) => format!("{}{}", table_code(code), cell(rest)),
         Cell::Strong(word, rest) => format!("**{word}**{}", cell(rest)),
     }
 }
@@ -274,12 +214,7 @@ fn over_time(out: &mut String, charts: &Charts) {
         "### Over time\n\nWhat the probes sampled during each phase's measured window; the panels of a phase share one time axis.\n"
     );
     for chart in phases {
-        let _ = writeln!(
-            out,
-            "**{}**\n\n{}\n",
-            super::load_tests::escape(&chart.title),
-            chart.image
-        );
+        let _ = writeln!(out, "**{}**\n\n{}\n", escape(&chart.title), chart.image);
     }
 }
 
@@ -400,9 +335,26 @@ fn recommendations(out: &mut String, report: &Report) {
         return;
     }
     for recommendation in &report.recommendations {
-        let _ = writeln!(out, "- **{}**: {}", recommendation.topic, recommendation.text);
+        let _ = writeln!(
+            out,
+            "- **{}**: {}",
+            escape(recommendation.topic.label()),
+            parts(&recommendation.parts)
+        );
     }
     let _ = writeln!(out);
+}
+
+/// A recommendation's text: words escaped, names and commands as code spans.
+fn parts(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .map(|part| match part {
+            Part::Text(text) => escape(text),
+            Part::Code(text) => code(text),
+            Part::Figure(figure) => escape(&figure.text()),
+        })
+        .collect()
 }
 
 fn appendix(out: &mut String, report: &Report) {

@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 mod load_tests;
 pub mod markdown;
+mod markdown_charts;
 pub mod prometheus;
 mod rows;
 pub mod trend;
@@ -65,6 +66,7 @@ impl Renderer for Console {
 
 use crate::evaluate::{Movement, Status};
 use crate::metric::format_value;
+use crate::recommend::Part;
 use crate::thresholds::Limit;
 
 /// A status as shown to people.
@@ -104,4 +106,25 @@ pub(crate) fn change_text(change: Option<f64>) -> String {
 
 pub(crate) fn movement_label(movement: Movement) -> &'static str {
     movement.name()
+}
+
+/// A recommendation's text as plain text on one line, as the console prints it and the JSON
+/// verdict's `text` holds it: code spans in backticks, figures as the report writes them, line
+/// breaks and other control characters (terminal escapes from untrusted names) as U+FFFD.
+pub(crate) fn plain_text(parts: &[Part]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(text) => out.push_str(text),
+            Part::Code(code) => {
+                out.push('`');
+                out.push_str(code);
+                out.push('`');
+            }
+            Part::Figure(figure) => out.push_str(&figure.text()),
+        }
+    }
+    out.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }

@@ -25,6 +25,7 @@ use super::{change_text, movement_label};
 use crate::evaluate::{Movement, Status};
 use crate::metric::format_value;
 use crate::model::Report;
+use crate::recommend::Part;
 
 /// The colours, light and dark: the page's, and every standalone chart's.
 const THEME_CSS: &str = include_str!("theme.css");
@@ -355,13 +356,25 @@ fn recommendations(out: &mut String, report: &Report) {
             let _ = writeln!(
                 out,
                 "<li><strong>{}</strong>: {}</li>",
-                esc(recommendation.topic),
-                inline_code(&recommendation.text)
+                esc(recommendation.topic.label()),
+                parts(&recommendation.parts)
             );
         }
         out.push_str("</ul>\n");
     }
     close(out);
+}
+
+/// A recommendation's text: every part escaped, names and commands as `<code>`.
+fn parts(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .map(|part| match part {
+            Part::Text(text) => esc(text),
+            Part::Code(text) => format!("<code>{}</code>", esc(text)),
+            Part::Figure(figure) => esc(&figure.text()),
+        })
+        .collect()
 }
 
 fn appendix(out: &mut String, report: &Report) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Cell, Rows};
 use crate::input::RunData;
 use crate::metric::{format_value, metric};
-use crate::model::{busiest_stage, cpu_profile};
+use crate::reading::{busiest_stage, cpu_profile};
 
 /// A metric's value formatted in its unit, or "not measured".
 fn value(run: &RunData, id: &str) -> String {

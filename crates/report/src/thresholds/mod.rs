@@ -12,6 +12,13 @@
 //! Every mistake is an error naming the file, line and key: an unknown metric (with the list of
 //! valid ones), both or neither of `min`/`max`, a target on the wrong side of the limit, a limit
 //! against the metric's direction, a value that is not a finite number, an unknown field.
+//!
+//! The optional `[recommendations]` table sets the cut-offs at which the report's
+//! recommendations speak up ([`RecommendationRules`], parsed in `rules.rs`).
+
+mod rules;
+
+pub use self::rules::RecommendationRules;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,6 +81,8 @@ pub struct Thresholds {
     pub path: PathBuf,
     /// Its thresholds, in metric-registry order.
     pub entries: Vec<Threshold>,
+    /// The recommendations' cut-offs: the file's `[recommendations]` table over the defaults.
+    pub recommendations: RecommendationRules,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +90,8 @@ pub struct Thresholds {
 struct RawFile {
     #[serde(default)]
     metrics: BTreeMap<Spanned<String>, Spanned<RawThreshold>>,
+    #[serde(default)]
+    recommendations: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,10 +116,7 @@ impl Thresholds {
     /// Validates thresholds text read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let raw: RawFile = toml::from_str(text).map_err(|error| ReportError::toml(path, text, &error))?;
-        let place = |offset: usize, key: &str| {
-            let (line, _) = line_column(text, offset);
-            format!("line {line}, key {key}")
-        };
+        let place = |offset: usize, key: &str| place(text, offset, key);
         let mut entries = Vec::new();
         for (id, raw_threshold) in raw.metrics {
             let key = format!("metrics.\"{}\"", id.get_ref());
@@ -125,27 +133,8 @@ impl Thresholds {
             };
             let threshold_line = line_column(text, id.span().start).0;
             let raw_threshold = raw_threshold.into_inner();
-            let number = |field: &str, value: &Spanned<toml::Value>| -> Result<f64> {
-                let at = place(value.span().start, &format!("{key}.{field}"));
-                let number = match value.get_ref() {
-                    toml::Value::Integer(integer) => *integer as f64,
-                    toml::Value::Float(float) => *float,
-                    other => {
-                        return Err(ReportError::invalid(
-                            path,
-                            at,
-                            format!("expected a number, found {}", other.type_str()),
-                        ));
-                    }
-                };
-                if !number.is_finite() {
-                    return Err(ReportError::invalid(
-                        path,
-                        at,
-                        format!("expected a finite number, found {number}"),
-                    ));
-                }
-                Ok(number)
+            let number = |field: &str, value: &Spanned<toml::Value>| {
+                number(path, text, &format!("{key}.{field}"), value)
             };
             let limit = match (&raw_threshold.min, &raw_threshold.max) {
                 (Some(_), Some(_)) => {
@@ -223,11 +212,43 @@ impl Thresholds {
                 .unwrap_or(usize::MAX)
         };
         entries.sort_by_key(|threshold| order(&threshold.id));
+        let recommendations = RecommendationRules::parse(path, text, &raw.recommendations)?;
         Ok(Thresholds {
             path: path.to_owned(),
             entries,
+            recommendations,
         })
     }
+}
+
+/// Where a key is, as errors name it: `line 3, key metrics."latency.p99_ms".max`.
+fn place(text: &str, offset: usize, key: &str) -> String {
+    let (line, _) = line_column(text, offset);
+    format!("line {line}, key {key}")
+}
+
+/// The value of `key` as a finite number (a TOML integer or float).
+fn number(path: &Path, text: &str, key: &str, value: &Spanned<toml::Value>) -> Result<f64> {
+    let at = place(text, value.span().start, key);
+    let number = match value.get_ref() {
+        toml::Value::Integer(integer) => *integer as f64,
+        toml::Value::Float(float) => *float,
+        other => {
+            return Err(ReportError::invalid(
+                path,
+                at,
+                format!("expected a number, found {}", other.type_str()),
+            ));
+        }
+    };
+    if !number.is_finite() {
+        return Err(ReportError::invalid(
+            path,
+            at,
+            format!("expected a finite number, found {number}"),
+        ));
+    }
+    Ok(number)
 }
 
 #[cfg(test)]
