@@ -221,7 +221,6 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::input::parse_results;
 
     fn check(limit: Limit, target: Option<f64>, value: f64, expected: Status) {
         assert_eq!(
@@ -251,7 +250,11 @@ mod tests {
     }
 
     fn run(metrics: &[(&str, f64)]) -> RunData {
-        let mut run = parse_results(Path::new("r.json"), r#"{"schema_version":1}"#).unwrap();
+        let mut run = crate::input::parse_results(
+            Path::new("r.json"),
+            r#"{"schema_version":1,"phases":{"saturation":{}},"phases":{"saturation":{}}}"#,
+        )
+        .unwrap();
         run.metrics = metrics
             .iter()
             .map(|(id, value)| ((*id).to_owned(), *value))

@@ -228,13 +228,12 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::input::parse_results;
 
     #[test]
     fn the_bench_command_repeats_the_settings() {
-        let run = parse_results(
+        let run = crate::input::parse_results(
             Path::new("r.json"),
-            r#"{"schema_version":1,"environment":{
+            r#"{"schema_version":1,"phases":{"saturation":{}},"environment":{
                 "workload":{"symbols":5000,"zipf":1.1,"seed":42,"payload_bytes":200,"malformed_rate":0.0,"subscribers":8,"cache_capacity":1024},
                 "run":{"length":{"messages":1000000},"warmup":{"messages":100000},"rate":null,"limit":true,
                        "batch_size":64,"channel_capacity":1024,"subscriber_queue":4096,"slow_subscribers":0,

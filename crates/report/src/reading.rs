@@ -44,11 +44,10 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::input::parse_results;
 
     #[test]
     fn the_profile_is_by_self_time_when_the_run_has_it() {
-        let run = parse_results(
+        let run = crate::input::parse_results(
             Path::new("r.json"),
             r#"{"schema_version":1,"cpu":{"hot_functions":[{"function":"hot","self_percent":40.0}],
                 "top_functions":[{"function":"top","inclusive_percent":90.0}]}}"#,
@@ -68,7 +67,7 @@ mod tests {
 
     #[test]
     fn the_busiest_stage_is_the_last_of_the_highest_busy_ratio() {
-        let run = parse_results(
+        let run = crate::input::parse_results(
             Path::new("r.json"),
             r#"{"schema_version":1,"stages":{
                 "decode":{"index":0,"workers":1,"busy_ratio":0.9},
@@ -78,7 +77,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(busiest_stage(&run).unwrap().name, "aggregate");
-        let unmeasured = parse_results(
+        let unmeasured = crate::input::parse_results(
             Path::new("r.json"),
             r#"{"schema_version":1,"stages":{"decode":{"index":0,"workers":1}}}"#,
         )

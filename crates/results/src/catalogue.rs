@@ -426,7 +426,7 @@ pub const METRICS: &[MetricDef] = &[
         "process.peak_rss_mb",
         "MiB",
         Lower,
-        "peak resident memory of the profiler process (the CPU profiler's own tables included)",
+        "peak resident memory of the profiler process",
         "/process/peak_rss_mb",
         |r| r.process.peak_rss_mb,
     ),
@@ -545,12 +545,35 @@ pub fn known_ids() -> String {
     METRICS.iter().map(|def| def.id).collect::<Vec<_>>().join(", ")
 }
 
-/// Every metric a results file has, by id (finite values only).
+/// Every metric results have, by id (finite values only): for results the profiler made.
 pub fn figures(results: &Results) -> Vec<(&'static str, f64)> {
     METRICS
         .iter()
         .filter_map(|def| Some((def.id, def.read(results)?)))
         .collect()
+}
+
+/// Every metric a results file has, by id: [`figures`] of the types read from `document`, kept
+/// only where the document itself holds the value at the metric's location (a field the file
+/// lacks reads as its default, which is not a measurement).
+pub fn figures_in(results: &Results, document: &serde_json::Value) -> Vec<(&'static str, f64)> {
+    METRICS
+        .iter()
+        .filter(|def| def.is_in(document))
+        .filter_map(|def| Some((def.id, def.read(results)?)))
+        .collect()
+}
+
+impl MetricDef {
+    /// Whether `document` holds a value (not `null`) at one of this metric's JSON locations.
+    pub fn is_in(&self, document: &serde_json::Value) -> bool {
+        matches!(self.source, Source::Results(_))
+            && self
+                .location
+                .split([' ', '(', ')'])
+                .filter(|token| token.starts_with('/'))
+                .any(|pointer| document.pointer(pointer).is_some_and(|value| !value.is_null()))
+    }
 }
 
 #[cfg(test)]

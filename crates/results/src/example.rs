@@ -62,7 +62,7 @@ mod tests {
     fn a_patch_changes_only_what_it_names() {
         let document = example_with(json!({"cpu": {"messages_per_second": 5.0}, "latency": null,
             "stages": {"a": {"index": 0}}}));
-        let results = crate::read::from_value(document).unwrap();
+        let results = crate::read::from_value(&document).unwrap();
         assert_eq!(results.cpu.messages_per_second, 5.0);
         assert_eq!(results.cpu.message_count, Results::example().cpu.message_count);
         assert!(results.latency.is_none());

@@ -6,7 +6,8 @@ use crate::series::TimeSeries;
 use crate::summary::LatencySummary;
 
 /// One function's share of the CPU profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FunctionShare {
     /// Demangled function name (inlined functions count as functions).
     pub function: String,
@@ -26,7 +27,8 @@ pub struct FunctionShare {
 }
 
 /// Heap over the throughput phase's measured window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemorySection {
     /// The phase measured.
     pub phase: String,
@@ -66,7 +68,8 @@ pub struct MemorySection {
 }
 
 /// Linear fits of live heap against time and messages over the window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LeakSection {
     /// Slope against time, bytes/s.
     pub bytes_per_second: f64,
@@ -83,7 +86,8 @@ pub struct LeakSection {
 }
 
 /// Event-loop lag and task polling, under the older tool's section name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AsyncioSection {
     /// The phase measured.
     pub phase: String,
@@ -115,7 +119,8 @@ pub struct AsyncioSection {
 }
 
 /// The tokio runtime and the process over a measured window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RuntimeSection {
     /// The phase measured.
     pub phase: String,
@@ -145,7 +150,8 @@ pub struct RuntimeSection {
 }
 
 /// One runtime worker over the window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WorkerSection {
     /// Worker index.
     pub index: usize,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which probes ran, and what they cost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProfilerSection {
     /// Probes that ran, comma separated (`none` if none).
     pub probes: String,
@@ -18,7 +19,8 @@ pub struct ProfilerSection {
 }
 
 /// The probes' cost, from runs with all probes off and on, interleaved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OverheadSection {
     /// Pairs of runs (probes off, probes on) measured.
     pub pairs: usize,
@@ -72,7 +74,8 @@ pub struct OverheadSection {
 }
 
 /// One pair of overhead runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OverheadPair {
     /// Saturation throughput without probes, msg/s.
     pub throughput_off: f64,

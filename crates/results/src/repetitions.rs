@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Every repetition's key figures and their spread.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RepetitionsSection {
     /// Repetitions, the first (the full run whose sections fill the rest of the file) included.
     pub count: usize,
@@ -18,7 +19,8 @@ pub struct RepetitionsSection {
 }
 
 /// The spread of one figure over the repetitions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Spread {
     /// Median.
     pub median: f64,

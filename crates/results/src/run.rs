@@ -18,7 +18,8 @@ use crate::sections::{
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A whole run's results.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Results {
     /// Layout version, always the first field.
     pub schema_version: u32,
@@ -72,7 +73,8 @@ pub struct Results {
 }
 
 /// Name and version of the writer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ToolInfo {
     /// `perfgate`.
     pub name: String,
@@ -81,7 +83,8 @@ pub struct ToolInfo {
 }
 
 /// The run's circumstances.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Environment {
     /// When the run started, UTC, RFC 3339.
     pub timestamp: String,

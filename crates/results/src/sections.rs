@@ -10,7 +10,8 @@ use crate::probes::{AsyncioSection, FunctionShare, MemorySection, RuntimeSection
 use crate::summary::{DepthSummary, LatencySummary, ServiceTimeSummary};
 
 /// The older tool's `cpu` section.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CpuSection {
     /// Which phase these figures come from (`saturation` unless it did not run).
     pub phase: String,
@@ -62,7 +63,8 @@ pub struct CpuSection {
 }
 
 /// End-to-end latency and the rate it was measured at.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LatencySection {
     /// `fixed_rate` or `saturation`.
     pub phase: String,
@@ -76,7 +78,8 @@ pub struct LatencySection {
 }
 
 /// One stage.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StageSection {
     /// Position in the pipeline, from 0.
     pub index: usize,
@@ -100,7 +103,8 @@ pub struct StageSection {
 }
 
 /// Cache effectiveness.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CacheSection {
     /// Lookups answered by the cache.
     pub hits: u64,
@@ -114,6 +118,7 @@ pub struct CacheSection {
 
 /// Rejected messages.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ErrorsSection {
     /// All rejected messages.
     pub total: u64,
@@ -122,7 +127,8 @@ pub struct ErrorsSection {
 }
 
 /// Fan-out to subscribers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FanoutSection {
     /// Subscribers.
     pub subscribers: usize,
@@ -143,7 +149,8 @@ pub struct FanoutSection {
 }
 
 /// One subscriber.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SubscriberSection {
     /// Its index.
     pub index: usize,
@@ -158,7 +165,8 @@ pub struct SubscriberSection {
 }
 
 /// Message accounting.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PipelineSection {
     /// Stage names in order.
     pub stages: Vec<String>,
@@ -173,7 +181,8 @@ pub struct PipelineSection {
 }
 
 /// `limit` mode: the stage functions in a plain loop per thread.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LimitSection {
     /// Measured messages per second over all threads.
     pub messages_per_second: f64,
@@ -191,6 +200,7 @@ pub struct LimitSection {
 
 /// The profiler process.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProcessSection {
     /// Peak resident set size, MiB (`getrusage` `ru_maxrss`).
     pub peak_rss_mb: Option<f64>,
@@ -201,7 +211,8 @@ pub struct ProcessSection {
 }
 
 /// One phase in full.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PhaseSection {
     /// `saturation` or `fixed_rate`.
     pub mode: String,

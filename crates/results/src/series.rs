@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// A time series: time offsets and named columns of equal length. A sample that was not taken
 /// is NaN in memory and `null` in the file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TimeSeries {
     /// Spacing of the points, ms (doubles each time the series is downsampled).
     #[serde(default)]

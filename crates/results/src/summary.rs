@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Latency percentiles in milliseconds, the unit the older tool's thresholds use.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LatencySummary {
     /// Messages recorded.
     pub count: u64,
@@ -29,7 +30,8 @@ pub struct LatencySummary {
 }
 
 /// Per-message service time of a stage, in microseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ServiceTimeSummary {
     /// Messages recorded.
     pub count: u64,
@@ -44,7 +46,8 @@ pub struct ServiceTimeSummary {
 }
 
 /// Distribution of a sampled count, such as messages waiting in a queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DepthSummary {
     /// Samples taken.
     pub samples: u64,

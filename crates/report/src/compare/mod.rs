@@ -590,7 +590,7 @@ mod tests {
             "phases": {"saturation": {"memory": {"series": {"t_ms": t, "messages": messages}}}}
         })
         .to_string();
-        let run = crate::parse_results(std::path::Path::new("r.json"), &text).unwrap();
+        let run = crate::input::parse_results(std::path::Path::new("r.json"), &text).unwrap();
         let rate = windowed_throughput(&run, 50.0).unwrap();
         assert!((rate - 100_000.0).abs() < 1e-6, "{rate}");
         // Too short a window for three chunks: no figure.

@@ -134,12 +134,11 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-    use crate::input::parse_results;
 
     const NOW: Duration = Duration::from_secs(1_795_348_800); // 2026-11-22T12:00:00Z
 
     fn record(text: &str) -> HistoryRecord {
-        let run = parse_results(Path::new("r.json"), text).unwrap();
+        let run = crate::input::parse_results(Path::new("r.json"), text).unwrap();
         HistoryRecord::from_run(&run, UNIX_EPOCH + NOW)
     }
 
@@ -170,7 +169,7 @@ mod tests {
     fn the_settings_fingerprint_tells_settings_apart() {
         let with_seed = |seed: u64| {
             record(&format!(
-                r#"{{"schema_version":1,"environment":{{"workload":{{"seed":{seed}}},"run":{{}}}}}}"#
+                r#"{{"schema_version":1,"phases":{{"saturation":{{}}}},"environment":{{"workload":{{"seed":{seed}}},"run":{{}}}}}}"#
             ))
             .settings
         };
@@ -180,7 +179,9 @@ mod tests {
 
     #[test]
     fn a_run_without_a_usable_timestamp_gets_now() {
-        let record = record(r#"{"schema_version":1,"environment":{"timestamp":"yesterday"}}"#);
+        let record = record(
+            r#"{"schema_version":1,"phases":{"saturation":{}},"environment":{"timestamp":"yesterday"}}"#,
+        );
         assert_eq!(record.timestamp, "2026-11-22T12:00:00Z");
         let legacy = self::record(r#"{"cpu":{"messages_per_second":1.0}}"#);
         assert_eq!(legacy.timestamp, "2026-11-22T12:00:00Z");
@@ -190,7 +191,8 @@ mod tests {
 
     #[test]
     fn the_line_starts_with_the_schema_version() {
-        let line = serde_json::to_string(&record(r#"{"schema_version":1}"#)).unwrap();
+        let line =
+            serde_json::to_string(&record(r#"{"schema_version":1,"phases":{"saturation":{}}}"#)).unwrap();
         assert!(line.starts_with(r#"{"schema_version":1,"timestamp":"#), "{line}");
         assert!(!line.contains('\n'));
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use perfgate_results::{FunctionShare, Results, SCHEMA_VERSION, TimeSeries};
+use serde_json::Value;
 
 use super::{Environment, FunctionRow, InputFormat, PhaseSeries, RunData, Series, StageRow};
 
@@ -18,25 +19,29 @@ fn phase_order(phase: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// The report's view of a validated results file.
-pub(super) fn run_data(path: &Path, results: &Results) -> RunData {
+/// The report's view of a validated results file; `document` is the file as read, which says
+/// which figures it really holds (the types read a missing one as its default).
+pub(super) fn run_data(path: &Path, results: &Results, document: &Value) -> RunData {
     let mut run = RunData::empty(
         path,
         InputFormat::Perfgate {
             schema_version: u64::from(SCHEMA_VERSION),
         },
     );
-    run.metrics = perfgate_results::catalogue::figures(results)
+    run.metrics = perfgate_results::catalogue::figures_in(results, document)
         .into_iter()
         .map(|(id, value)| (id.to_owned(), value))
         .collect();
-    if results.pipeline.generated > 0 {
+    if results.pipeline.generated > 0 && document.pointer("/errors/total").is_some() {
         run.metrics.insert(
             "error_rate.percent".to_owned(),
             results.errors.total as f64 / results.pipeline.generated as f64 * 100.0,
         );
     }
-    run.environment = Some(environment(results));
+    run.environment = document
+        .get("environment")
+        .is_some_and(Value::is_object)
+        .then(|| environment(results));
     run.top_functions = functions(&results.cpu.top_functions);
     run.hot_functions = functions(&results.cpu.hot_functions);
     let mut stages: Vec<(usize, StageRow)> = results
@@ -52,7 +57,7 @@ pub(super) fn run_data(path: &Path, results: &Results) -> RunData {
                 service_max_us: service.map(|s| s.max_us),
                 busy_ratio: stage.busy_ratio,
                 queue_p99: stage.queue_depth.as_ref().map(|d| d.p99 as f64),
-                queue_capacity: Some(stage.queue_capacity as f64),
+                queue_capacity: (stage.queue_capacity > 0).then_some(stage.queue_capacity as f64),
                 errors: stage.errors,
             };
             (stage.index, row)
@@ -99,15 +104,17 @@ fn environment(results: &Results) -> Environment {
         .filter_map(|(name, phase)| Some((name.clone(), phase.host_steal_pct?)))
         .collect();
     host_steal_pct.sort_by_key(|(name, _)| phase_order(name));
+    // A text the file left out reads as empty: not a value.
+    let given = |text: &String| (!text.is_empty()).then(|| text.clone());
     Environment {
-        timestamp: Some(environment.timestamp.clone()),
+        timestamp: given(&environment.timestamp),
         git_commit: environment.git_commit.clone(),
         git_dirty: environment.git_dirty,
-        rustc: Some(environment.rustc.clone()),
-        build_profile: Some(environment.build_profile.clone()),
-        cpu_model: Some(environment.cpu_model.clone()),
-        logical_cores: Some(environment.logical_cores as u64),
-        os: Some(environment.os.clone()),
+        rustc: given(&environment.rustc),
+        build_profile: given(&environment.build_profile),
+        cpu_model: given(&environment.cpu_model),
+        logical_cores: (environment.logical_cores > 0).then_some(environment.logical_cores as u64),
+        os: given(&environment.os),
         hostname: environment.hostname.clone(),
         workload: environment.workload.clone(),
         run: environment.run.clone(),

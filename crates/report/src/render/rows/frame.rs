@@ -222,13 +222,12 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::input::parse_results;
     use crate::render::rows::test_support::{labels, run};
 
     #[test]
     fn the_environment_shortens_the_commit_and_always_names_the_input() {
         let run = run(
-            r#"{"schema_version":1,"environment":{"git_commit":"0123456789abcdef","git_dirty":true,
+            r#"{"schema_version":1,"phases":{"saturation":{}},"environment":{"git_commit":"0123456789abcdef","git_dirty":true,
                 "workload":{"symbols":10,"workers":{},"stages":["decode","enrich"]}}}"#,
         );
         let rows = environment(&run);
@@ -257,7 +256,7 @@ mod tests {
                 "saturation 27.0 %, fixed_rate 0.7 % of the machine's CPU taken by the hypervisor".to_owned()
             )
         );
-        let bad = parse_results(
+        let bad = crate::input::parse_results(
             Path::new("r.json"),
             r#"{"schema_version":1,"environment":{},"phases":{"saturation":{"host_steal_pct":"high"}}}"#,
         )

@@ -41,10 +41,10 @@ mod test_support {
     use std::path::Path;
 
     use super::Rows;
-    use crate::input::{RunData, parse_results};
+    use crate::input::RunData;
 
     pub(super) fn run(json: &str) -> RunData {
-        parse_results(Path::new("r.json"), json).unwrap()
+        crate::input::parse_results(Path::new("r.json"), json).unwrap()
     }
 
     pub(super) fn labels(rows: &Rows) -> Vec<&str> {
