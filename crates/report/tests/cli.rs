@@ -330,3 +330,87 @@ fn issue_7_the_markdown_report_links_its_charts_written_beside_it() {
     assert!(images(&report).is_empty());
     assert_eq!(names(&img), expected);
 }
+
+/// Issue 13: a results file that claims the impossible is bad input, named by its JSON pointer,
+/// and the report already on disk is left as it was.
+#[test]
+fn issue_13_impossible_results_exit_2_naming_the_place_and_touch_no_output() {
+    let workspace = Workspace::new();
+    let full: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(FULL)).unwrap()).unwrap();
+    let with = |pointer: &str, value: serde_json::Value| {
+        let mut document = full.clone();
+        *document.pointer_mut(pointer).unwrap() = value;
+        document.to_string()
+    };
+    let thresholds = fixture("thresholds-default.toml");
+    let cases = [
+        (
+            with("/cpu/messages_per_second", (-5.0).into()),
+            "/cpu/messages_per_second: must not be negative",
+        ),
+        (
+            with("/latency/p99_ms", (-0.1).into()),
+            "/latency/p99_ms: must not be negative",
+        ),
+        (
+            with("/memory/peak_mb", (-1.0).into()),
+            "/memory/peak_mb: must not be negative",
+        ),
+        (
+            with("/cpu/message_count", (-3).into()),
+            "/cpu/message_count: expected a whole number of at least 0",
+        ),
+        (
+            with("/latency/p50_ms", 1_000.0.into()),
+            "/latency/p50_ms: percentiles out of order: p50_ms is above p90_ms",
+        ),
+        (
+            with("/phases/saturation/latency/p99_ms", 1e9.into()),
+            "/phases/saturation/latency/p99_ms: percentiles out of order",
+        ),
+        (
+            with("/cache/hit_rate", 1.5.into()),
+            "/cache/hit_rate: must be between 0 and 1",
+        ),
+        (
+            with("/stages/decode/busy_ratio", (-0.5).into()),
+            "/stages/decode/busy_ratio: must not be negative",
+        ),
+        (
+            r#"{"schema_version": 1, "cpu": {"messages_per_second": 1e999}}"#.to_owned(),
+            "impossible.json:1:",
+        ),
+        (
+            r#"{"schema_version": 1}"#.to_owned(),
+            "/: nothing measured: no metric, stage, function or phase",
+        ),
+        (
+            r#"{"schema_version": 1, "warnings": ["x"], "environment": {"os": "Linux"}}"#.to_owned(),
+            "/: nothing measured",
+        ),
+    ];
+    let out = workspace.write("report.md", "the report of an earlier run\n");
+    for (text, expected) in cases {
+        let results = workspace.write("impossible.json", &text);
+        let output = workspace.report(&[
+            "--results",
+            results.to_str().unwrap(),
+            "--thresholds",
+            thresholds.to_str().unwrap(),
+        ]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{expected}: {message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(
+            message.starts_with("error: ")
+                && message.contains("impossible.json")
+                && message.contains(expected),
+            "{message:?} lacks {expected:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "the report of an earlier run\n"
+        );
+    }
+}

@@ -9,7 +9,9 @@ use perfgate_results::{Better, METRICS, Results, Source};
 use serde_json::Value;
 
 fn docs(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs")
+        .join(file)
 }
 
 /// The metric table, one row per catalogue entry, in catalogue order.
@@ -44,7 +46,9 @@ fn metric_table() -> String {
 fn the_metric_table_of_thresholds_md_is_the_catalogue() {
     let path = docs("thresholds.md");
     let text = std::fs::read_to_string(&path).unwrap();
-    let start = text.find("| id | unit |").expect("thresholds.md has the metric table");
+    let start = text
+        .find("| id | unit |")
+        .expect("thresholds.md has the metric table");
     let end = start + text[start..].find("\n\n").expect("a blank line after the table") + 1;
     let expected = metric_table();
     if std::env::var_os("UPDATE_DOCS").is_some() {
@@ -66,12 +70,18 @@ fn field_names(value: &Value, names: &mut BTreeSet<String>) {
     const NAMED: &[&str] = &["stages", "phases"];
     /// Maps and lists of free-form data: error kinds, counters, files, threads, series columns,
     /// the workload's and the run's settings, the repetitions' figures by metric id.
-    const FREE_FORM: &[&str] = &["by_kind", "counters", "files", "threads", "series", "workload", "run", "summary", "runs"];
+    const FREE_FORM: &[&str] = &[
+        "by_kind", "counters", "files", "threads", "series", "workload", "run", "summary", "runs",
+    ];
     match value {
         Value::Object(map) => {
             for (key, child) in map {
                 names.insert(key.clone());
-                if FREE_FORM.contains(&key.as_str()) && !child.get(0).is_some_and(|first| first.get("throughput_off").is_some()) {
+                if FREE_FORM.contains(&key.as_str())
+                    && !child
+                        .get(0)
+                        .is_some_and(|first| first.get("throughput_off").is_some())
+                {
                     continue;
                 }
                 if NAMED.contains(&key.as_str()) {
@@ -103,6 +113,12 @@ fn results_schema_md_names_every_field() {
         .step_by(2)
         .flat_map(|span| span.split(|c: char| !(c.is_alphanumeric() || c == '_')))
         .collect();
-    let missing: Vec<&String> = names.iter().filter(|name| !named.contains(name.as_str())).collect();
-    assert!(missing.is_empty(), "docs/results-schema.md does not name {missing:?}");
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|name| !named.contains(name.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/results-schema.md does not name {missing:?}"
+    );
 }
