@@ -203,6 +203,14 @@ pub const METRICS: &[MetricDef] = &[
         |r| r.cpu.utilisation_percent,
     ),
     results(
+        "cpu.effective_sample_rate_hz",
+        "Hz",
+        Neither,
+        "CPU profile samples per CPU-second actually taken: below the requested rate, the profile says less",
+        "/cpu/effective_sample_rate_hz",
+        |r| r.cpu.effective_sample_rate_hz,
+    ),
+    results(
         "latency.p50_ms",
         "ms",
         Lower,
