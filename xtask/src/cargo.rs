@@ -13,9 +13,33 @@ pub(crate) fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+/// The profiler command's binary name.
+const PROFILER_BIN: &str = "perfgate-profiler";
+/// The package that builds it; the library's package (`perfgate-profiler`) has no binary.
+const PROFILER_PACKAGE: &str = "perfgate-profiler-cli";
+/// The package that built it before it had a package of its own.
+const PROFILER_PACKAGE_BEFORE: &str = "perfgate-profiler";
+
 /// Builds `perfgate-profiler` in release mode and returns the binary's path.
 pub(crate) fn build_profiler() -> anyhow::Result<PathBuf> {
-    build_release("perfgate-profiler", "perfgate-profiler")
+    build_release(PROFILER_PACKAGE, PROFILER_BIN)
+}
+
+/// The package that builds `bin` in the checkout at `root`: the profiler command moved from the
+/// library's package to `perfgate-profiler-cli`, so a request for it from the library's package
+/// goes to the new one where the checkout has it, and stays where it is in a checkout from before
+/// the move (e.g. an older base revision that `cargo xtask compare` builds).
+fn package_in<'a>(root: &Path, package: &'a str, bin: &str) -> &'a str {
+    let moved = root
+        .join("crates")
+        .join("profiler-cli")
+        .join("Cargo.toml")
+        .exists();
+    if package == PROFILER_PACKAGE_BEFORE && bin == PROFILER_BIN && moved {
+        PROFILER_PACKAGE
+    } else {
+        package
+    }
 }
 
 /// Builds `package`'s binary `bin` in release mode and returns its path.
@@ -40,6 +64,10 @@ pub(crate) fn build_release_of(
     let own_target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let target_dir = manifest.map_or(own_target, |(_, dir)| dir.to_owned());
+    let root = manifest
+        .and_then(|(manifest, _)| manifest.parent())
+        .map_or_else(workspace_root, Path::to_owned);
+    let package = package_in(&root, package, bin);
     let mut command = Command::new(cargo);
     command.args([
         "build",
@@ -69,4 +97,27 @@ pub(crate) fn build_release_of(
         bail!("the release build did not produce {}", binary.display());
     }
     Ok(binary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profiler_is_built_from_its_own_package_only_where_the_checkout_has_it() {
+        let here = workspace_root();
+        assert_eq!(
+            package_in(&here, "perfgate-profiler", "perfgate-profiler"),
+            "perfgate-profiler-cli"
+        );
+        let before_the_move = here.join("target").join("no-such-checkout");
+        assert_eq!(
+            package_in(&before_the_move, "perfgate-profiler", "perfgate-profiler"),
+            "perfgate-profiler"
+        );
+        assert_eq!(
+            package_in(&here, "perfgate-report", "perfgate-report"),
+            "perfgate-report"
+        );
+    }
 }

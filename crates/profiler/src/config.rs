@@ -2,36 +2,14 @@
 //! workload, so the same settings drive the default pipeline and a user's own.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::error::{ProfilerError, Result};
-
-/// How long a phase (or its warm-up) lasts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Length {
-    /// A fixed number of messages.
-    Messages(u64),
-    /// A fixed wall-clock time.
-    Duration(Duration),
-}
-
-impl Length {
-    fn to_json(self) -> Value {
-        match self {
-            Length::Messages(count) => json!({ "messages": count }),
-            Length::Duration(duration) => json!({ "seconds": duration.as_secs_f64() }),
-        }
-    }
-
-    fn is_empty(self) -> bool {
-        match self {
-            Length::Messages(count) => count == 0,
-            Length::Duration(duration) => duration.is_zero(),
-        }
-    }
-}
+use crate::length::Length;
+use crate::live_sink::LiveSink;
 
 /// Which probes run during the measured windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +139,10 @@ pub struct RunConfig {
     /// Take an allocation-site heap profile (jemalloc sampling) of the throughput phase's
     /// window. Needs jemalloc started with profiling enabled (see `alloc::HEAP_PROFILE_ENV`).
     pub heap_profile: bool,
+    /// Where live figures go while the run is under way (the `--serve-metrics` endpoint,
+    /// `live::LiveMetrics`): the driver hands it to the pipeline's
+    /// terminals and the lag probe and tells it the phases. `None`: nowhere.
+    pub live: Option<Arc<dyn LiveSink>>,
 }
 
 impl Default for RunConfig {
@@ -191,6 +173,7 @@ impl Default for RunConfig {
             slow_poll_threshold: Duration::from_millis(1),
             heap_profile: false,
             lag_comparison: false,
+            live: None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The profiler's error type. A stage that rejects one message is not an error of the run: that is
-//! a [`StageError`](crate::StageError), counted in the results.
+//! a `StageError`, counted in the results.
 
 use std::path::PathBuf;
 

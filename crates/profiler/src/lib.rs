@@ -36,17 +36,24 @@ mod driver;
 mod environment;
 mod error;
 mod host_steal;
+mod length;
 pub mod live;
+mod live_sink;
 pub mod market;
+mod observer;
 mod output;
+mod overhead;
 mod pipeline;
 mod probe;
 mod results;
 mod stats;
+mod window;
 
-pub use config::{Length, Probes, RunConfig, available_cores};
-pub use driver::{Observer, PhaseStart, Silent};
+pub use config::{Probes, RunConfig, available_cores};
 pub use error::{ProfilerError, Result};
+pub use length::Length;
+pub use live_sink::LiveSink;
+pub use observer::{Observer, PhaseStart, Silent};
 pub use output::{ResultsFiles, write_atomic};
 pub use perfgate_results::{DepthSummary, LatencySummary, ServiceTimeSummary};
 pub use pipeline::{
@@ -79,7 +86,7 @@ where
             "overhead needs at least one pair of runs".into(),
         ));
     }
-    driver::measure_overhead(pipeline, config, pairs, observer)
+    overhead::measure_overhead(pipeline, config, pairs, observer)
 }
 
 /// Runs `pipeline` as `config` says and returns its results. `workload` describes the workload's

@@ -77,11 +77,11 @@ fn field_names(value: &Value, names: &mut BTreeSet<String>) {
         Value::Object(map) => {
             for (key, child) in map {
                 names.insert(key.clone());
-                if FREE_FORM.contains(&key.as_str())
-                    && !child
-                        .get(0)
-                        .is_some_and(|first| first.get("throughput_off").is_some())
-                {
+                // The overhead's `runs` are pairs of figures with fields of their own.
+                let overhead_pairs = child
+                    .get(0)
+                    .is_some_and(|first| first.get("throughput_off").is_some());
+                if FREE_FORM.contains(&key.as_str()) && !overhead_pairs {
                     continue;
                 }
                 if NAMED.contains(&key.as_str()) {

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::config::Length;
+use crate::length::Length;
 use crate::pipeline::{Batch, Downstream, Envelope, Source};
-use crate::probe::WindowState;
+use crate::window::WindowState;
 
 /// How messages are paced.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,9 +7,10 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Observer, PhaseStart};
-use crate::config::{Length, RunConfig};
+use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
+use crate::length::Length;
+use crate::observer::{Observer, PhaseStart};
 use crate::pipeline::{Pipeline, Source, WorkerInfo};
 
 /// What `limit` mode measured.

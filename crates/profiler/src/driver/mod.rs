@@ -1,52 +1,21 @@
 //! Drives a pipeline through a run: the saturation phase (throughput), `limit` mode (the
 //! physical reference) and the fixed-rate phase (latency), in that order, each on a fresh
-//! pipeline. Knows nothing of any particular workload.
+//! pipeline. Knows nothing of any particular workload, nor of what reads its figures: the live
+//! sink, if the run has one, is handed down to the pipeline's terminals and the lag sampler.
 
 mod feed;
 mod limit;
-mod overhead;
 mod phase;
 mod sampler;
 
-use std::time::Duration;
-
 pub(crate) use feed::{FEED_TICK_NS, Pacing};
 pub(crate) use limit::LimitOutcome;
-pub(crate) use overhead::measure_overhead;
 pub(crate) use phase::{PhaseOutcome, StageOutcome};
 
-use crate::config::{Length, RunConfig};
+use crate::config::RunConfig;
 use crate::error::Result;
+use crate::observer::{Both, Observer};
 use crate::pipeline::{Pipeline, Source};
-
-/// Told what a run is doing, e.g. to draw a progress bar. Called from the driver's threads.
-pub trait Observer: Sync {
-    /// A phase (`saturation`, `limit`, `fixed_rate`) begins.
-    fn phase_started(&self, _phase: &PhaseStart) {}
-    /// Messages finished so far in the current phase (warm-up included), about every 100 ms.
-    fn progress(&self, _finished: u64, _elapsed: Duration) {}
-    /// The phase has ended.
-    fn phase_finished(&self, _name: &str) {}
-}
-
-/// An observer that ignores everything.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Silent;
-
-impl Observer for Silent {}
-
-/// Describes a phase that is starting.
-#[derive(Debug, Clone, Copy)]
-pub struct PhaseStart {
-    /// `saturation`, `limit` or `fixed_rate`.
-    pub name: &'static str,
-    /// Its measured length.
-    pub length: Length,
-    /// Its warm-up.
-    pub warmup: Length,
-    /// The fixed rate, messages/s, for the fixed-rate phase.
-    pub rate: Option<f64>,
-}
 
 /// Everything a run measured.
 #[derive(Debug)]
@@ -68,6 +37,16 @@ where
     Src::Item: Sync,
 {
     config.validate(pipeline.stage_names(), pipeline.subscribers())?;
+    // The live sink hears the phases and the progress as the caller does, so that it can tell
+    // which phase the latencies it gets belong to.
+    let both;
+    let observer: &dyn Observer = match &config.live {
+        Some(live) => {
+            both = Both(observer, &**live);
+            &both
+        }
+        None => observer,
+    };
     let footprint = config
         .probes
         .cpu

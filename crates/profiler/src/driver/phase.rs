@@ -9,20 +9,21 @@ use hdrhistogram::Histogram;
 
 use super::feed::{FeedPlan, FeedReport, FeederThreadName, Pacing, TightTimerSlack, feed};
 use super::sampler::{Probes, SamplerInputs, sample};
-use super::{Observer, PhaseStart};
 use crate::clock::Clock;
 use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
+use crate::observer::{Observer, PhaseStart};
 use crate::pipeline::{
     Counter, ErrorTally, Pipeline, Source, SubscriberReport, Wiring, WiringSettings, WorkerReport,
 };
+use crate::probe::ProbeOutcome;
 use crate::probe::cpu::ProfilerFootprint;
 use crate::probe::heap::HeapProbe;
 use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::LagShared;
 use crate::probe::runtime::RuntimeProbe;
-use crate::probe::{ProbeOutcome, WindowState};
 use crate::stats::{merge_into, ns_histogram};
+use crate::window::WindowState;
 
 /// Everything one phase measured, before it is shaped into results.
 #[derive(Debug)]
@@ -178,7 +179,7 @@ where
     } else {
         None
     };
-    let mut wiring = Wiring::new(clock.clone(), settings(config), lag.clone());
+    let mut wiring = Wiring::new(clock.clone(), settings(config), lag.clone(), config.live.clone());
     let inlet = {
         let _inside = runtime.enter();
         if let Some(lag) = lag.as_ref().filter(|_| config.lag_comparison) {
@@ -188,6 +189,7 @@ where
     };
     let probes = Probes {
         lag,
+        live: config.live.clone(),
         slow_poll_threshold_ns: config.slow_poll_threshold.as_nanos() as u64,
         heap,
         runtime: config

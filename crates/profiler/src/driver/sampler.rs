@@ -7,16 +7,18 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::Observer;
 use crate::clock::Clock;
 use crate::host_steal::CpuTicks;
+use crate::live_sink::LiveSink;
+use crate::observer::Observer;
 use crate::probe::cpu::CpuProbe;
 use crate::probe::heap::HeapProbe;
 use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::{LagSampler, LagShared};
 use crate::probe::runtime::RuntimeProbe;
-use crate::probe::{LagOutcome, ProbeOutcome, WindowState};
+use crate::probe::{LagOutcome, ProbeOutcome};
 use crate::stats::count_histogram;
+use crate::window::WindowState;
 
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -24,6 +26,8 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 #[derive(Debug, Default)]
 pub(crate) struct Probes {
     pub(crate) lag: Option<Arc<LagShared>>,
+    /// Where the lag probe also reports the longest polls as they happen, if anywhere.
+    pub(crate) live: Option<Arc<dyn LiveSink>>,
     pub(crate) slow_poll_threshold_ns: u64,
     pub(crate) heap: Option<HeapProbe>,
     pub(crate) runtime: Option<RuntimeProbe>,
@@ -156,6 +160,7 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
     let mut depths: Vec<Histogram<u64>> = inputs.queues.iter().map(|_| count_histogram()).collect();
     let Probes {
         lag,
+        live,
         slow_poll_threshold_ns,
         heap,
         runtime,
@@ -167,7 +172,7 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
         window_cpu: None,
         ticks_at_start: None,
         window_steal_pct: None,
-        lag: lag.map(LagSampler::new),
+        lag: lag.map(|shared| LagSampler::new(shared, live)),
         heap,
         runtime,
         cpu: cpu.map(|(hz, title)| CpuProbe::new(hz, title)),

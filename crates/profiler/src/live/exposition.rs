@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-use super::{LATENCY_BUCKETS_S, LATENCY_PHASES, LiveMetrics};
+use super::metrics::{LATENCY_BUCKETS_S, LATENCY_PHASES, LiveMetrics};
 
 /// Escapes a label value: backslash, double quote and newline.
 fn label(value: &str) -> String {
@@ -19,7 +19,14 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
-pub(super) fn render(live: &LiveMetrics) -> String {
+impl LiveMetrics {
+    /// The Prometheus text exposition of the current values.
+    pub fn render(&self) -> String {
+        render(self)
+    }
+}
+
+fn render(live: &LiveMetrics) -> String {
     let mut out = String::with_capacity(4 * 1024);
     let workload = label(&live.workload);
     let phase = live
@@ -152,6 +159,7 @@ fn resident_bytes() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live_sink::LiveSink;
 
     #[test]
     fn label_values_are_escaped() {
@@ -162,7 +170,8 @@ mod tests {
     fn every_family_has_help_and_type_and_buckets_are_cumulative() {
         let live = LiveMetrics::new("market \"data\"");
         live.phase.store(0, Ordering::Relaxed);
-        live.record_latencies([40_000_u64, 3_000_000, 20_000_000_000].into_iter());
+        let finished_ns = 20_000_000_000;
+        live.record_latencies(finished_ns, &[finished_ns - 40_000, finished_ns - 3_000_000, 0]);
         let text = render(&live);
         assert!(
             text.contains("perfgate_live_info{workload=\"market \\\"data\\\"\",phase=\"saturation\"} 1"),

@@ -5,9 +5,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::LiveMetrics;
+use super::metrics::LiveMetrics;
 use crate::error::{ProfilerError, Result};
 
 /// A running metrics endpoint; it serves until the process exits.
@@ -39,7 +40,7 @@ pub(crate) fn parse_address(given: &str) -> Result<SocketAddr> {
 }
 
 /// Starts serving `live` on `address`: `PORT` or `:PORT` for 127.0.0.1, `HOST:PORT` as given.
-pub fn serve(address: &str, live: &'static LiveMetrics) -> Result<MetricsServer> {
+pub fn serve(address: &str, live: Arc<LiveMetrics>) -> Result<MetricsServer> {
     let wanted = parse_address(address)?;
     let listener = TcpListener::bind(wanted).map_err(|error| {
         ProfilerError::Serve(format!(
@@ -52,7 +53,7 @@ pub fn serve(address: &str, live: &'static LiveMetrics) -> Result<MetricsServer>
         .spawn(move || {
             for stream in listener.incoming().flatten() {
                 // A client that misbehaves costs it its connection, never the run.
-                let _ = answer(stream, live);
+                let _ = answer(stream, &live);
             }
         })
         .map_err(|error| {

@@ -27,7 +27,9 @@ impl Stage<RawTick> for Decode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::market::{Exchange, MarketConfig, Side, TickSource};
+    use crate::market::generator::TickSource;
+    use crate::market::settings::MarketConfig;
+    use crate::market::tick::{Exchange, Side};
     use crate::pipeline::Source;
 
     #[test]

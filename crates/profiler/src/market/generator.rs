@@ -6,7 +6,7 @@
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::MarketConfig;
+use super::settings::MarketConfig;
 use super::symbol::Symbol;
 use super::tick::{Exchange, PRICE_SCALE, PriceE4, RawTick, write_price};
 use super::zipf::Zipf;

@@ -21,32 +21,26 @@
 //! ```
 
 mod batch;
+mod downstream;
 mod inline;
 mod stage;
+mod terminal;
 mod wiring;
 mod worker;
 
 use std::fmt;
 use std::sync::Arc;
 
-pub use stage::{Counter, FnStage, Source, Stage, StageError, Subscriber, stage_fn};
+pub use stage::{Counter, FnStage, Source, Stage, StageError, Subscriber, WorkerInfo, stage_fn};
 
 pub(crate) use batch::{Batch, Envelope, ErrorTally};
+pub(crate) use downstream::Downstream;
 pub(crate) use inline::InlineRunner;
-pub(crate) use wiring::{Downstream, Wiring, WiringSettings};
+pub(crate) use wiring::{Wiring, WiringSettings};
 pub(crate) use worker::{SubscriberReport, WorkerReport};
 
+use downstream::KeyFn;
 use inline::{Identity, InlineChain, Runner, Then};
-use wiring::KeyFn;
-
-/// Which instance of a stage (or of the message source) a factory is building.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WorkerInfo {
-    /// This worker's index, `0..count`.
-    pub index: usize,
-    /// How many workers the stage has in this run (threads, in `limit` mode).
-    pub count: usize,
-}
 
 type SourceFactory<Src> = Arc<dyn Fn(usize) -> Src + Send + Sync>;
 type Installer<In, T> = Arc<dyn Fn(&mut Wiring, Downstream<T>) -> Downstream<In> + Send + Sync>;
@@ -173,7 +167,7 @@ impl<T: Sync> Subscriber<T> for Discard {
     async fn deliver(&mut self, _batch: &[T]) {}
 }
 
-/// A complete pipeline, ready to be run by [`run`](crate::run) as often as needed: every run
+/// A complete pipeline, ready to be run by `perfgate_profiler::run` as often as needed: every run
 /// builds fresh stage instances from the factories.
 pub struct Pipeline<Src: Source> {
     source: SourceFactory<Src>,

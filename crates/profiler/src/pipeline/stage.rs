@@ -6,6 +6,15 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 
+/// Which instance of a stage (or of the message source) a factory is building.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerInfo {
+    /// This worker's index, `0..count`.
+    pub index: usize,
+    /// How many workers the stage has in this run (threads, in `limit` mode).
+    pub count: usize,
+}
+
 /// Produces the messages pushed into the pipeline, one at a time, as fast as asked.
 ///
 /// A source should be cheap and deterministic: its cost shows up in the pipeline's profile, and

@@ -1,24 +1,22 @@
-//! How stages are connected at run time: bounded channels between stage workers, routing by key
-//! or round robin, and the terminal that records end-to-end latency and fans out to subscribers.
+//! How stages are connected at run time: spawns every stage worker and subscriber task (each
+//! instrumented for the lag probe when it runs) and joins them with bounded channels, ending in
+//! the terminals.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::batch::{Batch, Envelope};
-use super::worker::{SubscriberReport, WorkerReport, run_subscriber};
-use super::{Subscriber, WorkerInfo};
+use super::downstream::{Downstream, KeyFn, StageInlet};
+use super::stage::{Stage, Subscriber, WorkerInfo};
+use super::terminal::Terminal;
+use super::worker::{SubscriberReport, WorkerContext, WorkerReport, run_subscriber, run_worker};
 use crate::clock::Clock;
+use crate::live_sink::LiveSink;
 use crate::probe::lag::{LagShared, instrument};
-use crate::stats::ns_histogram;
-
-/// Maps a message to the key that picks its worker in a keyed stage.
-pub(crate) type KeyFn<T> = Arc<dyn Fn(&T) -> u64 + Send + Sync>;
 
 /// The run-time shape of the pipeline: sizes and fault injection, resolved from the run config.
 #[derive(Debug, Clone)]
@@ -69,10 +67,17 @@ pub(crate) struct Wiring {
     pub(crate) finished: Arc<AtomicU64>,
     /// When the lag probe runs, every task is instrumented for it.
     lag: Option<Arc<LagShared>>,
+    /// The run's live sink, if any, handed to every terminal.
+    live: Option<Arc<dyn LiveSink>>,
 }
 
 impl Wiring {
-    pub(crate) fn new(clock: Clock, settings: WiringSettings, lag: Option<Arc<LagShared>>) -> Self {
+    pub(crate) fn new(
+        clock: Clock,
+        settings: WiringSettings,
+        lag: Option<Arc<LagShared>>,
+        live: Option<Arc<dyn LiveSink>>,
+    ) -> Self {
         Self {
             clock,
             settings,
@@ -81,6 +86,7 @@ impl Wiring {
             subscribers: Vec::new(),
             finished: Arc::new(AtomicU64::new(0)),
             lag,
+            live,
         }
     }
 
@@ -108,7 +114,7 @@ impl Wiring {
     ) -> Downstream<In>
     where
         In: Send + 'static,
-        S: super::Stage<In>,
+        S: Stage<In>,
         S::Out: Sync,
         F: Fn(WorkerInfo) -> S,
     {
@@ -122,13 +128,13 @@ impl Wiring {
                 index: worker,
                 count: workers,
             });
-            let context = super::worker::WorkerContext {
+            let context = WorkerContext {
                 stage_index: index,
                 clock: self.clock.clone(),
                 queued: Arc::clone(&queued),
                 finished: Arc::clone(&self.finished),
             };
-            let task = self.spawn(super::worker::run_worker(stage, rx, downstream.fork(), context));
+            let task = self.spawn(run_worker(stage, rx, downstream.fork(), context));
             self.workers.push(task);
         }
         self.stages.push(StageMeta {
@@ -138,12 +144,7 @@ impl Wiring {
             queued: Arc::clone(&queued),
             capacity_messages: self.settings.channel_batches * self.settings.batch_size * workers,
         });
-        Downstream::Stage(StageInlet {
-            senders,
-            key,
-            queued,
-            next: 0,
-        })
+        Downstream::Stage(StageInlet::new(senders, key, queued))
     }
 
     /// Spawns one task per subscriber and returns the terminal that feeds them.
@@ -172,248 +173,7 @@ impl Wiring {
             senders,
             self.clock.clone(),
             Arc::clone(&self.finished),
+            self.live.clone(),
         ))
-    }
-}
-
-/// Where a stage worker sends its output: the next stage, or the end of the pipeline.
-pub(crate) enum Downstream<T> {
-    Stage(StageInlet<T>),
-    Terminal(Terminal<T>),
-}
-
-impl<T: Send + Sync + 'static> Downstream<T> {
-    /// A copy for one more upstream worker: same channels, its own counters.
-    pub(crate) fn fork(&self) -> Self {
-        match self {
-            Downstream::Stage(inlet) => Downstream::Stage(inlet.fork()),
-            Downstream::Terminal(terminal) => Downstream::Terminal(terminal.fork()),
-        }
-    }
-
-    pub(crate) fn is_terminal(&self) -> bool {
-        matches!(self, Downstream::Terminal(_))
-    }
-
-    /// Hands a batch on. Waits while the next stage's channel is full (backpressure); the
-    /// terminal never waits. Fails only when the next stage has gone away.
-    pub(crate) async fn push(&mut self, batch: Batch<T>) -> Result<(), Disconnected> {
-        match self {
-            Downstream::Stage(inlet) => inlet.send(batch).await,
-            Downstream::Terminal(terminal) => {
-                terminal.accept(batch);
-                Ok(())
-            }
-        }
-    }
-
-    /// The terminal's figures, if this is the terminal.
-    pub(crate) fn finish(self) -> Option<TerminalReport> {
-        match self {
-            Downstream::Stage(_) => None,
-            Downstream::Terminal(terminal) => Some(terminal.finish()),
-        }
-    }
-}
-
-/// The next stage went away (its worker ended early, e.g. by panicking).
-#[derive(Debug)]
-pub(crate) struct Disconnected;
-
-/// The input side of a stage: one channel per worker.
-pub(crate) struct StageInlet<T> {
-    senders: Vec<mpsc::Sender<Batch<T>>>,
-    key: Option<KeyFn<T>>,
-    queued: Arc<AtomicU64>,
-    next: usize,
-}
-
-impl<T> StageInlet<T> {
-    fn fork(&self) -> Self {
-        Self {
-            senders: self.senders.clone(),
-            key: self.key.clone(),
-            queued: Arc::clone(&self.queued),
-            next: 0,
-        }
-    }
-
-    async fn send(&mut self, batch: Batch<T>) -> Result<(), Disconnected> {
-        if batch.items.is_empty() {
-            return Ok(());
-        }
-        let workers = self.senders.len();
-        if workers == 1 {
-            return send_one(&self.senders[0], &self.queued, batch).await;
-        }
-        let Some(key) = &self.key else {
-            // Unkeyed stages with several workers take whole batches in turn.
-            let target = self.next;
-            self.next = (self.next + 1) % workers;
-            return send_one(&self.senders[target], &self.queued, batch).await;
-        };
-        let mut parts: Vec<Vec<Envelope<T>>> = (0..workers)
-            .map(|_| Vec::with_capacity(batch.items.len() / workers + 1))
-            .collect();
-        for envelope in batch.items {
-            parts[partition(key(&envelope.item), workers)].push(envelope);
-        }
-        for (sender, items) in self.senders.iter().zip(parts) {
-            if !items.is_empty() {
-                let part = Batch {
-                    measured: batch.measured,
-                    items,
-                };
-                send_one(sender, &self.queued, part).await?;
-            }
-        }
-        Ok(())
-    }
-}
-
-async fn send_one<T>(
-    sender: &mpsc::Sender<Batch<T>>,
-    queued: &AtomicU64,
-    batch: Batch<T>,
-) -> Result<(), Disconnected> {
-    // Wait for room first, so the gauge counts only messages actually queued; count before
-    // the send completes, so the receiver's decrement can never run first.
-    let permit = sender.reserve().await.map_err(|_| Disconnected)?;
-    queued.fetch_add(batch.items.len() as u64, Ordering::Relaxed);
-    permit.send(batch);
-    Ok(())
-}
-
-/// Picks a worker for a key. The multiply spreads sequential keys (dense ids) evenly.
-fn partition(key: u64, workers: usize) -> usize {
-    let mixed = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((mixed >> 32) % workers as u64) as usize
-}
-
-/// One subscriber's share of a terminal batch.
-pub(crate) struct Delivery<T> {
-    pub(crate) enqueued_ns: u64,
-    pub(crate) items: Arc<Vec<T>>,
-}
-
-/// The end of the pipeline, one per last-stage worker: records end-to-end latency of measured
-/// messages and offers every batch to every subscriber without waiting for any of them.
-pub(crate) struct Terminal<T> {
-    subscribers: Vec<mpsc::Sender<Delivery<T>>>,
-    clock: Clock,
-    finished: Arc<AtomicU64>,
-    starts: Vec<u64>,
-    report: TerminalReport,
-    /// The live exporter, if `--serve-metrics` installed one (read once, here).
-    live: Option<&'static crate::live::LiveMetrics>,
-}
-
-/// What one terminal saw.
-#[derive(Debug)]
-pub(crate) struct TerminalReport {
-    /// End-to-end latency of measured messages, ns.
-    pub(crate) latency: Histogram<u64>,
-    /// Deliveries dropped per subscriber because its queue was full.
-    pub(crate) dropped: Vec<u64>,
-    /// When the last measured message finished, ns since the run's epoch.
-    pub(crate) last_measured_ns: u64,
-}
-
-impl<T: Send + Sync + 'static> Terminal<T> {
-    fn new(subscribers: Vec<mpsc::Sender<Delivery<T>>>, clock: Clock, finished: Arc<AtomicU64>) -> Self {
-        let count = subscribers.len();
-        Self {
-            subscribers,
-            clock,
-            finished,
-            starts: Vec::new(),
-            live: crate::live::get(),
-            report: TerminalReport {
-                latency: ns_histogram(),
-                dropped: vec![0; count],
-                last_measured_ns: 0,
-            },
-        }
-    }
-
-    fn fork(&self) -> Self {
-        Self::new(
-            self.subscribers.clone(),
-            self.clock.clone(),
-            Arc::clone(&self.finished),
-        )
-    }
-
-    fn accept(&mut self, batch: Batch<T>) {
-        let count = batch.items.len();
-        if count == 0 {
-            return;
-        }
-        self.starts.clear();
-        self.starts
-            .extend(batch.items.iter().map(|envelope| envelope.start_ns));
-        if !self.subscribers.is_empty() {
-            let items: Vec<T> = batch.items.into_iter().map(|envelope| envelope.item).collect();
-            let shared = Arc::new(items);
-            let enqueued_ns = self.clock.now_ns();
-            for (sender, dropped) in self.subscribers.iter().zip(&mut self.report.dropped) {
-                let delivery = Delivery {
-                    enqueued_ns,
-                    items: Arc::clone(&shared),
-                };
-                // A full queue means a slow subscriber: drop for it alone, never wait.
-                if sender.try_send(delivery).is_err() {
-                    *dropped += count as u64;
-                }
-            }
-        }
-        let done_ns = self.clock.now_ns();
-        if batch.measured {
-            for &start_ns in &self.starts {
-                self.report
-                    .latency
-                    .saturating_record(done_ns.saturating_sub(start_ns));
-            }
-            self.report.last_measured_ns = done_ns;
-            if let Some(live) = self.live {
-                live.record_latencies(
-                    self.starts
-                        .iter()
-                        .map(|&start_ns| done_ns.saturating_sub(start_ns)),
-                );
-            }
-        }
-        self.finished.fetch_add(count as u64, Ordering::Relaxed);
-    }
-
-    fn finish(self) -> TerminalReport {
-        self.report
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partition_spreads_dense_keys_over_all_workers() {
-        for workers in 2..=8 {
-            let mut seen = vec![0u32; workers];
-            for key in 0..8_000u64 {
-                seen[partition(key, workers)] += 1;
-            }
-            let expected = 8_000 / workers as u32;
-            for count in seen {
-                assert!(
-                    count > expected * 8 / 10 && count < expected * 12 / 10,
-                    "{workers} workers: {count} vs {expected}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn partition_is_stable_for_a_key() {
-        assert_eq!(partition(42, 3), partition(42, 3));
     }
 }

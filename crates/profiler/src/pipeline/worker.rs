@@ -10,8 +10,9 @@ use hdrhistogram::Histogram;
 use tokio::sync::mpsc;
 
 use super::batch::{Batch, Envelope, ErrorTally};
-use super::wiring::{Delivery, Downstream, TerminalReport};
-use super::{Counter, Stage, Subscriber};
+use super::downstream::Downstream;
+use super::stage::{Counter, Stage, Subscriber};
+use super::terminal::{Delivery, TerminalReport};
 use crate::clock::Clock;
 use crate::stats::ns_histogram;
 

@@ -8,11 +8,8 @@
 //! from its warm-up are kept: clearing them with jemalloc's `prof.reset` stopped all further
 //! sampling in trials here.
 
-/// The environment variable jemalloc (as built by tikv-jemalloc-sys, prefixed) reads at start-up.
-pub(crate) const MALLOC_CONF_VAR: &str = "_RJEM_MALLOC_CONF";
-/// What `--heap-profile` sets it to: profiling compiled in and enabled, sampling off until the
-/// window starts, a sample about every 2^19 bytes.
-pub(crate) const MALLOC_CONF_VALUE: &str = "prof:true,prof_active:false,lg_prof_sample:19";
+#[cfg(feature = "heap-profile")]
+use crate::alloc::HEAP_PROFILE_ENV;
 
 /// A heap profile being taken.
 #[derive(Default)]
@@ -40,8 +37,9 @@ impl HeapProfile {
         #[cfg(feature = "heap-profile")]
         {
             let Some(ctl) = jemalloc_pprof::PROF_CTL.as_ref() else {
+                let (variable, value) = HEAP_PROFILE_ENV;
                 self.warnings.push(format!(
-                    "heap profile: jemalloc was not started with profiling; set {MALLOC_CONF_VAR}={MALLOC_CONF_VALUE} \
+                    "heap profile: jemalloc was not started with profiling; set {variable}={value} \
                      before the process starts (perfgate-profiler --heap-profile does this itself)"
                 ));
                 return;

@@ -24,10 +24,11 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::WindowState;
 use super::series::{Merge, SeriesBuilder, TimeSeries};
 use crate::clock::Clock;
+use crate::live_sink::LiveSink;
 use crate::stats::{merge_into, ns_histogram};
+use crate::window::WindowState;
 
 static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 
@@ -291,10 +292,12 @@ impl<F> Drop for Instrumented<F> {
     }
 }
 
-/// The sampler thread's side: the longest poll per 10 ms for the time series.
+/// The sampler thread's side: the longest poll per 10 ms for the time series (and the live
+/// endpoint, when the run has one).
 #[derive(Debug)]
 pub(crate) struct LagSampler {
     shared: Arc<LagShared>,
+    live: Option<Arc<dyn LiveSink>>,
     series: SeriesBuilder,
     bucket_start_ns: u64,
     window_start_ns: u64,
@@ -305,9 +308,10 @@ pub(crate) struct LagSampler {
 const LAG_BUCKET: Duration = Duration::from_millis(10);
 
 impl LagSampler {
-    pub(crate) fn new(shared: Arc<LagShared>) -> Self {
+    pub(crate) fn new(shared: Arc<LagShared>, live: Option<Arc<dyn LiveSink>>) -> Self {
         Self {
             shared,
+            live,
             series: SeriesBuilder::new(LAG_BUCKET.as_secs_f64() * 1e3, &[("lag_max_ms", Merge::Max)]),
             bucket_start_ns: 0,
             window_start_ns: 0,
@@ -331,7 +335,7 @@ impl LagSampler {
         let t_ms = (self.bucket_start_ns - self.window_start_ns) as f64 / 1e6;
         let longest_ns = self.shared.take_longest_polls();
         self.series.push(t_ms, &[longest_ns as f64 / 1e6]);
-        if let Some(live) = crate::live::get() {
+        if let Some(live) = &self.live {
             live.record_longest_poll(longest_ns);
         }
         self.bucket_start_ns = now_ns;

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-use super::*;
 use crate::driver::{FEED_TICK_NS, LimitOutcome, Pacing, PhaseOutcome, RunOutcome, StageOutcome};
 use crate::pipeline::ErrorTally;
 use crate::probe::LagOutcome;
@@ -13,6 +12,12 @@ use crate::probe::heap::{HeapOutcome, LEAK_MIN_BYTES, LEAK_MIN_R_SQUARED, LEAK_M
 use crate::probe::runtime::RuntimeOutcome;
 use crate::stats::FromHistogram;
 use perfgate_results::LatencySummary;
+use perfgate_results::{
+    Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
+    FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, PhaseSection, PipelineSection,
+    ProcessSection, ProfilerSection, Results, RuntimeSection, SCHEMA_VERSION, StageSection,
+    SubscriberSection, ToolInfo, WorkerSection,
+};
 use perfgate_results::{DepthSummary, ServiceTimeSummary};
 
 const MIB: f64 = 1024.0 * 1024.0;

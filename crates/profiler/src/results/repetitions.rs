@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use perfgate_stats::{mad, median, robust_cv_percent};
 
-use super::{RepetitionsSection, Results, Spread};
+use perfgate_results::{RepetitionsSection, Results, Spread};
 
 /// The figures kept per repetition: every metric of the catalogue the results have, except
 /// the throughput when it was not measured at saturation (then it is the fixed rate's).

@@ -1,6 +1,7 @@
 //! The probes' own cost: the same pipeline run with every probe off and with the configured
 //! probes on, interleaved in ABBA order (off-on, on-off, ...) so that drift of a shared machine
-//! hits both sides alike, each side at the same fixed rate.
+//! hits both sides alike, each side at the same fixed rate. An experiment on top of the driver
+//! (it runs whole runs) whose answer is a results section, so it sits beside the results.
 //!
 //! Throughput: the median over pairs of the per-pair ratio; likewise the process CPU time per
 //! message, which time stolen by the host does not blur. Latency: the median over pairs of each
@@ -19,11 +20,12 @@ mod pooled_p99;
 use hdrhistogram::Histogram;
 use pooled_p99::{PooledP99, RunBins};
 
-use super::{Observer, PhaseOutcome, drive};
 use crate::alloc;
 use crate::config::{Probes, RunConfig};
+use crate::driver::{PhaseOutcome, drive};
 use crate::error::Result;
 use crate::host_steal::CpuTicks;
+use crate::observer::Observer;
 use crate::pipeline::{Pipeline, Source};
 use crate::results::{OverheadPair, OverheadSection};
 use crate::stats::{FromHistogram, ns_histogram};

@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use perfgate_profiler::ResultsFiles;
+use perfgate_profiler::live::{LiveMetrics, serve};
 use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
 use perfgate_profiler::{Length, Observer, Probes, ProfilerError, RunConfig, Silent, available_cores};
 
@@ -198,7 +200,7 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(USAGE_ERROR));
     }
-    let (market, run) = settings(&args);
+    let (market, mut run) = settings(&args);
     let pipeline = match market_data_pipeline(&market) {
         Ok(pipeline) => pipeline,
         Err(error) => return Ok(usage_error(&error)),
@@ -208,23 +210,16 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     }
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let bars = ProgressBars::new();
-    let shown: &dyn Observer = if show_progress { &bars } else { &Silent };
-    let live = match &args.serve_metrics {
-        Some(address) => {
-            let live = perfgate_profiler::live::install("market-data");
-            match perfgate_profiler::live::serve(address, live) {
-                Ok(server) => eprintln!("metrics: http://{}/metrics", server.address()),
-                Err(error) => return Ok(usage_error(&error)),
-            }
-            Some(live)
+    let observer: &dyn Observer = if show_progress { &bars } else { &Silent };
+    if let Some(address) = &args.serve_metrics {
+        // The run feeds the live figures through its sink; the endpoint reads the same set.
+        let live = Arc::new(LiveMetrics::new("market-data"));
+        match serve(address, Arc::clone(&live)) {
+            Ok(server) => eprintln!("metrics: http://{}/metrics", server.address()),
+            Err(error) => return Ok(usage_error(&error)),
         }
-        None => None,
-    };
-    let both = live.map(|live| Both(shown, live));
-    let observer: &dyn Observer = match &both {
-        Some(both) => both,
-        None => shown,
-    };
+        run.live = Some(live);
+    }
     let overhead = match args.overhead {
         Some(pairs) => Some(
             perfgate_profiler::measure_overhead(&pipeline, &run, pairs, observer)
@@ -239,26 +234,6 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
-}
-
-/// Two observers told the same things: the progress bars and the live metrics.
-struct Both<'a>(&'a dyn Observer, &'a dyn Observer);
-
-impl Observer for Both<'_> {
-    fn phase_started(&self, phase: &perfgate_profiler::PhaseStart) {
-        self.0.phase_started(phase);
-        self.1.phase_started(phase);
-    }
-
-    fn progress(&self, finished: u64, elapsed: Duration) {
-        self.0.progress(finished, elapsed);
-        self.1.progress(finished, elapsed);
-    }
-
-    fn phase_finished(&self, name: &str) {
-        self.0.phase_finished(name);
-        self.1.phase_finished(name);
-    }
 }
 
 fn usage_error(error: &ProfilerError) -> ExitCode {
