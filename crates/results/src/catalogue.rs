@@ -92,27 +92,8 @@ pub const DEFAULT_NOISE_FLOOR_PCT: f64 = 2.0;
 
 use Better::{Higher, Lower, Neither};
 
-const fn results(
-    id: &'static str,
-    unit: &'static str,
-    better: Better,
-    description: &'static str,
-    location: &'static str,
-    read: fn(&Results) -> Option<f64>,
-) -> MetricDef {
-    MetricDef {
-        id,
-        unit,
-        better,
-        description,
-        location,
-        source: Source::Results(read),
-        noise_floor_pct: DEFAULT_NOISE_FLOOR_PCT,
-        exact: false,
-    }
-}
-
-const fn elsewhere(
+/// A metric from anywhere ([`Source`]), with the default floor.
+const fn metric_def(
     id: &'static str,
     unit: &'static str,
     better: Better,
@@ -130,6 +111,18 @@ const fn elsewhere(
         noise_floor_pct: DEFAULT_NOISE_FLOOR_PCT,
         exact: false,
     }
+}
+
+/// A metric of `results.json`, read by `read`.
+const fn results(
+    id: &'static str,
+    unit: &'static str,
+    better: Better,
+    description: &'static str,
+    location: &'static str,
+    read: fn(&Results) -> Option<f64>,
+) -> MetricDef {
+    metric_def(id, unit, better, description, location, Source::Results(read))
 }
 
 impl MetricDef {
@@ -406,7 +399,7 @@ pub const METRICS: &[MetricDef] = &[
         |r| Some(r.errors.total as f64),
     )
     .exact(),
-    elsewhere(
+    metric_def(
         "error_rate.percent",
         "%",
         Lower,
@@ -469,7 +462,7 @@ pub const METRICS: &[MetricDef] = &[
         "/profiler/overhead/cpu_per_message_ratio",
         |r| r.profiler.overhead.as_ref().and_then(|o| o.cpu_per_message_ratio),
     ),
-    elsewhere(
+    metric_def(
         "database.pool_size",
         "connections",
         Neither,
@@ -477,7 +470,7 @@ pub const METRICS: &[MetricDef] = &[
         "/database/pool_size of performance_results.json",
         Source::Legacy,
     ),
-    elsewhere(
+    metric_def(
         "database.active_connections",
         "connections",
         Lower,
@@ -485,7 +478,7 @@ pub const METRICS: &[MetricDef] = &[
         "/database/active_connections of performance_results.json",
         Source::Legacy,
     ),
-    elsewhere(
+    metric_def(
         "database.idle_connections",
         "connections",
         Neither,
@@ -493,7 +486,7 @@ pub const METRICS: &[MetricDef] = &[
         "/database/idle_connections of performance_results.json",
         Source::Legacy,
     ),
-    elsewhere(
+    metric_def(
         "load.requests_per_second",
         "req/s",
         Higher,
@@ -501,7 +494,7 @@ pub const METRICS: &[MetricDef] = &[
         "load tests (Locust, oha)",
         Source::LoadTests,
     ),
-    elsewhere(
+    metric_def(
         "load.error_rate_percent",
         "%",
         Lower,
@@ -509,7 +502,7 @@ pub const METRICS: &[MetricDef] = &[
         "load tests (Locust, oha)",
         Source::LoadTests,
     ),
-    elsewhere(
+    metric_def(
         "rest.p95_latency_ms",
         "ms",
         Lower,
@@ -517,7 +510,7 @@ pub const METRICS: &[MetricDef] = &[
         "load tests (Locust, oha)",
         Source::LoadTests,
     ),
-    elsewhere(
+    metric_def(
         "rest.p99_latency_ms",
         "ms",
         Lower,
@@ -525,7 +518,7 @@ pub const METRICS: &[MetricDef] = &[
         "load tests (Locust, oha)",
         Source::LoadTests,
     ),
-    elsewhere(
+    metric_def(
         "websocket.p95_latency_ms",
         "ms",
         Lower,
@@ -533,7 +526,7 @@ pub const METRICS: &[MetricDef] = &[
         "load tests (Locust)",
         Source::LoadTests,
     ),
-    elsewhere(
+    metric_def(
         "websocket.p99_latency_ms",
         "ms",
         Lower,
