@@ -233,8 +233,9 @@ fn phase_section(phase: &PhaseOutcome, lag_threshold_ms: f64, warnings: &mut Vec
         }
         found.then_some(total)
     };
+    // A cache that was never asked has no hit rate: no section rather than a rate of 0.
     let cache = match (counters("cache_hits"), counters("cache_misses")) {
-        (Some(hits), Some(misses)) => Some(CacheSection {
+        (Some(hits), Some(misses)) if hits + misses > 0 => Some(CacheSection {
             hits,
             misses,
             hit_rate: ratio(hits, hits + misses),
