@@ -500,6 +500,15 @@ mod tests {
     /// Known false-positive rate: identical builds with 3 % noise per run and drift between
     /// rounds. The sign-test interval alone allows 3.1 % false calls; the 2 % floor removes most.
     #[test]
+    fn each_compared_metric_is_in_the_catalogue_and_exact_there_when_compared_exactly() {
+        for compared in COMPARED {
+            let def =
+                metric(compared.id).unwrap_or_else(|| panic!("{} is not in the catalogue", compared.id));
+            assert_eq!(compared.kind == Kind::Exact, def.exact, "{}", compared.id);
+        }
+    }
+
+    #[test]
     fn aa_false_regressions_are_rare_on_generated_data() {
         let (regressed, failed, _) = verdicts(0.0, 0.03, 2_000);
         assert!(
