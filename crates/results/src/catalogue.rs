@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::Results;
+use crate::run::Results;
 
 /// Which way a metric should move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +137,7 @@ impl MetricDef {
     }
 }
 
-fn latency(results: &Results) -> Option<&crate::LatencySummary> {
+fn latency(results: &Results) -> Option<&crate::summary::LatencySummary> {
     results.latency.as_ref().map(|latency| &latency.summary)
 }
 
@@ -605,7 +605,7 @@ mod tests {
     /// field its reader returns: a renamed field breaks this test, not the report.
     #[test]
     fn every_location_is_where_the_reader_finds_the_value() {
-        let results = crate::Results::example();
+        let results = crate::run::Results::example();
         let json = serde_json::to_value(&results).unwrap();
         for def in METRICS {
             let Source::Results(_) = def.source else { continue };

@@ -2,7 +2,7 @@
 //! --limit` run on a 2-vCPU Xeon VM (2026-11-22), its lists and series cut short, with a made-up
 //! overhead section so that every metric of the catalogue has a value.
 
-use crate::Results;
+use crate::run::Results;
 
 impl Results {
     /// The example document (see the module docs): every section present, every figure valid.

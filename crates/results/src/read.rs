@@ -266,4 +266,16 @@ mod tests {
         json["a_section_from_the_future"] = Value::from("x");
         assert!(from_value(&json).is_ok());
     }
+
+    #[test]
+    fn a_file_with_nothing_measured_is_bad_input() {
+        for text in [
+            r#"{"schema_version":1}"#,
+            r#"{"schema_version":1,"warnings":["w"],"tool":{"name":"x"}}"#,
+        ] {
+            let error = parse(text).unwrap_err().to_string();
+            assert_eq!(error, "/: nothing measured: no metric, stage, function or phase");
+        }
+        assert!(parse(r#"{"schema_version":1,"cpu":{"messages_per_second":5}}"#).is_ok());
+    }
 }

@@ -10,8 +10,8 @@
 //!   coverage is good and its interval narrower than the order statistics'; and for a ratio of
 //!   two independent samples' medians, which no order statistic gives.
 
-use crate::SeededRng;
 use crate::order::{median, sorted_quantile};
+use crate::random::SeededRng;
 
 /// Resamples a bootstrap draws: enough that the 2.5 % and 97.5 % quantiles of the resampled
 /// medians move by well under a tenth of the interval's width between seeds.
