@@ -1,6 +1,6 @@
 //! Reads a results file into [`RunData`], the report's view of a run: perfgate's `results.json`
-//! through the `perfgate-results` types and their validation ([`perfgate`]), or the older Python
-//! tool's `performance_results.json` ([`legacy`]). Every figure is checked on the way in, so that
+//! through the `perfgate-results` types and their validation (`perfgate.rs`), or the older Python
+//! tool's `performance_results.json` (`legacy.rs`). Every figure is checked on the way in, so that
 //! later stages never meet a string where a number belongs or an impossible value.
 
 use std::collections::BTreeMap;
