@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Database, Environment, FunctionRow, InputFormat, RunData};
+use super::run_data::{Database, Environment, FunctionRow, InputFormat, RunData};
 use crate::error::{ReportError, Result};
 
 /// Reads an older results document.

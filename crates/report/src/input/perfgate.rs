@@ -8,7 +8,8 @@ use std::path::Path;
 use perfgate_results::{FunctionShare, Results, SCHEMA_VERSION, TimeSeries};
 use serde_json::Value;
 
-use super::{Environment, FunctionRow, InputFormat, PhaseSeries, RunData, Series, StageRow};
+use super::run_data::{Environment, FunctionRow, InputFormat, RunData, StageRow};
+use super::series::{PhaseSeries, Series};
 
 /// The order the profiler runs phases in; the file's maps keep insertion order, older files
 /// written through another map may not.
