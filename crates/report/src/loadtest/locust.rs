@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Endpoint, EndpointKind, Failure, HistoryPoint, LoadTest, classify, push_bounded};
+use super::endpoint::{Endpoint, EndpointKind, classify};
+use super::load_test::{Failure, HistoryPoint, LoadTest, push_bounded};
+use super::shell::shell_quote;
 use crate::error::{ReportError, Result};
 
 /// Locust's CSV family, by suffix.
@@ -80,7 +82,7 @@ pub fn load_locust(given: &Path, websocket_types: &[String]) -> Result<LoadTest>
         failures: Vec::new(),
         history: Vec::new(),
         notes: Vec::new(),
-        argument: format!("--locust {}", super::shell_quote(&given.to_string_lossy())),
+        argument: format!("--locust {}", shell_quote(&given.to_string_lossy())),
     };
     let from_json = match &files.json {
         Some(path) => {

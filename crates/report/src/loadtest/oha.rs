@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Endpoint, EndpointKind, Failure, LoadTest};
+use super::endpoint::{Endpoint, EndpointKind, classify};
+use super::load_test::{Failure, LoadTest};
+use super::shell::shell_quote;
 use crate::error::{ReportError, Result};
 
 /// oha's error for requests cut off by `-z DURATION` at the end of the run: not a failure of
@@ -49,7 +51,7 @@ impl OhaSpec {
             str::to_owned,
         );
         let (request_type, name) = match label.split_once(' ') {
-            Some((method, rest)) if super::classify(method, &[]) == EndpointKind::Rest => {
+            Some((method, rest)) if classify(method, &[]) == EndpointKind::Rest => {
                 (method.to_ascii_uppercase(), rest.trim().to_owned())
             }
             _ => ("HTTP".to_owned(), label),
@@ -203,7 +205,7 @@ pub fn load_oha(spec: &OhaSpec) -> Result<LoadTest> {
         failures,
         history: Vec::new(),
         notes,
-        argument: format!("--oha {}", super::shell_quote(&spec.given)),
+        argument: format!("--oha {}", shell_quote(&spec.given)),
     })
 }
 
