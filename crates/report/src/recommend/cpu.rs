@@ -3,8 +3,10 @@
 //! finding of its own, the share of the CPU that perfgate's harness and synthetic feed take when
 //! it is large: those are not the user's to make cheaper (`origin.rs` tells them apart).
 
+use super::data::{Parts, Recommendation, Severity, Topic};
+use super::evidence::Evidence;
+use super::figure::{Figure, Notation, Unit};
 use super::origin::{Origin, origin};
-use super::{Evidence, Figure, Notation, Parts, Recommendation, Severity, Topic, Unit};
 use crate::input::FunctionRow;
 use crate::reading::cpu_profile;
 

@@ -2,7 +2,9 @@
 //! latency threshold that is not met. Endpoint names, run labels and error texts come from the
 //! load-test files and go into code spans, never into the words.
 
-use super::{Evidence, Figure, Notation, Parts, Recommendation, Severity, Topic, Unit};
+use super::data::{Parts, Recommendation, Severity, Topic};
+use super::evidence::Evidence;
+use super::figure::{Figure, Notation, Unit};
 use crate::loadtest::{Endpoint, EndpointKind, LoadTest};
 
 /// The load-test findings, failing endpoints first.

@@ -1,6 +1,8 @@
 //! Heap that grows over the measured window.
 
-use super::{Evidence, Figure, Notation, Parts, Recommendation, Severity, Topic, Unit};
+use super::data::{Parts, Recommendation, Severity, Topic};
+use super::evidence::Evidence;
+use super::figure::{Figure, Notation, Unit};
 
 /// The memory finding, when a leak is suspected or the heap growth's threshold warns or fails.
 pub(super) fn growth(evidence: &Evidence<'_>) -> Option<Recommendation> {

@@ -1,6 +1,8 @@
 //! Event-loop lag: a runtime worker held up inside a poll.
 
-use super::{Evidence, Figure, Notation, Parts, Recommendation, Topic, Unit};
+use super::data::{Parts, Recommendation, Topic};
+use super::evidence::Evidence;
+use super::figure::{Figure, Notation, Unit};
 
 /// The event-loop finding, when the lag threshold warns or fails or the lag p99 is above the
 /// rules' cut-off.

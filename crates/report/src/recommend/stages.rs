@@ -1,7 +1,9 @@
 //! The bottleneck: the busiest stage, when it is busy nearly all the time or its queue is full
 //! and the longest. Stage names come from the results file and go into code spans.
 
-use super::{Evidence, Figure, Notation, Parts, Recommendation, Severity, Topic, Unit};
+use super::data::{Parts, Recommendation, Severity, Topic};
+use super::evidence::Evidence;
+use super::figure::{Figure, Notation, Unit};
 use crate::reading::busiest_stage;
 
 /// The bottleneck finding, at the rules' busy and queue cut-offs.

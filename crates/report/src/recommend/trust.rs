@@ -1,7 +1,9 @@
 //! Findings on how far the figures can be trusted as they stand: metrics that regressed against
 //! the baseline, and figures from a debug build.
 
-use super::{Evidence, Figure, Notation, Parts, Recommendation, Severity, Topic, Unit};
+use super::data::{Parts, Recommendation, Severity, Topic};
+use super::evidence::Evidence;
+use super::figure::{Figure, Notation, Unit};
 use crate::evaluate::Movement;
 
 /// The regressions finding, when any metric regressed against the baseline.

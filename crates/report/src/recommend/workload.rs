@@ -2,7 +2,9 @@
 //! deliveries dropped for slow subscribers. Error kinds come from the results file and go into
 //! code spans.
 
-use super::{Evidence, Figure, Notation, Parts, Recommendation, Severity, Topic, Unit};
+use super::data::{Parts, Recommendation, Severity, Topic};
+use super::evidence::Evidence;
+use super::figure::{Figure, Notation, Unit};
 
 /// The cache finding, when the hit rate is below the rules' cut-off or its threshold warns or
 /// fails.
