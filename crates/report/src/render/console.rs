@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{limit_text, plain_text, status_label};
+use super::text::{limit_text, plain_text, status_label};
 use crate::evaluate::Status;
 use crate::metric::format_value;
 use crate::model::Report;

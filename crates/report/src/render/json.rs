@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::plain_text;
+use super::text::plain_text;
 
 use crate::evaluate::Status;
 use crate::loadtest::LoadTest;

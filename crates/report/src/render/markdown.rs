@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::markdown_charts::Charts;
 use super::rows::{self, Cell, Errors};
-use super::{change_text, movement_label};
+use super::text::{change_text, movement_label};
 use crate::markdown_escape::{code, escape, table_code};
 use crate::metric::format_value;
 use crate::model::Report;

@@ -193,7 +193,7 @@ pub(super) fn baseline_changes(report: &Report) -> Option<Svg> {
                 value: change,
                 text: format!(
                     "{}{}",
-                    super::super::change_text(Some(change)),
+                    super::super::text::change_text(Some(change)),
                     if comparison.gated { ", gated" } else { "" }
                 ),
                 class: match comparison.movement {

@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
+use super::charts;
 use super::escape::esc;
-use super::{charts, close, figure, num, open, table_end, table_head};
+use super::markup::{close, figure, num, open, table_end, table_head};
 use crate::loadtest::LoadTest;
 use crate::model::Report;
 use crate::render::rows::{self, ENDPOINT_FIGURES, EndpointCells, HISTORY_COLUMNS};

@@ -2,7 +2,8 @@
 //! Markdown report's sections, and charts of the same figures, in one self-contained page: inline
 //! CSS and SVG, no script, nothing fetched over the network (its Content-Security-Policy tells the
 //! browser so too). The flamegraph is shown from the copy beside the report, not inlined. Every
-//! text from the inputs is escaped (`escape.rs`); this module lays out the page and the sections
+//! text from the inputs is escaped (`escape.rs`); `markup.rs` holds the blocks every section is
+//! built of (sections, notes, tables, numeric cells, captioned charts); this module lays out the page and the sections
 //! every report has, `run.rs` the in-process ones, `load_tests.rs` and `trend.rs` theirs.
 //! [`chart_files`] gives the same charts as SVG files of their own, for the Markdown report.
 
@@ -10,6 +11,7 @@ mod chart;
 mod charts;
 mod escape;
 mod load_tests;
+mod markup;
 mod run;
 mod trend;
 
@@ -18,10 +20,10 @@ use std::fmt::Write;
 pub(crate) use self::charts::load_test_key;
 pub use self::charts::{ChartFile, chart_files};
 
-use self::chart::Svg;
 use self::escape::{esc, inline_code};
-use super::rows::{self, Cell};
-use super::{change_text, movement_label};
+use self::markup::{close, figure, key_values, note, num, open, table_end, table_head};
+use super::rows;
+use super::text::{change_text, movement_label};
 use crate::evaluate::{Movement, Status};
 use crate::metric::format_value;
 use crate::model::Report;
@@ -128,78 +130,6 @@ fn overall(status: Status) -> (&'static str, &'static str) {
         _ => "fail",
     };
     (rows::verdict(status), class)
-}
-
-/// Opens a section with its heading.
-fn open(out: &mut String, id: &str, title: &str) {
-    let _ = writeln!(out, "<section id=\"{id}\">\n<h2>{}</h2>", esc(title));
-}
-
-fn close(out: &mut String) {
-    out.push_str("</section>\n");
-}
-
-/// A paragraph of plain text.
-fn note(out: &mut String, text: &str) {
-    let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(text));
-}
-
-/// A shared cell's content as HTML.
-fn markup(content: &Cell) -> String {
-    match content {
-        Cell::Text(text) => esc(text),
-        Cell::Code(code, rest) => format!("<code>{}</code>{}", esc(code), esc(rest)),
-        Cell::Strong(word, rest) => format!("<strong>{}</strong>{}", esc(word), esc(rest)),
-    }
-}
-
-/// A two-column table of labels and values.
-fn key_values(out: &mut String, rows: &[(&str, Cell)]) {
-    out.push_str("<div class=\"table-wrap\"><table class=\"kv\"><tbody>\n");
-    for (label, content) in rows {
-        let _ = writeln!(
-            out,
-            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
-            esc(label),
-            markup(content)
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-/// A table head; columns whose name starts with `#` are numeric (right-aligned).
-fn table_head(out: &mut String, columns: &[&str]) {
-    out.push_str("<div class=\"table-wrap\"><table><thead><tr>");
-    for column in columns {
-        match column.strip_prefix('#') {
-            Some(name) => {
-                let _ = write!(out, "<th class=\"num\" scope=\"col\">{}</th>", esc(name));
-            }
-            None => {
-                let _ = write!(out, "<th scope=\"col\">{}</th>", esc(column));
-            }
-        }
-    }
-    out.push_str("</tr></thead><tbody>\n");
-}
-
-fn table_end(out: &mut String) {
-    out.push_str("</tbody></table></div>\n");
-}
-
-/// A numeric cell of escaped text.
-fn num(text: &str) -> String {
-    format!("<td class=\"num\">{}</td>", esc(text))
-}
-
-/// A chart with its caption.
-fn figure(out: &mut String, svg: &Svg, caption: &str) {
-    let _ = writeln!(
-        out,
-        "<figure class=\"chart-wrap\">{}<figcaption>{}</figcaption></figure>",
-        svg.inline(),
-        esc(caption)
-    );
 }
 
 /// A status as a coloured label, with the text it is shown by.

@@ -5,8 +5,9 @@
 use std::fmt::Write;
 
 use super::chart::Svg;
+use super::charts;
 use super::escape::esc;
-use super::{charts, close, figure, key_values, note, num, open, table_end, table_head};
+use super::markup::{close, figure, key_values, note, num, open, table_end, table_head};
 use crate::model::Report;
 use crate::render::rows::{self, Errors};
 

@@ -5,8 +5,9 @@
 use std::fmt::Write;
 
 use super::chart::Svg;
+use super::charts;
 use super::escape::esc;
-use super::{charts, close, num, open, table_end, table_head};
+use super::markup::{close, num, open, table_end, table_head};
 use crate::history::{Trend, TrendVerdict};
 use crate::render::trend::{describe, rows, rules, verdict};
 

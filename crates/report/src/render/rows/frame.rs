@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
-use super::{Cell, Rows};
+use super::cell::{Cell, Rows};
 use crate::evaluate::{Check, Evaluation, Status};
 use crate::input::{InputFormat, RunData};
 use crate::metric::format_value;
 use crate::model::Report;
-use crate::render::{change_text, limit_text, status_label, target_text};
+use crate::render::text::{change_text, limit_text, status_label, target_text};
 
 /// The overall verdict as the report states it.
 pub(in crate::render) fn verdict(status: Status) -> &'static str {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cell, Rows};
+use super::cell::{Cell, Rows};
 use crate::input::RunData;
 use crate::metric::{format_value, metric};
 use crate::reading::{busiest_stage, cpu_profile};
