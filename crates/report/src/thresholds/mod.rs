@@ -17,6 +17,7 @@
 //! recommendations speak up ([`RecommendationRules`], parsed in `rules.rs`).
 
 mod rules;
+mod toml_place;
 
 pub use self::rules::RecommendationRules;
 
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use self::toml_place::{number, place};
 use crate::error::{ReportError, Result, line_column};
 use crate::metric::{Better, known_ids, metric};
 
@@ -221,36 +223,6 @@ impl Thresholds {
     }
 }
 
-/// Where a key is, as errors name it: `line 3, key metrics."latency.p99_ms".max`.
-fn place(text: &str, offset: usize, key: &str) -> String {
-    let (line, _) = line_column(text, offset);
-    format!("line {line}, key {key}")
-}
-
-/// The value of `key` as a finite number (a TOML integer or float).
-fn number(path: &Path, text: &str, key: &str, value: &Spanned<toml::Value>) -> Result<f64> {
-    let at = place(text, value.span().start, key);
-    let number = match value.get_ref() {
-        toml::Value::Integer(integer) => *integer as f64,
-        toml::Value::Float(float) => *float,
-        other => {
-            return Err(ReportError::invalid(
-                path,
-                at,
-                format!("expected a number, found {}", other.type_str()),
-            ));
-        }
-    };
-    if !number.is_finite() {
-        return Err(ReportError::invalid(
-            path,
-            at,
-            format!("expected a finite number, found {number}"),
-        ));
-    }
-    Ok(number)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +295,18 @@ mod tests {
         assert!(
             unknown_field.starts_with("t.toml:3:") && unknown_field.contains("maxx"),
             "{unknown_field}"
+        );
+    }
+
+    #[test]
+    fn the_recommendations_table_is_read_with_the_file() {
+        assert_eq!(parse("").unwrap().recommendations, RecommendationRules::default());
+        let rules = parse("[recommendations]\nefficiency_below = 0.5\n")
+            .unwrap()
+            .recommendations;
+        assert_eq!(rules.efficiency_below, 0.5);
+        assert!(
+            error("[recommendations]\nefficiency = 0.5\n").contains("line 2, key recommendations.efficiency")
         );
     }
 }
