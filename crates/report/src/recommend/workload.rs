@@ -24,7 +24,7 @@ pub(super) fn cache(evidence: &Evidence<'_>) -> Option<Recommendation> {
         .text(" of lookups");
     if let Some(capacity) = evidence.run.cache_capacity {
         parts = parts.text(" with a capacity of ").figure(Figure::new(
-            "cache.capacity",
+            "workload.cache_capacity",
             capacity as f64,
             Unit::Entries,
             Notation::Fixed(0),
