@@ -252,7 +252,7 @@ mod tests {
     fn run(metrics: &[(&str, f64)]) -> RunData {
         let mut run = crate::input::parse_results(
             Path::new("r.json"),
-            r#"{"schema_version":1,"phases":{"saturation":{}},"phases":{"saturation":{}}}"#,
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"phases":{"saturation":{"measured_messages":1}}}"#,
         )
         .unwrap();
         run.metrics = metrics

@@ -233,7 +233,7 @@ mod tests {
     fn the_bench_command_repeats_the_settings() {
         let run = crate::input::parse_results(
             Path::new("r.json"),
-            r#"{"schema_version":1,"phases":{"saturation":{}},"environment":{
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"environment":{
                 "workload":{"symbols":5000,"zipf":1.1,"seed":42,"payload_bytes":200,"malformed_rate":0.0,"subscribers":8,"cache_capacity":1024},
                 "run":{"length":{"messages":1000000},"warmup":{"messages":100000},"rate":null,"limit":true,
                        "batch_size":64,"channel_capacity":1024,"subscriber_queue":4096,"slow_subscribers":0,

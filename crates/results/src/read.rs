@@ -42,7 +42,14 @@ pub fn from_value(value: &Value) -> Result<Results, ReadError> {
         || !results.stages.is_empty()
         || !results.cpu.top_functions.is_empty()
         || !results.cpu.hot_functions.is_empty()
-        || !results.phases.is_empty();
+        || value
+            .get("phases")
+            .and_then(Value::as_object)
+            .is_some_and(|phases| {
+                phases
+                    .values()
+                    .any(|phase| phase.as_object().is_some_and(|p| !p.is_empty()))
+            });
     if !measured {
         return Err(ReadError::at(
             "/",
@@ -256,6 +263,15 @@ mod tests {
             )),
             "/stages/decode/workers: expected a whole number of at least 0, found a string"
         );
+    }
+
+    #[test]
+    fn an_empty_phase_is_not_a_measurement() {
+        assert_eq!(
+            error(r#"{"schema_version":1,"phases":{"saturation":{}}}"#),
+            "/: nothing measured: no metric, stage, function or phase"
+        );
+        assert!(parse(r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":5}}}"#).is_ok());
     }
 
     #[test]

@@ -169,7 +169,7 @@ mod tests {
     fn the_settings_fingerprint_tells_settings_apart() {
         let with_seed = |seed: u64| {
             record(&format!(
-                r#"{{"schema_version":1,"phases":{{"saturation":{{}}}},"environment":{{"workload":{{"seed":{seed}}},"run":{{}}}}}}"#
+                r#"{{"schema_version":1,"phases":{{"saturation":{{"measured_messages":1}}}},"environment":{{"workload":{{"seed":{seed}}},"run":{{}}}}}}"#
             ))
             .settings
         };
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn a_run_without_a_usable_timestamp_gets_now() {
         let record = record(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"environment":{"timestamp":"yesterday"}}"#,
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"environment":{"timestamp":"yesterday"}}"#,
         );
         assert_eq!(record.timestamp, "2026-11-22T12:00:00Z");
         let legacy = self::record(r#"{"cpu":{"messages_per_second":1.0}}"#);
@@ -191,8 +191,10 @@ mod tests {
 
     #[test]
     fn the_line_starts_with_the_schema_version() {
-        let line =
-            serde_json::to_string(&record(r#"{"schema_version":1,"phases":{"saturation":{}}}"#)).unwrap();
+        let line = serde_json::to_string(&record(
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}}}"#,
+        ))
+        .unwrap();
         assert!(line.starts_with(r#"{"schema_version":1,"timestamp":"#), "{line}");
         assert!(!line.contains('\n'));
     }

@@ -62,7 +62,7 @@ mod tests {
     fn the_p99_overhead_is_the_median_over_pairs_when_the_results_have_it() {
         let metric = |overhead: &str| {
             parse(&format!(
-                r#"{{"schema_version":1,"phases":{{"saturation":{{}}}},"profiler":{{"overhead":{overhead}}}}}"#
+                r#"{{"schema_version":1,"phases":{{"saturation":{{"measured_messages":1}}}},"profiler":{{"overhead":{overhead}}}}}"#
             ))
             .unwrap()
             .metrics
@@ -80,7 +80,7 @@ mod tests {
         );
         assert_eq!(metric("{}"), None);
         assert!(
-            parse(r#"{"schema_version":1,"phases":{"saturation":{}},"profiler":{"overhead":{"p99_pair_ratio_median":"low"}}}"#).is_err()
+            parse(r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"profiler":{"overhead":{"p99_pair_ratio_median":"low"}}}"#).is_err()
         );
     }
 
@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(run.repetitions[1]["cpu.messages_per_second"], 4.9e5);
         assert!(!run.repetitions[0].contains_key("future.metric"));
         let error =
-            parse(r#"{"schema_version":1,"phases":{"saturation":{}},"repetitions":{"runs":[{"latency.p99_ms":"x"}]}}"#).unwrap_err();
+            parse(r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"repetitions":{"runs":[{"latency.p99_ms":"x"}]}}"#).unwrap_err();
         assert!(
             error.to_string().contains("/repetitions/runs/0/latency.p99_ms"),
             "{error}"
@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn files_without_phases_give_the_top_level_series_by_phase() {
         let run = parse(
-            r#"{"schema_version":1,"phases":{"saturation":{}},
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},
                 "memory":{"phase":"saturation","baseline_mb":2,"series":{"t_ms":[0,10],"live_mb":[1,2]}},
                 "asyncio":{"phase":"fixed_rate","series":{"t_ms":[0],"lag_max_ms":[1]}},
                 "runtime":{"phase":"fixed_rate","series":{"t_ms":[0],"rss_mb":[1]}}}"#,
@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(run.series[1].asyncio.t_ms, [0.0]);
         assert_eq!(run.series[1].runtime.columns["rss_mb"], [1.0]);
         assert!(
-            parse(r#"{"schema_version":1,"phases":{"saturation":{}},"phases":{"saturation":{}}}"#)
+            parse(r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"phases":{"saturation":{"measured_messages":1}}}"#)
                 .unwrap()
                 .series
                 .is_empty()
@@ -191,7 +191,7 @@ mod tests {
             assert!(!error.contains('\n'));
         };
         check(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"memory":{"series":[1,2]}}"#,
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"memory":{"series":[1,2]}}"#,
             "/memory/series: expected an object, found a list",
         );
         check(
@@ -199,11 +199,11 @@ mod tests {
             "/phases/saturation/asyncio/series/lag_max_ms/1: expected a number, found a string",
         );
         check(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"runtime":{"series":{"t_ms":[0,1],"rss_mb":[1]}}}"#,
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"runtime":{"series":{"t_ms":[0,1],"rss_mb":[1]}}}"#,
             "/runtime/series/rss_mb: expected as many values as `t_ms` has (2), found 1",
         );
         check(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"runtime":{"series":{"t_ms":[0],"rss_mb":"big"}}}"#,
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"runtime":{"series":{"t_ms":[0],"rss_mb":"big"}}}"#,
             "/runtime/series/rss_mb: expected a list, found a string",
         );
         check(

@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn the_environment_shortens_the_commit_and_always_names_the_input() {
         let run = run(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"environment":{"git_commit":"0123456789abcdef","git_dirty":true,
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"environment":{"git_commit":"0123456789abcdef","git_dirty":true,
                 "workload":{"symbols":10,"workers":{},"stages":["decode","enrich"]}}}"#,
         );
         let rows = environment(&run);

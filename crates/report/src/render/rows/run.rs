@@ -324,7 +324,7 @@ mod tests {
     #[test]
     fn memory_rows_leave_out_what_the_run_lacks_and_keep_their_order() {
         let run = run(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"memory":{"peak_mb":12.5,"baseline_mb":10.0,"leak_suspected":false},
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"memory":{"peak_mb":12.5,"baseline_mb":10.0,"leak_suspected":false},
                           "process":{"peak_rss_mb":40.0}}"#,
         );
         let rows = memory(&run).unwrap();
@@ -340,12 +340,12 @@ mod tests {
     fn memory_needs_a_heap_figure_and_says_when_a_leak_is_suspected() {
         assert!(
             memory(&run(
-                r#"{"schema_version":1,"phases":{"saturation":{}},"process":{"peak_rss_mb":40.0}}"#
+                r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"process":{"peak_rss_mb":40.0}}"#
             ))
             .is_none()
         );
         let leaking = run(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"memory":{"delta_mb":3.0,"leak_suspected":true,"leak":{"bytes_per_message":24}}}"#,
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"memory":{"delta_mb":3.0,"leak_suspected":true,"leak":{"bytes_per_message":24}}}"#,
         );
         let rows = memory(&leaking).unwrap();
         assert_eq!(labels(&rows), ["Delta over the window", "Leak"]);
@@ -383,12 +383,12 @@ mod tests {
     fn event_loop_rows_keep_their_order_and_end_with_the_workers() {
         assert!(
             event_loop(&run(
-                r#"{"schema_version":1,"phases":{"saturation":{}},"phases":{"saturation":{}}}"#
+                r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"phases":{"saturation":{"measured_messages":1}}}"#
             ))
             .is_none()
         );
         let run = run(
-            r#"{"schema_version":1,"phases":{"saturation":{}},"asyncio":{"active_tasks":12,"event_loop_lag_ms":0.4},
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"asyncio":{"active_tasks":12,"event_loop_lag_ms":0.4},
                 "runtime":{"per_worker":[{"busy_ratio":0.5},{"busy_ratio":0.25}]}}"#,
         );
         let rows = event_loop(&run).unwrap();
@@ -430,13 +430,13 @@ mod tests {
     fn errors_tell_none_from_not_measured() {
         assert!(matches!(
             errors(&run(
-                r#"{"schema_version":1,"phases":{"saturation":{}},"phases":{"saturation":{}}}"#
+                r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"phases":{"saturation":{"measured_messages":1}}}"#
             )),
             Errors::NotMeasured
         ));
         assert!(matches!(
             errors(&run(
-                r#"{"schema_version":1,"phases":{"saturation":{}},"errors":{"total":0}}"#
+                r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"errors":{"total":0}}"#
             )),
             Errors::None
         ));
