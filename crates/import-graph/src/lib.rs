@@ -84,6 +84,23 @@ pub fn mutual_pairs(graph: &Graph) -> Vec<(String, String)> {
     pairs
 }
 
+/// The check every crate's `tests/no_import_cycles.rs` makes: the crate's `src/` was read (at
+/// least `min_files` files, and some import among them, since reading nothing would pass) and
+/// no two of its files import each other. Panics naming every such pair.
+pub fn assert_no_mutual_imports(src: &Path, min_files: usize) {
+    let graph = imports(src);
+    assert!(
+        graph.len() >= min_files && graph.values().any(|targets| !targets.is_empty()),
+        "the source under {} was not read: {graph:?}",
+        src.display()
+    );
+    let pairs: Vec<String> = mutual_pairs(&graph)
+        .into_iter()
+        .map(|(a, b)| format!("{a} and {b} import each other"))
+        .collect();
+    assert!(pairs.is_empty(), "{}", pairs.join("\n"));
+}
+
 /// The text of every `.rs` file under `src`, by its name relative to `src`.
 fn read_tree(src: &Path) -> BTreeMap<String, String> {
     let mut texts = BTreeMap::new();

@@ -148,3 +148,21 @@ fn a_binary_crate_is_read_from_main_rs() {
     assert!(graph["main.rs"].contains("bench.rs"));
     assert_eq!(mutual_pairs(&graph), [pair("bench.rs", "trend.rs")]);
 }
+
+#[test]
+fn the_crates_check_passes_a_tree_without_loops_and_names_a_loop() {
+    let clean = tree(&[]);
+    perfgate_import_graph::assert_no_mutual_imports(clean.path(), 3);
+    let looped = tree(&[(
+        "pipeline/stage.rs",
+        "use super::worker::go;\npub trait Stage {}\n",
+    )]);
+    let failure =
+        std::panic::catch_unwind(|| perfgate_import_graph::assert_no_mutual_imports(looped.path(), 3))
+            .expect_err("a loop fails the check");
+    let message = failure.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("pipeline/stage.rs and pipeline/worker.rs import each other"),
+        "{message}"
+    );
+}
