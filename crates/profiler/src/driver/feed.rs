@@ -236,47 +236,6 @@ impl Drop for TightTimerSlack {
     }
 }
 
-/// Names the calling thread `pg-feeder` while it feeds, so CPU profiles tell the feeder apart;
-/// restores the previous name when dropped.
-pub(crate) struct FeederThreadName {
-    #[cfg(target_os = "linux")]
-    previous: [u8; 16],
-}
-
-impl FeederThreadName {
-    pub(crate) fn set() -> Self {
-        #[cfg(target_os = "linux")]
-        {
-            let mut previous = [0u8; 16];
-            // SAFETY: PR_GET_NAME writes at most 16 bytes into the buffer we pass; PR_SET_NAME
-            // reads a NUL-terminated string of at most 16 bytes.
-            unsafe {
-                libc::prctl(libc::PR_GET_NAME, previous.as_mut_ptr() as libc::c_ulong, 0, 0, 0);
-                libc::prctl(libc::PR_SET_NAME, c"pg-feeder".as_ptr() as libc::c_ulong, 0, 0, 0);
-            }
-            Self { previous }
-        }
-        #[cfg(not(target_os = "linux"))]
-        Self {}
-    }
-}
-
-impl Drop for FeederThreadName {
-    fn drop(&mut self) {
-        #[cfg(target_os = "linux")]
-        // SAFETY: `previous` is the NUL-terminated name PR_GET_NAME returned.
-        unsafe {
-            libc::prctl(
-                libc::PR_SET_NAME,
-                self.previous.as_ptr() as libc::c_ulong,
-                0,
-                0,
-                0,
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::feed::{FeedPlan, FeedReport, FeederThreadName, Pacing, TightTimerSlack, feed};
+use super::feed::{FeedPlan, FeedReport, Pacing, TightTimerSlack, feed};
 use super::sampler::{Probes, SamplerInputs, sample};
 use crate::clock::Clock;
 use crate::config::RunConfig;
@@ -219,44 +219,58 @@ where
         batch_size: config.batch_size,
     };
     let stop = AtomicBool::new(false);
-    let (feed_report, worker_results, subscriber_results, (depths, probe_outcome)) =
-        std::thread::scope(|scope| {
-            let sampler = std::thread::Builder::new()
-                .name("pg-sampler".into())
-                .spawn_scoped(scope, || {
-                    sample(SamplerInputs {
-                        queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
-                        interval: config.queue_sample_interval,
-                        clock: clock.clone(),
-                        window: &window,
-                        stop: &stop,
-                        finished: &finished,
-                        observer,
-                        probes,
-                    })
+    let source = pipeline.source(0);
+    let (fed, (depths, probe_outcome)) = std::thread::scope(|scope| {
+        let sampler = std::thread::Builder::new()
+            .name("pg-sampler".into())
+            .spawn_scoped(scope, || {
+                sample(SamplerInputs {
+                    queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
+                    interval: config.queue_sample_interval,
+                    clock: clock.clone(),
+                    window: &window,
+                    stop: &stop,
+                    finished: &finished,
+                    observer,
+                    probes,
                 })
-                .expect("spawning the sampler thread");
-            let feed_report = {
+            })
+            .expect("spawning the sampler thread");
+        // The feeder drives the runtime from a thread of its own, never the caller's: a caller
+        // inside an async context (a `#[tokio::main]`) cannot `block_on` a second runtime, and a
+        // panic there must not leave the sampler waiting for a stop that never comes.
+        // The runtime goes with it, and is shut down there: dropping a runtime inside an async
+        // context panics just as starting one does.
+        let (window, feed_clock) = (&window, clock.clone());
+        let feeder = std::thread::Builder::new()
+            .name("pg-feeder".into())
+            .spawn_scoped(scope, move || {
                 let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
-                let _name = FeederThreadName::set();
-                runtime.block_on(feed(pipeline.source(0), inlet, plan, clock.clone(), &window))
-            };
-            let (worker_results, subscriber_results) = runtime.block_on(async {
-                let mut worker_results = Vec::with_capacity(workers.len());
-                for handle in workers {
-                    worker_results.push(handle.await);
-                }
-                let mut subscriber_results = Vec::with_capacity(subscribers.len());
-                for handle in subscribers {
-                    subscriber_results.push(handle.await);
-                }
-                (worker_results, subscriber_results)
-            });
-            stop.store(true, Ordering::Release);
-            let sampled = sampler.join().expect("the sampler thread does not panic");
-            (feed_report, worker_results, subscriber_results, sampled)
-        });
-    runtime.shutdown_timeout(Duration::from_secs(1));
+                let feed_report = runtime.block_on(feed(source, inlet, plan, feed_clock, window));
+                let (worker_results, subscriber_results) = runtime.block_on(async {
+                    let mut worker_results = Vec::with_capacity(workers.len());
+                    for handle in workers {
+                        worker_results.push(handle.await);
+                    }
+                    let mut subscriber_results = Vec::with_capacity(subscribers.len());
+                    for handle in subscribers {
+                        subscriber_results.push(handle.await);
+                    }
+                    (worker_results, subscriber_results)
+                });
+                runtime.shutdown_timeout(Duration::from_secs(1));
+                (feed_report, worker_results, subscriber_results)
+            })
+            .expect("spawning the feeder thread");
+        let fed = feeder.join();
+        stop.store(true, Ordering::Release);
+        let sampled = sampler.join().expect("the sampler thread does not panic");
+        (fed, sampled)
+    });
+    let (feed_report, worker_results, subscriber_results) = fed.map_err(|panic| ProfilerError::Panicked {
+        what: "the feeder".to_owned(),
+        message: panic_message(&*panic),
+    })?;
     let mut probe_outcome = probe_outcome;
     if let Some(pending) = probe_outcome.pending_heap_profile.take() {
         let (profile, warnings) = pending.into_pprof();
