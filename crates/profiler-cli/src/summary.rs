@@ -216,7 +216,14 @@ pub(crate) fn print(results: &Results, path: &Path) {
         ));
     }
     if let Some(peak) = results.process.peak_rss_mb {
-        facts.push(format!("peak RSS {peak:.1} MiB"));
+        // The CPU profiler's tables are resident too; say how much of the peak is the profiler's
+        // own, so it is not read as the pipeline's.
+        match results.profiler.cpu_probe_rss_mb {
+            Some(profiler) if profiler > 0.0 => facts.push(format!(
+                "peak RSS {peak:.1} MiB (of which the CPU profiler's own {profiler:.1} MiB)"
+            )),
+            _ => facts.push(format!("peak RSS {peak:.1} MiB")),
+        }
     }
     println!("{}", facts.join(" · "));
     print_probes(results, paint);

@@ -63,8 +63,14 @@ impl Stage<u64> for Hot {
     }
 }
 
+/// pprof allows one profiler per process: the tests of this file take turns.
+static ONE_PROFILER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn issue_3_cpu_profile_names_the_hot_function() {
+    let _turn = ONE_PROFILER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let config = RunConfig {
         fixed_rate: false,
         length: Length::Messages(20_000),
@@ -119,5 +125,47 @@ fn issue_3_cpu_profile_names_the_hot_function() {
             .artifacts
             .iter()
             .any(|a| a.file_name == "profile.pb" && a.bytes.len() > 100)
+    );
+}
+
+/// Issue 14: a profile too short to rank functions says so in the results' warnings, and lag
+/// measured at saturation only is labelled as load.
+#[test]
+fn a_profile_of_few_samples_is_flagged_in_the_warnings() {
+    let _turn = ONE_PROFILER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let market = perfgate_profiler::market::MarketConfig::default();
+    let pipeline = perfgate_profiler::market::market_data_pipeline(&market).unwrap();
+    let config = perfgate_profiler::RunConfig {
+        probes: perfgate_profiler::Probes::parse("cpu,lag").unwrap(),
+        fixed_rate: false,
+        ..perfgate_profiler::RunConfig::smoke()
+    };
+    let results =
+        perfgate_profiler::run(&pipeline, &config, &perfgate_profiler::Silent, market.to_json()).unwrap();
+    let samples = results.cpu.samples.expect("the CPU probe ran");
+    let warned = results
+        .warnings
+        .iter()
+        .any(|w| w.contains("the CPU profile holds only"));
+    assert_eq!(
+        warned,
+        samples < 200,
+        "{samples} samples, warnings {:?}",
+        results.warnings
+    );
+    // Without the fixed-rate phase the lag probe watched saturation: labelled as load.
+    assert_eq!(
+        results.asyncio.as_ref().map(|a| a.phase.as_str()),
+        Some("saturation")
+    );
+    assert!(
+        results
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("event-loop lag was measured at saturation only")),
+        "{:?}",
+        results.warnings
     );
 }

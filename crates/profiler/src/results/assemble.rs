@@ -22,6 +22,10 @@ use perfgate_results::{DepthSummary, ServiceTimeSummary};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// Below this many samples a CPU profile's ranking of functions is mostly noise (a function at
+/// 5 % of 200 samples has a standard error of about 1.5 percentage points), and the results say so.
+const MIN_TRUSTED_CPU_SAMPLES: u64 = 200;
+
 /// How a phase's latency is measured.
 fn measured_from(pacing: Pacing) -> String {
     match pacing {
@@ -104,6 +108,13 @@ pub(crate) fn assemble(
     let stages = phases[throughput_phase.name()].stages.clone();
     let memory = phases[throughput_phase.name()].memory.clone();
     let asyncio = phases[latency_phase.name()].asyncio.clone();
+    if asyncio.is_some() && latency_phase.name() == "saturation" {
+        warnings.push(
+            "event-loop lag was measured at saturation only: there every task is always busy, so lag measures \
+             load, not blocking; run the fixed-rate phase to see blocking"
+                .to_owned(),
+        );
+    }
     let runtime = phases[latency_phase.name()].runtime.clone();
     let mut artifacts = Vec::new();
     let mut files = BTreeMap::new();
@@ -118,6 +129,15 @@ pub(crate) fn assemble(
         );
         if let Some(profile) = &phase.probes.cpu {
             add_profile(&mut cpu, phase.name(), profile, environment.logical_cores);
+            if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
+                warnings.push(format!(
+                    "{}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
+                     shares are mostly sampling noise; profile a longer window (--messages, --duration) or raise \
+                     --cpu-hz",
+                    phase.name(),
+                    profile.samples
+                ));
+            }
             if let Some(svg) = &profile.flamegraph_svg {
                 files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
                 artifacts.push(Artifact {
