@@ -98,9 +98,9 @@ fn issue_3_heap_probe_measures_a_retained_64_mib_buffer() {
         "jemalloc is the global allocator here"
     );
     assert!(!memory.series.is_empty());
-    // Messages finished while the window was open: the last few measured ones may still be in
-    // flight when it closes, and warm-up stragglers finish inside it (23 of them were seen on a
-    // loaded CI machine), so the count sits near 10,000 on either side.
+    // Messages finished while the window was open: every measured one (the window closes once
+    // the last has finished), plus warm-up stragglers that finish inside it (23 of them were seen
+    // on a loaded CI machine), so the count sits near 10,000.
     assert!(
         (9_500..=10_200).contains(&memory.message_count),
         "{}",
@@ -166,5 +166,37 @@ fn issue_3_leak_trend_flags_a_steady_leak_and_not_the_default_pipeline() {
         memory.allocations_per_message.is_some_and(|count| count >= 1.0),
         "{:?}",
         memory.allocations_per_message
+    );
+}
+
+#[test]
+fn issue_14_memory_kept_by_the_first_measured_message_is_inside_the_window() {
+    let heap = Probes {
+        heap: true,
+        ..Probes::NONE
+    };
+    // One worker, one message per batch, messages in order: message `warm-up + 1` (the source
+    // counts from 1) is the first measured one, and the stage keeps 64 MiB when it processes it.
+    let config = RunConfig {
+        batch_size: 1,
+        ..fixed_rate(20_000.0, 2_000, heap)
+    };
+    let Length::Messages(warmup) = config.warmup else {
+        unreachable!("a message count")
+    };
+    let mut deltas = Vec::new();
+    for _ in 0..5 {
+        let results = run(
+            move || Hoarder {
+                at: warmup + 1,
+                kept: None,
+            },
+            config.clone(),
+        );
+        deltas.push(results.memory.as_ref().expect("heap measured").delta_mb);
+    }
+    assert!(
+        deltas.iter().all(|delta| (60.8..=67.2).contains(delta)),
+        "deltas {deltas:?} MiB, each expected 64 ± 5 %"
     );
 }

@@ -2,7 +2,8 @@
 //! (saturation) or on a fixed schedule (open loop). It runs on the calling thread, outside the
 //! runtime's workers, the way a network feed arrives from outside a service.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::length::Length;
@@ -24,6 +25,15 @@ pub(crate) enum Pacing {
 /// message's measured latency is the feeder's own granularity.
 pub(crate) const FEED_TICK_NS: u64 = 50_000;
 
+/// How long the feeder waits, at the start of the measured window, for the probes to read their
+/// baselines before it sends the first measured message anyway.
+pub(crate) const OPEN_LIMIT: Duration = Duration::from_secs(1);
+/// How long the feeder waits, at the end of the window, for the measured messages still in the
+/// pipeline to finish before the probes read the end anyway.
+pub(crate) const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+/// How long the pipeline is kept whole for the probes to read the end of the window.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FeedPlan {
     pub(crate) warmup: Length,
@@ -41,6 +51,12 @@ pub(crate) struct FeedReport {
     pub(crate) first_measured_ns: Option<u64>,
     /// Whether the pipeline went away before everything was sent (a stage panicked).
     pub(crate) disconnected: bool,
+    /// Whether the probes had not read their baselines within [`OPEN_LIMIT`], so that measured
+    /// messages were sent before the window's probes had started.
+    pub(crate) opened_late: bool,
+    /// Messages still in the pipeline when the probes read the end of the window, because they
+    /// had not finished within [`DRAIN_LIMIT`].
+    pub(crate) unfinished_at_close: u64,
 }
 
 impl FeedReport {
@@ -75,6 +91,7 @@ pub(crate) async fn feed<Src>(
     plan: FeedPlan,
     clock: Clock,
     window: &WindowState,
+    finished: &AtomicU64,
 ) -> FeedReport
 where
     Src: Source,
@@ -82,7 +99,7 @@ where
 {
     let mut report = FeedReport::default();
     let origin_ns = clock.now_ns();
-    let schedule = Schedule::new(plan.pacing, origin_ns);
+    let mut schedule = Schedule::new(plan.pacing, origin_ns);
     let mut scheduled: u64 = 0;
     let mut segment = Segment {
         measured: false,
@@ -95,13 +112,19 @@ where
         let remaining = match segment.remaining(schedule_ns) {
             Some(left) => left,
             None if !segment.measured => {
+                // The handshake: no measured message is sent before the probes have read the
+                // start of the window. The wait is the profiler's, not the pipeline's, so a fixed
+                // schedule resumes after it instead of charging it to the first messages.
+                let waiting = Instant::now();
+                window.begin();
+                report.opened_late = !window.wait_opened(OPEN_LIMIT);
+                schedule.postpone(waiting.elapsed());
                 segment = Segment {
                     measured: true,
                     length: plan.length,
-                    started_ns: schedule_ns,
+                    started_ns: schedule.position(scheduled, &clock),
                     sent: 0,
                 };
-                window.begin();
                 continue;
             }
             None => break,
@@ -159,11 +182,28 @@ where
             break;
         }
     }
+    // The window ends when its last measured message has finished (messages leave the pipeline
+    // in any order, so when all of them have), not when it was sent.
+    if !report.disconnected {
+        report.unfinished_at_close = wait_finished(finished, report.generated(), DRAIN_LIMIT);
+    }
     window.end();
     // The inlet is dropped when this returns, which winds the pipeline down; the probes read the
     // end of the window first.
-    window.wait_closed(Duration::from_secs(5));
+    window.wait_closed(CLOSE_LIMIT);
     report
+}
+
+/// Waits (at most `limit`) until `target` messages have left the pipeline; how many had not.
+fn wait_finished(finished: &AtomicU64, target: u64, limit: Duration) -> u64 {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = target.saturating_sub(finished.load(Ordering::Acquire));
+        if left == 0 || Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_micros(50));
+    }
 }
 
 /// The fixed-rate schedule: message `n` is due at `origin + n / rate`.
@@ -175,6 +215,13 @@ struct Schedule {
 impl Schedule {
     fn new(pacing: Pacing, origin_ns: u64) -> Self {
         Self { pacing, origin_ns }
+    }
+
+    /// Moves the rest of the schedule `by` later (a pause that is not the pipeline's).
+    fn postpone(&mut self, by: Duration) {
+        if let Pacing::Rate(_) = self.pacing {
+            self.origin_ns += by.as_nanos() as u64;
+        }
     }
 
     fn intended_ns(&self, message: u64) -> u64 {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::feed::{FeedPlan, FeedReport, Pacing, TightTimerSlack, feed};
+use super::feed::{DRAIN_LIMIT, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, TightTimerSlack, feed};
 use super::sampler::{Probes, SamplerInputs, sample};
 use crate::clock::Clock;
 use crate::config::RunConfig;
@@ -241,12 +241,13 @@ where
         // panic there must not leave the sampler waiting for a stop that never comes.
         // The runtime goes with it, and is shut down there: dropping a runtime inside an async
         // context panics just as starting one does.
-        let (window, feed_clock) = (&window, clock.clone());
+        let (window, feed_clock, feed_finished) = (&window, clock.clone(), &finished);
         let feeder = std::thread::Builder::new()
             .name("pg-feeder".into())
             .spawn_scoped(scope, move || {
                 let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
-                let feed_report = runtime.block_on(feed(source, inlet, plan, feed_clock, window));
+                let feed_report =
+                    runtime.block_on(feed(source, inlet, plan, feed_clock, window, feed_finished));
                 let (worker_results, subscriber_results) = runtime.block_on(async {
                     let mut worker_results = Vec::with_capacity(workers.len());
                     for handle in workers {
@@ -321,6 +322,19 @@ where
         wall: Duration::ZERO,
         probes: probe_outcome,
     };
+    if outcome.feed.opened_late {
+        probe_warnings.push(format!(
+            "window: the probes had not started within {} s of the window's start, so the first measured messages may be outside their figures",
+            OPEN_LIMIT.as_secs_f64()
+        ));
+    }
+    if outcome.feed.unfinished_at_close > 0 {
+        probe_warnings.push(format!(
+            "window: {} messages were still in the pipeline {} s after the last was sent, when the probes read the end of the window",
+            outcome.feed.unfinished_at_close,
+            DRAIN_LIMIT.as_secs_f64()
+        ));
+    }
     outcome.probes.warnings.splice(0..0, probe_warnings);
     let last_stage = stages.len().saturating_sub(1);
     for report in reports {

@@ -189,6 +189,8 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
         if !started && inputs.window.has_begun() {
             started = true;
             running.start(now_ns, finished);
+            // The feeder sends the first measured message only now.
+            inputs.window.open();
         }
         if started && !ended {
             if inputs.window.has_ended() || stopping {
@@ -210,7 +212,8 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
         if stopping {
             break;
         }
-        std::thread::sleep(inputs.interval);
+        // Woken early when the window begins or ends, so that the feeder's wait is short.
+        inputs.window.nap(inputs.interval);
     }
     inputs
         .observer
