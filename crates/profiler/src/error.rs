@@ -29,6 +29,21 @@ pub enum ProfilerError {
         #[source]
         source: std::io::Error,
     },
+    /// A blocking entry point was called on a thread inside a tokio runtime, where blocking
+    /// would stall the runtime's workers (or, waiting for them, never return).
+    #[error("{call} blocks, and was called inside a tokio runtime: use {instead} there")]
+    BlockingInRuntime {
+        /// The blocking call.
+        call: &'static str,
+        /// Its async counterpart.
+        instead: &'static str,
+    },
+    /// The attach API found no tokio runtime to attach to.
+    #[error("no tokio runtime to attach to: call attach_current inside a runtime, or attach to a Handle")]
+    NoRuntime,
+    /// The attach API was asked for something its state does not allow (a window begun twice).
+    #[error("{0}")]
+    Usage(&'static str),
     /// A pipeline task or the feeder panicked; the run's figures would be wrong, so it fails.
     #[error("{what} panicked: {message}")]
     Panicked {

@@ -30,6 +30,7 @@
 //! ```
 
 pub mod alloc;
+mod attach;
 mod clock;
 mod config;
 mod driver;
@@ -46,9 +47,11 @@ mod overhead;
 mod pipeline;
 mod probe;
 mod results;
+mod sampler;
 mod stats;
 mod window;
 
+pub use attach::{AttachOptions, MessageCounter, Profiler};
 pub use config::{Probes, RunConfig, available_cores};
 pub use error::{ProfilerError, Result};
 pub use length::Length;
@@ -59,12 +62,13 @@ pub use perfgate_results::{DepthSummary, LatencySummary, ServiceTimeSummary};
 pub use pipeline::{
     Counter, FnStage, Pipeline, PipelineBuilder, Source, Stage, StageError, Subscriber, WorkerInfo, stage_fn,
 };
-pub use probe::TimeSeries;
+pub use probe::{Instrumented, PollHooks, TimeSeries};
 pub use results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, OverheadPair, OverheadSection,
     PhaseSection, PipelineSection, ProcessSection, ProfilerSection, RepetitionsSection, Results,
-    RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, ToolInfo, WorkerSection,
+    RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, TaskPollsSection, ToolInfo,
+    WorkerSection,
 };
 
 /// Measures what the probes in `config.probes` cost: `pairs` pairs of runs with no probe and with

@@ -68,6 +68,11 @@ impl WindowState {
         *news = false;
     }
 
+    /// Wakes the sampler without news of the window (it is being stopped).
+    pub(crate) fn wake_sampler(&self) {
+        self.notify();
+    }
+
     fn notify(&self) {
         *self.news.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
         self.wake.notify_all();

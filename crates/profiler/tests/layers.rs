@@ -20,6 +20,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("observer", 0),
     ("live_sink", 0),
     ("probe", 1),
+    ("sampler", 2),
     ("pipeline", 2),
     ("driver", 3),
     ("market", 3),
@@ -28,7 +29,8 @@ const LAYERS: &[(&str, usize)] = &[
     ("live", 4),
     ("environment", 4),
     ("output", 4),
-    ("lib", 4),
+    ("attach", 5),
+    ("lib", 5),
 ];
 
 fn layer(file: &str) -> usize {

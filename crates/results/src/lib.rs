@@ -34,7 +34,10 @@ pub mod validate;
 pub use catalogue::{Better, METRICS, MetricDef, Source, metric};
 pub use error::{ReadError, escape_pointer_key};
 pub use example::example_with;
-pub use probes::{AsyncioSection, FunctionShare, LeakSection, MemorySection, RuntimeSection, WorkerSection};
+pub use probes::{
+    AsyncioSection, FunctionShare, LeakSection, MemorySection, RuntimeSection, TaskPollsSection,
+    WorkerSection,
+};
 pub use profiler::{OverheadPair, OverheadSection, ProfilerSection};
 pub use repetitions::{RepetitionsSection, Spread};
 pub use run::{Artifact, Environment, Results, SCHEMA_VERSION, ToolInfo};

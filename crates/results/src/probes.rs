@@ -1,5 +1,6 @@
 //! Result sections filled by the probes: CPU profile entries, memory, event-loop lag, runtime.
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::series::TimeSeries;
@@ -116,6 +117,29 @@ pub struct AsyncioSection {
     pub active_tasks: Option<u64>,
     /// Worst lag per 10 ms: `lag_max_ms`.
     pub series: TimeSeries,
+    /// Which polls were timed: `every task` (tokio's poll hooks, `--cfg tokio_unstable`) or
+    /// `instrumented tasks` (the pipeline's, or the futures given to the attach API).
+    pub coverage: String,
+    /// Only when `coverage` is `instrumented tasks` and the runtime probe ran: the workers' busy
+    /// time that no instrumented poll accounts for, ms (tasks nobody instrumented, and the
+    /// runtime's own scheduling).
+    pub uninstrumented_busy_ms: Option<f64>,
+    /// Instrumented tasks that were given a name (the attach API), per name.
+    pub tasks: IndexMap<String, TaskPollsSection>,
+}
+
+/// The polls of the tasks instrumented under one name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskPollsSection {
+    /// Polls in the window.
+    pub polls: u64,
+    /// Time inside those polls, ms.
+    pub busy_ms: f64,
+    /// Polls at least the slow-poll threshold long.
+    pub slow_polls: u64,
+    /// Duration of each poll.
+    pub poll_time: Option<LatencySummary>,
 }
 
 /// The tokio runtime and the process over a measured window.

@@ -6,7 +6,6 @@
 mod feed;
 mod limit;
 mod phase;
-mod sampler;
 
 pub(crate) use feed::{FEED_TICK_NS, Pacing};
 pub(crate) use limit::LimitOutcome;

@@ -2,13 +2,12 @@
 //! and every worker's figures collected.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
 use super::feed::{DRAIN_LIMIT, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, TightTimerSlack, feed};
-use super::sampler::{Probes, SamplerInputs, sample};
 use crate::clock::Clock;
 use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
@@ -21,7 +20,9 @@ use crate::probe::cpu::ProfilerFootprint;
 use crate::probe::heap::HeapProbe;
 use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::LagShared;
+use crate::probe::poll_hooks::PollHooks;
 use crate::probe::runtime::RuntimeProbe;
+use crate::sampler::{Probes, Sampler, SamplerInputs};
 use crate::stats::{merge_into, ns_histogram};
 use crate::window::WindowState;
 
@@ -137,20 +138,6 @@ where
         profile.arm();
         profile
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.runtime_workers)
-        .enable_all()
-        .thread_name_fn(|| {
-            // Distinct names let CPU profiles tell the workers apart.
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            // Linux keeps 15 bytes of a thread name: short names survive whole.
-            format!("pg-worker-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-        })
-        .build()
-        .map_err(|source| ProfilerError::Start {
-            what: "tokio runtime",
-            source,
-        })?;
     let clock = Clock::start();
     let window = Arc::new(WindowState::default());
     let mut probe_warnings = Vec::new();
@@ -163,6 +150,28 @@ where
             config.lag_comparison,
         )
     });
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder
+        .worker_threads(config.runtime_workers)
+        .enable_all()
+        .thread_name_fn(|| {
+            // Distinct names let CPU profiles tell the workers apart.
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            // Linux keeps 15 bytes of a thread name: short names survive whole.
+            format!("pg-worker-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+        });
+    // With the poll hooks the lag probe times every task on the runtime, including tasks a
+    // stage spawned itself; without them (no `--cfg tokio_unstable`), the pipeline's own.
+    let hooks = PollHooks::default();
+    #[cfg(tokio_unstable)]
+    if lag.is_some() {
+        hooks.install(&mut builder);
+    }
+    hooks.point_at(lag.clone().filter(|_| PollHooks::AVAILABLE));
+    let runtime = builder.build().map_err(|source| ProfilerError::Start {
+        what: "tokio runtime",
+        source,
+    })?;
     let heap = if config.probes.heap {
         let probe = HeapProbe::new(config.heap_interval, footprint.heap_bytes as f64);
         match &probe {
@@ -218,30 +227,26 @@ where
         pacing,
         batch_size: config.batch_size,
     };
-    let stop = AtomicBool::new(false);
     let source = pipeline.source(0);
-    let (fed, (depths, probe_outcome)) = std::thread::scope(|scope| {
-        let sampler = std::thread::Builder::new()
-            .name("pg-sampler".into())
-            .spawn_scoped(scope, || {
-                sample(SamplerInputs {
-                    queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
-                    interval: config.queue_sample_interval,
-                    clock: clock.clone(),
-                    window: &window,
-                    stop: &stop,
-                    finished: &finished,
-                    observer,
-                    probes,
-                })
-            })
-            .expect("spawning the sampler thread");
+    let sampler = Sampler::start(SamplerInputs {
+        queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
+        interval: config.queue_sample_interval,
+        clock: clock.clone(),
+        window: Arc::clone(&window),
+        finished: Arc::clone(&finished),
+        probes,
+    })
+    .map_err(|source| ProfilerError::Start {
+        what: "sampler thread",
+        source,
+    })?;
+    let fed = std::thread::scope(|scope| {
         // The feeder drives the runtime from a thread of its own, never the caller's: a caller
         // inside an async context (a `#[tokio::main]`) cannot `block_on` a second runtime, and a
         // panic there must not leave the sampler waiting for a stop that never comes.
         // The runtime goes with it, and is shut down there: dropping a runtime inside an async
         // context panics just as starting one does.
-        let (window, feed_clock, feed_finished) = (&window, clock.clone(), &finished);
+        let (window, feed_clock, feed_finished) = (&window, clock.clone(), &*finished);
         let feeder = std::thread::Builder::new()
             .name("pg-feeder".into())
             .spawn_scoped(scope, move || {
@@ -263,21 +268,19 @@ where
                 (feed_report, worker_results, subscriber_results)
             })
             .expect("spawning the feeder thread");
-        let fed = feeder.join();
-        stop.store(true, Ordering::Release);
-        let sampled = sampler.join().expect("the sampler thread does not panic");
-        (fed, sampled)
+        report_progress(observer, &finished, started, || feeder.is_finished());
+        feeder.join()
     });
+    hooks.point_at(None);
+    let sampled = sampler.stop();
     let (feed_report, worker_results, subscriber_results) = fed.map_err(|panic| ProfilerError::Panicked {
         what: "the feeder".to_owned(),
         message: panic_message(&*panic),
     })?;
-    let mut probe_outcome = probe_outcome;
-    if let Some(pending) = probe_outcome.pending_heap_profile.take() {
-        let (profile, warnings) = pending.into_pprof();
-        probe_outcome.heap_profile = profile;
-        probe_outcome.warnings.extend(warnings);
-    }
+    let (depths, probe_outcome) = sampled.ok_or_else(|| ProfilerError::Panicked {
+        what: "the sampler".to_owned(),
+        message: "the probes' thread panicked".to_owned(),
+    })?;
 
     let mut reports = Vec::with_capacity(worker_results.len());
     for result in worker_results {
@@ -343,6 +346,25 @@ where
     outcome.stages = stages;
     outcome.wall = started.elapsed();
     Ok(outcome)
+}
+
+/// How often the caller hears how many messages have finished.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Tells `observer` the progress about every [`PROGRESS_INTERVAL`] until `done`, and once more
+/// at the end.
+fn report_progress(observer: &dyn Observer, finished: &AtomicU64, started: Instant, done: impl Fn() -> bool) {
+    let mut next = started + PROGRESS_INTERVAL;
+    while !done() {
+        // Short naps, so that the phase ends promptly after the feeder does.
+        std::thread::sleep(Duration::from_millis(5));
+        let now = Instant::now();
+        if now >= next {
+            observer.progress(finished.load(Ordering::Relaxed), now - started);
+            next += PROGRESS_INTERVAL;
+        }
+    }
+    observer.progress(finished.load(Ordering::Relaxed), started.elapsed());
 }
 
 fn absorb(outcome: &mut PhaseOutcome, stage: &mut StageOutcome, report: WorkerReport, last_stage: usize) {

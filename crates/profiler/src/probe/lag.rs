@@ -9,6 +9,11 @@
 //! interval to miss short stalls. (A watchdog thread reading each worker's current poll every
 //! millisecond measures the same distribution by sampling; computing it costs nothing at run time.)
 //!
+//! Which polls are timed: with tokio's task poll hooks (`--cfg tokio_unstable`, [`PollHooks`]
+//! installed on the runtime's builder) every task's polls are, whoever spawned it, so a blocking
+//! task a stage spawned shows up. Without them only instrumented tasks are, and the results
+//! compare the workers' busy time with the instrumented polls to name what is not covered.
+//!
 //! Each worker also keeps the longest poll since it was last asked, which the sampler thread
 //! reads every 10 ms for the lag time series. For comparison only (`RunConfig::lag_comparison`),
 //! a waker wrapper times each wake-up to its next poll and the classic tick task runs as
@@ -23,8 +28,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use indexmap::IndexMap;
 
-use super::series::{Merge, SeriesBuilder, TimeSeries};
+use super::series::{Merge, SeriesBuilder};
 use crate::clock::Clock;
 use crate::live_sink::LiveSink;
 use crate::stats::{merge_into, ns_histogram};
@@ -35,6 +41,8 @@ static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// This thread's longest-poll slot: (run it belongs to, index).
     static SLOT: Cell<(u64, usize)> = const { Cell::new((0, usize::MAX)) };
+    /// When the poll this thread is running began, ns on the hooked run's clock (poll hooks).
+    static POLL_STARTED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// State shared by the instrumented tasks, the sampler and the tick task of one phase.
@@ -50,6 +58,15 @@ pub(crate) struct LagShared {
     /// Also time wake-up to poll, through a waker wrapper (costs a clock read per wake-up).
     schedule_delay: bool,
     reports: Mutex<TaskLagReport>,
+    /// Instrumented tasks that were given a name, one report per name that their polls record
+    /// into as they happen: such tasks (a service's handlers) often outlive the window.
+    named: Mutex<IndexMap<String, Arc<Mutex<TaskLagReport>>>>,
+    /// Whether tokio's poll hooks time every task's polls for this run; then they, not the
+    /// instrumented tasks, give the lag distribution.
+    hooked: std::sync::atomic::AtomicBool,
+    /// What the poll hooks recorded, per worker thread (each locks only its own, uncontended),
+    /// and for threads beyond the workers.
+    hook_reports: Box<[Mutex<TaskLagReport>]>,
     timer_lag: Mutex<Histogram<u64>>,
 }
 
@@ -60,20 +77,24 @@ pub(crate) struct TaskLagReport {
     pub(crate) schedule_ns: Histogram<u64>,
     pub(crate) slow_polls: u64,
     pub(crate) slow_poll_ns: u64,
+    /// Time inside the polls, summed, ns.
+    pub(crate) total_poll_ns: u64,
 }
 
 impl TaskLagReport {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             poll_ns: ns_histogram(),
             schedule_ns: ns_histogram(),
             slow_polls: 0,
             slow_poll_ns: 0,
+            total_poll_ns: 0,
         }
     }
 
     fn record_poll(&mut self, took_ns: u64, slow_poll_ns: u64) {
         self.poll_ns.saturating_record(took_ns);
+        self.total_poll_ns += took_ns;
         if took_ns >= slow_poll_ns {
             self.slow_polls += 1;
             self.slow_poll_ns += took_ns;
@@ -85,6 +106,7 @@ impl TaskLagReport {
         merge_into(&mut self.schedule_ns, &other.schedule_ns);
         self.slow_polls += other.slow_polls;
         self.slow_poll_ns += other.slow_poll_ns;
+        self.total_poll_ns += other.total_poll_ns;
     }
 }
 
@@ -106,8 +128,57 @@ impl LagShared {
             slow_poll_ns: slow_poll.as_nanos() as u64,
             schedule_delay,
             reports: Mutex::new(TaskLagReport::new()),
+            named: Mutex::new(IndexMap::new()),
+            hooked: std::sync::atomic::AtomicBool::new(false),
+            // One more than the workers: threads that are not workers (none, normally) share it.
+            hook_reports: (0..workers.max(1) + 1)
+                .map(|_| Mutex::new(TaskLagReport::new()))
+                .collect(),
             timer_lag: Mutex::new(ns_histogram()),
         })
+    }
+
+    /// From now on poll hooks time every task's polls for this run.
+    pub(crate) fn mark_hooked(&self) {
+        self.hooked.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether poll hooks time every task's polls for this run.
+    pub(crate) fn hooked(&self) -> bool {
+        self.hooked.load(Ordering::Relaxed)
+    }
+
+    /// A poll hook: the poll this thread is about to run begins.
+    pub(crate) fn poll_starts(&self) {
+        POLL_STARTED.with(|started| started.set(self.clock.now_ns().max(1)));
+    }
+
+    /// A poll hook: the poll this thread ran has ended; it is timed if the window is open.
+    pub(crate) fn poll_ends(&self) {
+        let started = POLL_STARTED.with(|started| started.replace(0));
+        if started == 0 || !self.window.is_measuring() {
+            return;
+        }
+        let took_ns = self.clock.now_ns().saturating_sub(started);
+        let index = self.slot_index();
+        if let Some(slot) = self.slots.get(index) {
+            slot.fetch_max(took_ns, Ordering::Relaxed);
+        }
+        let report = &self.hook_reports[index.min(self.hook_reports.len() - 1)];
+        report
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .record_poll(took_ns, self.slow_poll_ns);
+    }
+
+    /// Records an instrumented poll: in the task's report, and in its worker's longest-poll slot
+    /// unless the poll hooks keep that.
+    fn record(&self, report: &mut TaskLagReport, took_ns: u64, hooked: bool) {
+        if hooked {
+            report.record_poll(took_ns, self.slow_poll_ns);
+        } else {
+            self.record_poll(report, took_ns);
+        }
     }
 
     /// Records a poll in the task's report and in its worker's longest-poll slot.
@@ -122,7 +193,11 @@ impl LagShared {
 
     /// This thread's slot, assigned on its first instrumented poll.
     fn slot(&self) -> Option<&AtomicU64> {
-        let index = SLOT.with(|slot| {
+        self.slots.get(self.slot_index())
+    }
+
+    fn slot_index(&self) -> usize {
+        SLOT.with(|slot| {
             let (run, index) = slot.get();
             if run == self.run {
                 return index;
@@ -130,8 +205,7 @@ impl LagShared {
             let index = self.assigned.fetch_add(1, Ordering::Relaxed);
             slot.set((self.run, index));
             index
-        });
-        self.slots.get(index)
+        })
     }
 
     /// Each worker's longest poll since the last call, ns; resets them.
@@ -144,11 +218,53 @@ impl LagShared {
             .unwrap_or(0)
     }
 
+    /// What the instrumented tasks recorded (the named ones up to now, the others when they
+    /// ended).
     pub(crate) fn take_reports(&self) -> TaskLagReport {
-        std::mem::replace(
+        let mut all = std::mem::replace(
             &mut *self.reports.lock().expect("lag report lock"),
             TaskLagReport::new(),
+        );
+        for report in self.named.lock().expect("named lag lock").values() {
+            all.merge(&report.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        }
+        all
+    }
+
+    /// The report the tasks instrumented under `name` record into.
+    fn named_report(&self, name: &str) -> Arc<Mutex<TaskLagReport>> {
+        let mut named = self.named.lock().expect("named lag lock");
+        Arc::clone(
+            named
+                .entry(name.to_owned())
+                .or_insert_with(|| Arc::new(Mutex::new(TaskLagReport::new()))),
         )
+    }
+
+    /// What the poll hooks recorded, every worker merged.
+    pub(crate) fn take_hook_reports(&self) -> TaskLagReport {
+        let mut all = TaskLagReport::new();
+        for report in &self.hook_reports {
+            let mut report = report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            all.merge(&report);
+            *report = TaskLagReport::new();
+        }
+        all
+    }
+
+    /// The named tasks' reports, in the order they were first seen.
+    pub(crate) fn take_named(&self) -> IndexMap<String, TaskLagReport> {
+        self.named
+            .lock()
+            .expect("named lag lock")
+            .iter()
+            .map(|(name, report)| {
+                let report = report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut copy = TaskLagReport::new();
+                copy.merge(&report);
+                (name.clone(), copy)
+            })
+            .collect()
     }
 
     pub(crate) fn take_timer_lag(&self) -> Histogram<u64> {
@@ -181,22 +297,45 @@ impl LagShared {
 
 /// Wraps a pipeline task so its polls mark the worker busy and are timed.
 pub(crate) fn instrument<F: Future>(future: F, shared: Arc<LagShared>) -> Instrumented<F> {
+    instrument_named(future, shared, None)
+}
+
+/// Wraps a task so its polls are timed, and reported under `name` as well when it has one.
+pub(crate) fn instrument_named<F: Future>(
+    future: F,
+    shared: Arc<LagShared>,
+    name: Option<String>,
+) -> Instrumented<F> {
+    let named = name.as_deref().map(|name| shared.named_report(name));
     Instrumented {
         inner: Box::pin(future),
         shared,
         stamp: None,
         last_poll_end_ns: 0,
         report: Some(TaskLagReport::new()),
+        named,
     }
 }
 
 /// A future that times its inner future's polls.
-pub(crate) struct Instrumented<F> {
+pub struct Instrumented<F> {
     inner: Pin<Box<F>>,
     shared: Arc<LagShared>,
     stamp: Option<(Arc<WakeStamp>, Waker)>,
     last_poll_end_ns: u64,
     report: Option<TaskLagReport>,
+    /// A named task's report, shared with the other tasks of its name and read at the window's
+    /// end; an unnamed task keeps its own and hands it in when it ends.
+    named: Option<Arc<Mutex<TaskLagReport>>>,
+}
+
+impl<F> std::fmt::Debug for Instrumented<F> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Instrumented")
+            .field("named", &self.named.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Wraps the task's waker to note when it was first woken since its last poll.
@@ -230,12 +369,28 @@ impl<F: Future> Future for Instrumented<F> {
         let started = clock.now_ns().max(1);
         let measuring = this.shared.window.is_measuring();
         let report = this.report.as_mut().expect("present until completion");
+        // With poll hooks every poll is timed there; an unnamed task then needs nothing more.
+        let hooked = this.shared.hooked();
+        if hooked && this.named.is_none() && !this.shared.schedule_delay {
+            let output = this.inner.as_mut().poll(cx);
+            if output.is_ready() {
+                this.hand_in();
+            }
+            return output;
+        }
         if !this.shared.schedule_delay {
             // Poll times only: no waker wrapper, two clock reads a poll.
             let output = this.inner.as_mut().poll(cx);
             let ended = clock.now_ns();
             if measuring {
-                this.shared.record_poll(report, ended.saturating_sub(started));
+                let took = ended.saturating_sub(started);
+                match &this.named {
+                    Some(named) => {
+                        let mut named = named.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                        this.shared.record(&mut named, took, hooked);
+                    }
+                    None => this.shared.record(report, took, hooked),
+                }
             }
             if output.is_ready() {
                 this.hand_in();
@@ -265,7 +420,7 @@ impl<F: Future> Future for Instrumented<F> {
         let ended = clock.now_ns();
         this.last_poll_end_ns = ended;
         if measuring {
-            this.shared.record_poll(report, ended.saturating_sub(started));
+            this.shared.record(report, ended.saturating_sub(started), hooked);
         }
         if output.is_ready() {
             this.hand_in();
@@ -348,17 +503,27 @@ impl LagSampler {
         self.window_end_ns = now_ns;
     }
 
-    /// The polls' report, the series, the tick probe's histogram and the workers' total time in
-    /// the window, ns.
-    pub(crate) fn finish(self) -> (TaskLagReport, TimeSeries, Histogram<u64>, f64) {
-        let workers = self.shared.slots.len() as f64;
-        let worker_time = self.window_end_ns.saturating_sub(self.window_start_ns) as f64 * workers;
-        (
-            self.shared.take_reports(),
-            self.series.finish(),
-            self.shared.take_timer_lag(),
-            worker_time,
-        )
+    /// Everything the lag probe saw over the window.
+    pub(crate) fn finish(self, slow_poll_threshold_ns: u64) -> super::LagOutcome {
+        let workers = self.shared.slots.len();
+        let window_ns = self.window_end_ns.saturating_sub(self.window_start_ns);
+        let worker_time = window_ns as f64 * workers as f64;
+        let hooked = self.shared.hooked();
+        let instrumented = self.shared.take_reports();
+        let all = hooked.then(|| self.shared.take_hook_reports());
+        let tasks = all.as_ref().unwrap_or(&instrumented);
+        super::LagOutcome {
+            lag: lag_distribution(&tasks.poll_ns, worker_time),
+            series: self.series.finish(),
+            timer_lag_ns: self.shared.take_timer_lag(),
+            slow_poll_threshold_ns,
+            named: self.shared.take_named(),
+            every_task: hooked,
+            window_ns,
+            workers,
+            instrumented_poll_ns: instrumented.total_poll_ns,
+            tasks: all.unwrap_or(instrumented),
+        }
     }
 }
 

@@ -7,10 +7,13 @@ pub(crate) mod cpu;
 pub(crate) mod heap;
 pub(crate) mod heap_profile;
 pub(crate) mod lag;
+pub(crate) mod poll_hooks;
 pub(crate) mod process;
 pub(crate) mod runtime;
 pub(crate) mod series;
 
+pub use lag::Instrumented;
+pub use poll_hooks::PollHooks;
 pub use series::TimeSeries;
 
 /// Everything the probes of one phase produced.
@@ -38,8 +41,19 @@ pub(crate) struct LagOutcome {
     /// The lag distribution computed from every poll's duration.
     pub(crate) lag: Option<lag::LagDistribution>,
     pub(crate) series: TimeSeries,
+    /// The polls the distribution is computed from: every task's (with poll hooks) or the
+    /// instrumented tasks'.
     pub(crate) tasks: lag::TaskLagReport,
     /// The classic sleep-1-ms probe's overshoot, ns.
     pub(crate) timer_lag_ns: hdrhistogram::Histogram<u64>,
     pub(crate) slow_poll_threshold_ns: u64,
+    /// Instrumented tasks that were given a name, per name.
+    pub(crate) named: indexmap::IndexMap<String, lag::TaskLagReport>,
+    /// Whether poll hooks timed every task's polls.
+    pub(crate) every_task: bool,
+    /// The window's length, ns, and the runtime's workers.
+    pub(crate) window_ns: u64,
+    pub(crate) workers: usize,
+    /// Time inside instrumented polls, summed, ns.
+    pub(crate) instrumented_poll_ns: u64,
 }

@@ -16,15 +16,15 @@ use perfgate_results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, PhaseSection, PipelineSection,
     ProcessSection, ProfilerSection, Results, RuntimeSection, SCHEMA_VERSION, StageSection,
-    SubscriberSection, ToolInfo, WorkerSection,
+    SubscriberSection, TaskPollsSection, ToolInfo, WorkerSection,
 };
 use perfgate_results::{DepthSummary, ServiceTimeSummary};
 
-const MIB: f64 = 1024.0 * 1024.0;
+pub(super) const MIB: f64 = 1024.0 * 1024.0;
 
 /// Below this many samples a CPU profile's ranking of functions is mostly noise (a function at
 /// 5 % of 200 samples has a standard error of about 1.5 percentage points), and the results say so.
-const MIN_TRUSTED_CPU_SAMPLES: u64 = 200;
+pub(super) const MIN_TRUSTED_CPU_SAMPLES: u64 = 200;
 
 /// How a phase's latency is measured.
 fn measured_from(pacing: Pacing) -> String {
@@ -209,7 +209,7 @@ pub(crate) fn assemble(
     }
 }
 
-fn errors_section(tally: &ErrorTally) -> ErrorsSection {
+pub(super) fn errors_section(tally: &ErrorTally) -> ErrorsSection {
     ErrorsSection {
         total: tally.total(),
         by_kind: tally
@@ -284,11 +284,11 @@ fn phase_section(phase: &PhaseOutcome, lag_threshold_ms: f64, warnings: &mut Vec
             .heap
             .as_ref()
             .map(|heap| memory_section(phase.name(), heap)),
-        asyncio: phase
-            .probes
-            .lag
-            .as_ref()
-            .map(|lag| asyncio_section(phase.name(), lag, phase.probes.runtime.as_ref())),
+        asyncio: phase.probes.lag.as_ref().map(|lag| {
+            let section = asyncio_section(phase.name(), lag, phase.probes.runtime.as_ref());
+            warnings.extend(uninstrumented_warning(phase.name(), lag, &section));
+            section
+        }),
         runtime: phase
             .probes
             .runtime
@@ -406,7 +406,7 @@ fn ratio(part: u64, whole: u64) -> f64 {
 }
 
 /// Reads the process's peak RSS and CPU times from `getrusage`.
-fn measure_process() -> ProcessSection {
+pub(super) fn measure_process() -> ProcessSection {
     #[cfg(unix)]
     {
         // SAFETY: getrusage writes into the zeroed struct we own and reads nothing else.
@@ -445,7 +445,7 @@ fn share(raw: &RawShare, total: u64, seconds_per_sample: f64) -> FunctionShare {
 
 /// Adds a CPU profile to the `cpu` section. Each sample stands for an equal share of the
 /// process CPU time measured over the window, so `cumtime` is in CPU seconds.
-fn add_profile(cpu: &mut CpuSection, phase: &str, profile: &CpuOutcome, cores: usize) {
+pub(super) fn add_profile(cpu: &mut CpuSection, phase: &str, profile: &CpuOutcome, cores: usize) {
     let cpu_seconds = (profile.user + profile.system).as_secs_f64();
     let seconds_per_sample = if profile.samples == 0 {
         0.0
@@ -473,7 +473,7 @@ fn add_profile(cpu: &mut CpuSection, phase: &str, profile: &CpuOutcome, cores: u
     cpu.threads = profile.threads.iter().cloned().collect();
 }
 
-fn memory_section(phase: &str, heap: &HeapOutcome) -> MemorySection {
+pub(super) fn memory_section(phase: &str, heap: &HeapOutcome) -> MemorySection {
     // No message finished in the window: nothing per message was measured.
     let per_message = |value: f64| (heap.messages > 0).then(|| value / heap.messages as f64);
     let jemalloc = heap.jemalloc_end;
@@ -520,7 +520,47 @@ fn memory_section(phase: &str, heap: &HeapOutcome) -> MemorySection {
     }
 }
 
-fn asyncio_section(phase: &str, lag: &LagOutcome, runtime: Option<&RuntimeOutcome>) -> AsyncioSection {
+/// Uninstrumented work worth a warning: at least this share of the workers' time in the window.
+/// The runtime's own scheduling between polls stays well under it (see the attach tests).
+const UNINSTRUMENTED_WARN_SHARE: f64 = 0.05;
+
+/// The workers' busy time that no instrumented poll accounts for, ns; only when not every task
+/// was timed and the runtime probe ran.
+fn uninstrumented_busy_ns(lag: &LagOutcome, runtime: Option<&RuntimeOutcome>) -> Option<f64> {
+    if lag.every_task {
+        return None;
+    }
+    let runtime = runtime?;
+    let busy_ns: f64 = runtime.busy_ratio.iter().sum::<f64>() * lag.window_ns as f64;
+    Some((busy_ns - lag.instrumented_poll_ns as f64).max(0.0))
+}
+
+/// A warning naming the gap, when uninstrumented work held the workers for a material share of
+/// the window.
+pub(super) fn uninstrumented_warning(
+    phase: &str,
+    lag: &LagOutcome,
+    section: &AsyncioSection,
+) -> Option<String> {
+    let gap_ms = section.uninstrumented_busy_ms?;
+    let worker_ms = lag.window_ns as f64 * lag.workers.max(1) as f64 / 1e6;
+    let share = gap_ms / worker_ms.max(f64::MIN_POSITIVE);
+    (share >= UNINSTRUMENTED_WARN_SHARE).then(|| {
+        format!(
+            "{phase}: the runtime's workers were busy {gap_ms:.0} ms ({:.0} % of their time in the window) outside \
+             any instrumented poll: tasks that are not instrumented (spawned without the probe) held them, and lag \
+             cannot see their polls; instrument them, or install the poll hooks (PollHooks, a build with \
+             --cfg tokio_unstable) to time every task",
+            share * 100.0
+        )
+    })
+}
+
+pub(super) fn asyncio_section(
+    phase: &str,
+    lag: &LagOutcome,
+    runtime: Option<&RuntimeOutcome>,
+) -> AsyncioSection {
     let ms = |ns: f64| ns / 1e6;
     let lag_summary = lag.lag.map(|lag| LatencySummary {
         count: lag.polls,
@@ -537,10 +577,16 @@ fn asyncio_section(phase: &str, lag: &LagOutcome, runtime: Option<&RuntimeOutcom
     AsyncioSection {
         phase: phase.to_owned(),
         event_loop_lag_ms: lag_summary.as_ref().map(|summary| summary.p99_ms),
-        method: "time-weighted age of the poll each runtime worker is running, computed from the duration of every \
-                 poll of a pipeline task: how long a task that became ready at a random moment would wait for a worker \
-                 busy in someone else's poll (count = polls)"
-            .to_owned(),
+        method: format!(
+            "time-weighted age of the poll each runtime worker is running, computed from the duration of every \
+             poll of {}: how long a task that became ready at a random moment would wait for a worker busy in \
+             someone else's poll (count = polls)",
+            if lag.every_task {
+                "every task on the runtime (tokio's poll hooks)"
+            } else {
+                "an instrumented task"
+            }
+        ),
         lag: lag_summary,
         slow_polls: lag.tasks.slow_polls,
         slow_poll_threshold_ms: lag.slow_poll_threshold_ns as f64 / 1e6,
@@ -550,10 +596,32 @@ fn asyncio_section(phase: &str, lag: &LagOutcome, runtime: Option<&RuntimeOutcom
         timer_lag: LatencySummary::from_histogram(&lag.timer_lag_ns),
         active_tasks: runtime.map(|runtime| runtime.alive_tasks_max),
         series: lag.series.clone(),
+        coverage: if lag.every_task {
+            "every task"
+        } else {
+            "instrumented tasks"
+        }
+        .to_owned(),
+        uninstrumented_busy_ms: uninstrumented_busy_ns(lag, runtime).map(ms),
+        tasks: lag
+            .named
+            .iter()
+            .map(|(name, report)| {
+                (
+                    name.clone(),
+                    TaskPollsSection {
+                        polls: report.poll_ns.len(),
+                        busy_ms: ms(report.total_poll_ns as f64),
+                        slow_polls: report.slow_polls,
+                        poll_time: LatencySummary::from_histogram(&report.poll_ns),
+                    },
+                )
+            })
+            .collect(),
     }
 }
 
-fn runtime_section(phase: &str, runtime: &RuntimeOutcome) -> RuntimeSection {
+pub(super) fn runtime_section(phase: &str, runtime: &RuntimeOutcome) -> RuntimeSection {
     let process = runtime.process.as_ref();
     RuntimeSection {
         phase: phase.to_owned(),

@@ -5,13 +5,16 @@
 //! describes every field.
 
 mod assemble;
+mod attached;
 mod repetitions;
 
 pub(crate) use assemble::assemble;
+pub(crate) use attached::{AttachedOutcome, assemble_attached};
 pub use perfgate_results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, OverheadPair, OverheadSection,
     PhaseSection, PipelineSection, ProcessSection, ProfilerSection, RepetitionsSection, Results,
-    RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, ToolInfo, WorkerSection,
+    RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, TaskPollsSection, ToolInfo,
+    WorkerSection,
 };
 pub(crate) use repetitions::{key_figures, summarise as summarise_repetitions};

@@ -1,26 +1,26 @@
-//! A plain thread that samples queue depths, drives the probes over the measured window and
-//! reports progress, so that none of it costs the pipeline's tasks more than a relaxed atomic.
+//! A plain thread that samples queue depths and drives the probes over the measured window, so
+//! that none of it costs the pipeline's tasks more than a relaxed atomic. It owns everything it
+//! reads, so it can outlive the call that started it (the attach API hands it to the caller's
+//! guard); progress is the caller's to report.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
 use crate::clock::Clock;
 use crate::host_steal::CpuTicks;
 use crate::live_sink::LiveSink;
-use crate::observer::Observer;
+use crate::probe::ProbeOutcome;
 use crate::probe::cpu::CpuProbe;
 use crate::probe::heap::HeapProbe;
 use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::{LagSampler, LagShared};
 use crate::probe::runtime::RuntimeProbe;
-use crate::probe::{LagOutcome, ProbeOutcome};
 use crate::stats::count_histogram;
 use crate::window::WindowState;
-
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The probes a phase runs; each is optional.
 #[derive(Debug, Default)]
@@ -37,16 +37,57 @@ pub(crate) struct Probes {
     pub(crate) heap_profile: Option<HeapProfile>,
 }
 
-pub(crate) struct SamplerInputs<'a> {
+pub(crate) struct SamplerInputs {
     /// Messages queued in front of each stage.
     pub(crate) queues: Vec<Arc<AtomicU64>>,
     pub(crate) interval: Duration,
     pub(crate) clock: Clock,
-    pub(crate) window: &'a WindowState,
-    pub(crate) stop: &'a AtomicBool,
-    pub(crate) finished: &'a AtomicU64,
-    pub(crate) observer: &'a dyn Observer,
+    pub(crate) window: Arc<WindowState>,
+    /// Messages finished so far, for the per-message figures.
+    pub(crate) finished: Arc<AtomicU64>,
     pub(crate) probes: Probes,
+}
+
+/// The sampler thread, running.
+#[derive(Debug)]
+pub(crate) struct Sampler {
+    stop: Arc<AtomicBool>,
+    window: Arc<WindowState>,
+    thread: Option<JoinHandle<(Vec<Histogram<u64>>, ProbeOutcome)>>,
+}
+
+impl Sampler {
+    /// Starts the sampler thread. It starts the probes when the window begins and reads their
+    /// end when it ends (or when stopped).
+    pub(crate) fn start(inputs: SamplerInputs) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let window = Arc::clone(&inputs.window);
+        let thread = std::thread::Builder::new().name("pg-sampler".into()).spawn({
+            let stop = Arc::clone(&stop);
+            move || sample(inputs, &stop)
+        })?;
+        Ok(Self {
+            stop,
+            window,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the sampler (reading the probes' end if the window is still open) and returns one
+    /// depth histogram per queue and the probes' outcome; `None` if the thread panicked.
+    pub(crate) fn stop(mut self) -> Option<(Vec<Histogram<u64>>, ProbeOutcome)> {
+        self.stop.store(true, Ordering::Release);
+        self.window.wake_sampler();
+        self.thread.take().and_then(|thread| thread.join().ok())
+    }
+}
+
+impl Drop for Sampler {
+    /// A sampler dropped unstopped (its owner panicked or was dropped) winds down on its own.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.window.wake_sampler();
+    }
 }
 
 /// Probes in the state the window has put them in.
@@ -141,22 +182,13 @@ impl Running {
         outcome.heap = self.heap.and_then(HeapProbe::finish);
         outcome.pending_heap_profile = self.heap_profile;
         outcome.runtime = self.runtime.and_then(RuntimeProbe::finish);
-        outcome.lag = self.lag.map(|lag| {
-            let (tasks, series, timer_lag_ns, worker_time_ns) = lag.finish();
-            LagOutcome {
-                lag: crate::probe::lag::lag_distribution(&tasks.poll_ns, worker_time_ns),
-                series,
-                tasks,
-                timer_lag_ns,
-                slow_poll_threshold_ns,
-            }
-        });
+        outcome.lag = self.lag.map(|lag| lag.finish(slow_poll_threshold_ns));
         outcome
     }
 }
 
 /// Samples until `stop` is set; returns one depth histogram per stage and the probes' outcome.
-pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOutcome) {
+fn sample(inputs: SamplerInputs, stop: &AtomicBool) -> (Vec<Histogram<u64>>, ProbeOutcome) {
     let mut depths: Vec<Histogram<u64>> = inputs.queues.iter().map(|_| count_histogram()).collect();
     let Probes {
         lag,
@@ -180,10 +212,8 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
     };
     let (mut started, mut ended) = (false, false);
     let clock = inputs.clock;
-    let wall_start = Instant::now();
-    let mut next_progress = wall_start + PROGRESS_INTERVAL;
     loop {
-        let stopping = inputs.stop.load(Ordering::Acquire);
+        let stopping = stop.load(Ordering::Acquire);
         let now_ns = clock.now_ns();
         let finished = inputs.finished.load(Ordering::Relaxed);
         if !started && inputs.window.has_begun() {
@@ -204,19 +234,18 @@ pub(crate) fn sample(inputs: SamplerInputs<'_>) -> (Vec<Histogram<u64>>, ProbeOu
                 running.sample(now_ns, finished);
             }
         }
-        let now = Instant::now();
-        if now >= next_progress {
-            inputs.observer.progress(finished, now - wall_start);
-            next_progress += PROGRESS_INTERVAL;
-        }
         if stopping {
             break;
         }
         // Woken early when the window begins or ends, so that the feeder's wait is short.
         inputs.window.nap(inputs.interval);
     }
-    inputs
-        .observer
-        .progress(inputs.finished.load(Ordering::Relaxed), wall_start.elapsed());
-    (depths, running.finish(slow_poll_threshold_ns))
+    let mut outcome = running.finish(slow_poll_threshold_ns);
+    // Symbolized here, off the caller's thread, which may be an async task.
+    if let Some(pending) = outcome.pending_heap_profile.take() {
+        let (profile, warnings) = pending.into_pprof();
+        outcome.heap_profile = profile;
+        outcome.warnings.extend(warnings);
+    }
+    (depths, outcome)
 }

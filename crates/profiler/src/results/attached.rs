@@ -1,0 +1,142 @@
+//! Shapes what the attach API measured into [`Results`]: the sections a run's probes fill (CPU,
+//! heap, lag, runtime, process) and one phase, `attached`, for the window the caller marked.
+//! There is no pipeline, so the pipeline's own sections (stages, latency, limit) stay empty.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use super::assemble::{
+    MIB, MIN_TRUSTED_CPU_SAMPLES, add_profile, asyncio_section, measure_process, memory_section,
+    runtime_section, uninstrumented_warning,
+};
+use crate::probe::ProbeOutcome;
+use crate::probe::cpu::ProfilerFootprint;
+use perfgate_results::{
+    Artifact, CpuSection, Environment, PhaseSection, ProfilerSection, Results, SCHEMA_VERSION, ToolInfo,
+};
+
+/// The phase name attached measurements are filed under.
+const PHASE: &str = "attached";
+
+/// What an attached profiler measured.
+#[derive(Debug)]
+pub(crate) struct AttachedOutcome {
+    /// The marked window.
+    pub(crate) window: Duration,
+    /// Messages the caller counted in the window.
+    pub(crate) messages: u64,
+    /// From attach to finish.
+    pub(crate) wall: Duration,
+    pub(crate) probes: ProbeOutcome,
+    pub(crate) footprint: Option<ProfilerFootprint>,
+}
+
+pub(crate) fn assemble_attached(
+    outcome: AttachedOutcome,
+    environment: Environment,
+    probes_run: &str,
+) -> Results {
+    let mut warnings = Vec::new();
+    if environment.build_profile != "release" {
+        warnings.push("measured in a debug build: figures are not representative".to_owned());
+    }
+    let probes = &outcome.probes;
+    let seconds = outcome.window.as_secs_f64();
+    let messages_per_second = match (outcome.messages, seconds > 0.0) {
+        (0, _) | (_, false) => 0.0,
+        (messages, true) => messages as f64 / seconds,
+    };
+    let mut cpu = CpuSection {
+        phase: PHASE.to_owned(),
+        messages_per_second,
+        total_time: seconds,
+        message_count: outcome.messages,
+        cpu_ns_per_message: probes
+            .window_cpu
+            .filter(|(_, messages)| *messages > 0)
+            .map(|(cpu, messages)| cpu.as_nanos() as f64 / messages as f64),
+        ..CpuSection::default()
+    };
+    let mut artifacts = Vec::new();
+    let mut files = BTreeMap::new();
+    if let Some(profile) = &probes.cpu {
+        add_profile(&mut cpu, PHASE, profile, environment.logical_cores);
+        if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
+            warnings.push(format!(
+                "{PHASE}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
+                 shares are mostly sampling noise; measure a longer window or raise cpu_hz",
+                profile.samples
+            ));
+        }
+        if let Some(svg) = &profile.flamegraph_svg {
+            files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
+            artifacts.push(Artifact {
+                file_name: "flamegraph.svg".to_owned(),
+                bytes: svg.clone(),
+            });
+        }
+        if let Some(pprof) = &profile.pprof {
+            files.insert("pprof".to_owned(), "profile.pb".to_owned());
+            artifacts.push(Artifact {
+                file_name: "profile.pb".to_owned(),
+                bytes: pprof.clone(),
+            });
+        }
+    }
+    let memory = probes.heap.as_ref().map(|heap| memory_section(PHASE, heap));
+    let asyncio = probes.lag.as_ref().map(|lag| {
+        let section = asyncio_section(PHASE, lag, probes.runtime.as_ref());
+        warnings.extend(uninstrumented_warning(PHASE, lag, &section));
+        section
+    });
+    let runtime = probes
+        .runtime
+        .as_ref()
+        .map(|runtime| runtime_section(PHASE, runtime));
+    warnings.extend(
+        probes
+            .warnings
+            .iter()
+            .map(|warning| format!("{PHASE}: {warning}")),
+    );
+    let phase = PhaseSection {
+        mode: PHASE.to_owned(),
+        messages_per_second,
+        window_seconds: seconds,
+        measured_messages: outcome.messages,
+        wall_seconds: outcome.wall.as_secs_f64(),
+        host_steal_pct: probes.window_steal_pct,
+        memory: memory.clone(),
+        asyncio: asyncio.clone(),
+        runtime: runtime.clone(),
+        ..PhaseSection::default()
+    };
+    let mut phases = IndexMap::new();
+    phases.insert(PHASE.to_owned(), phase);
+    Results {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: "perfgate".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+        environment,
+        cpu,
+        memory,
+        asyncio,
+        runtime,
+        process: measure_process(),
+        profiler: ProfilerSection {
+            probes: probes_run.to_owned(),
+            overhead: None,
+            cpu_probe_heap_mb: outcome.footprint.map(|f| f.heap_bytes as f64 / MIB),
+            cpu_probe_rss_mb: outcome.footprint.map(|f| f.rss_bytes as f64 / MIB),
+        },
+        files,
+        phases,
+        warnings,
+        artifacts,
+        ..Results::default()
+    }
+}
