@@ -56,7 +56,7 @@ pub struct AttachOptions {
 
 impl Default for AttachOptions {
     fn default() -> Self {
-        let run = crate::RunConfig::default();
+        let run = crate::config::RunConfig::default();
         Self {
             probes: Probes::ALL,
             cpu_hz: run.cpu_hz,

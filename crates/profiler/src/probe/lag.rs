@@ -504,7 +504,7 @@ impl LagSampler {
     }
 
     /// Everything the lag probe saw over the window.
-    pub(crate) fn finish(self, slow_poll_threshold_ns: u64) -> super::LagOutcome {
+    pub(crate) fn finish(self, slow_poll_threshold_ns: u64) -> LagOutcome {
         let workers = self.shared.slots.len();
         let window_ns = self.window_end_ns.saturating_sub(self.window_start_ns);
         let worker_time = window_ns as f64 * workers as f64;
@@ -512,7 +512,7 @@ impl LagSampler {
         let instrumented = self.shared.take_reports();
         let all = hooked.then(|| self.shared.take_hook_reports());
         let tasks = all.as_ref().unwrap_or(&instrumented);
-        super::LagOutcome {
+        LagOutcome {
             lag: lag_distribution(&tasks.poll_ns, worker_time),
             series: self.series.finish(),
             timer_lag_ns: self.shared.take_timer_lag(),
@@ -525,6 +525,29 @@ impl LagSampler {
             tasks: all.unwrap_or(instrumented),
         }
     }
+}
+
+/// The lag probe's figures.
+#[derive(Debug)]
+pub(crate) struct LagOutcome {
+    /// The lag distribution computed from every poll's duration.
+    pub(crate) lag: Option<LagDistribution>,
+    pub(crate) series: super::series::TimeSeries,
+    /// The polls the distribution is computed from: every task's (with poll hooks) or the
+    /// instrumented tasks'.
+    pub(crate) tasks: TaskLagReport,
+    /// The classic sleep-1-ms probe's overshoot, ns.
+    pub(crate) timer_lag_ns: Histogram<u64>,
+    pub(crate) slow_poll_threshold_ns: u64,
+    /// Instrumented tasks that were given a name, per name.
+    pub(crate) named: indexmap::IndexMap<String, TaskLagReport>,
+    /// Whether poll hooks timed every task's polls.
+    pub(crate) every_task: bool,
+    /// The window's length, ns, and the runtime's workers.
+    pub(crate) window_ns: u64,
+    pub(crate) workers: usize,
+    /// Time inside instrumented polls, summed, ns.
+    pub(crate) instrumented_poll_ns: u64,
 }
 
 /// The lag distribution implied by poll durations over `worker_time_ns` of worker time: how

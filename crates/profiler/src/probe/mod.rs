@@ -26,34 +26,11 @@ pub(crate) struct ProbeOutcome {
     pub(crate) window_steal_pct: Option<f64>,
     pub(crate) cpu: Option<cpu::CpuOutcome>,
     pub(crate) heap: Option<heap::HeapOutcome>,
-    pub(crate) lag: Option<LagOutcome>,
+    pub(crate) lag: Option<lag::LagOutcome>,
     pub(crate) runtime: Option<runtime::RuntimeOutcome>,
     /// The heap profile of the window, until it is symbolized after the phase.
     pub(crate) pending_heap_profile: Option<heap_profile::HeapProfile>,
     /// Gzipped pprof heap profile of the window, when asked for and available.
     pub(crate) heap_profile: Option<Vec<u8>>,
     pub(crate) warnings: Vec<String>,
-}
-
-/// The lag probe's figures.
-#[derive(Debug)]
-pub(crate) struct LagOutcome {
-    /// The lag distribution computed from every poll's duration.
-    pub(crate) lag: Option<lag::LagDistribution>,
-    pub(crate) series: TimeSeries,
-    /// The polls the distribution is computed from: every task's (with poll hooks) or the
-    /// instrumented tasks'.
-    pub(crate) tasks: lag::TaskLagReport,
-    /// The classic sleep-1-ms probe's overshoot, ns.
-    pub(crate) timer_lag_ns: hdrhistogram::Histogram<u64>,
-    pub(crate) slow_poll_threshold_ns: u64,
-    /// Instrumented tasks that were given a name, per name.
-    pub(crate) named: indexmap::IndexMap<String, lag::TaskLagReport>,
-    /// Whether poll hooks timed every task's polls.
-    pub(crate) every_task: bool,
-    /// The window's length, ns, and the runtime's workers.
-    pub(crate) window_ns: u64,
-    pub(crate) workers: usize,
-    /// Time inside instrumented polls, summed, ns.
-    pub(crate) instrumented_poll_ns: u64,
 }

@@ -6,9 +6,9 @@ use indexmap::IndexMap;
 
 use crate::driver::{FEED_TICK_NS, LimitOutcome, Pacing, PhaseOutcome, RunOutcome, StageOutcome};
 use crate::pipeline::ErrorTally;
-use crate::probe::LagOutcome;
 use crate::probe::cpu::{CpuOutcome, FunctionShare as RawShare};
 use crate::probe::heap::{HeapOutcome, LEAK_MIN_BYTES, LEAK_MIN_R_SQUARED, LEAK_MIN_SHARE};
+use crate::probe::lag::LagOutcome;
 use crate::probe::runtime::RuntimeOutcome;
 use crate::stats::FromHistogram;
 use perfgate_results::LatencySummary;
