@@ -60,7 +60,8 @@ pub use observer::{Observer, PhaseStart, Silent};
 pub use output::{ResultsFiles, write_atomic};
 pub use perfgate_results::{DepthSummary, LatencySummary, ServiceTimeSummary};
 pub use pipeline::{
-    Counter, FnStage, Pipeline, PipelineBuilder, Source, Stage, StageError, Subscriber, WorkerInfo, stage_fn,
+    AsyncSource, Counter, FnStage, Pipeline, PipelineBuilder, Source, SourceFn, Stage, StageError,
+    Subscriber, WorkerInfo, source_fn, stage_fn,
 };
 pub use probe::{Instrumented, PollHooks, TimeSeries};
 pub use results::{
@@ -81,7 +82,7 @@ pub fn measure_overhead<Src>(
     observer: &dyn Observer,
 ) -> Result<OverheadSection>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     config.validate(pipeline.stage_names(), pipeline.subscribers())?;
@@ -102,7 +103,7 @@ pub fn run<Src>(
     workload: serde_json::Value,
 ) -> Result<Results>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     let environment = environment::capture(config.to_json(), workload);
@@ -130,7 +131,7 @@ pub fn run_repeated<Src>(
     repeat: usize,
 ) -> Result<Results>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     let mut first = run(pipeline, config, observer, workload.clone())?;

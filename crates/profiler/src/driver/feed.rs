@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::length::Length;
-use crate::pipeline::{Batch, Downstream, Envelope, Source};
+use crate::pipeline::{AsyncSource, Batch, Downstream, Envelope};
 use crate::window::WindowState;
 
 /// How messages are paced.
@@ -57,6 +57,8 @@ pub(crate) struct FeedReport {
     /// Messages still in the pipeline when the probes read the end of the window, because they
     /// had not finished within [`DRAIN_LIMIT`].
     pub(crate) unfinished_at_close: u64,
+    /// Whether the source ended (an [`AsyncSource`] returned `None`) before the plan was done.
+    pub(crate) source_ended: bool,
 }
 
 impl FeedReport {
@@ -94,7 +96,7 @@ pub(crate) async fn feed<Src>(
     finished: &AtomicU64,
 ) -> FeedReport
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     let mut report = FeedReport::default();
@@ -134,10 +136,11 @@ where
         match plan.pacing {
             Pacing::Saturation => {
                 for _ in 0..want {
-                    items.push(Envelope {
-                        start_ns: 0,
-                        item: source.next_item(),
-                    });
+                    let Some(item) = source.next_message().await else {
+                        report.source_ended = true;
+                        break;
+                    };
+                    items.push(Envelope { start_ns: 0, item });
                 }
                 // Stamped when the batch is complete: the moment it enters the pipeline.
                 let created_ns = clock.now_ns();
@@ -157,15 +160,23 @@ where
                     if intended > now_ns {
                         break;
                     }
+                    let Some(item) = source.next_message().await else {
+                        report.source_ended = true;
+                        break;
+                    };
                     items.push(Envelope {
                         start_ns: intended,
-                        item: source.next_item(),
+                        item,
                     });
                     scheduled += 1;
                 }
             }
         }
         let count = items.len() as u64;
+        if count == 0 {
+            // Only an ended source sends nothing: a due batch holds at least one message.
+            break;
+        }
         if segment.measured {
             report.measured_messages += count;
             report.first_measured_ns.get_or_insert(items[0].start_ns);

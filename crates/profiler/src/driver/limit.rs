@@ -11,7 +11,7 @@ use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
 use crate::length::Length;
 use crate::observer::{Observer, PhaseStart};
-use crate::pipeline::{Pipeline, Source, WorkerInfo};
+use crate::pipeline::{AsyncSource, Pipeline, WorkerInfo};
 
 /// What `limit` mode measured.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub(crate) fn run_limit<Src>(
     observer: &dyn Observer,
 ) -> Result<LimitOutcome>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     let threads = config.limit_threads;
@@ -137,7 +137,7 @@ fn run_thread<Src>(
     finished: &AtomicU64,
 ) -> Result<ThreadOutcome>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -167,12 +167,22 @@ where
                 if want == 0 {
                     break;
                 }
-                let batch: Vec<_> = (0..want).map(|_| source.next_item()).collect();
+                let mut batch = Vec::with_capacity(want);
+                while batch.len() < want {
+                    match source.next_message().await {
+                        Some(item) => batch.push(item),
+                        None => break,
+                    }
+                }
+                let got = batch.len();
+                if got == 0 {
+                    break;
+                }
                 let (ok, bad) = runner.run_batch(batch).await;
-                messages += want as u64;
+                messages += got as u64;
                 processed += ok;
                 rejected += bad;
-                finished.fetch_add(want as u64, Ordering::Relaxed);
+                finished.fetch_add(got as u64, Ordering::Relaxed);
             }
         });
         (messages, processed, rejected)

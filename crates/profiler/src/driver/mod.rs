@@ -14,7 +14,7 @@ pub(crate) use phase::{PhaseOutcome, StageOutcome};
 use crate::config::RunConfig;
 use crate::error::Result;
 use crate::observer::{Both, Observer};
-use crate::pipeline::{Pipeline, Source};
+use crate::pipeline::{AsyncSource, Pipeline};
 
 /// Everything a run measured.
 #[derive(Debug)]
@@ -32,7 +32,7 @@ pub(crate) fn drive<Src>(
     observer: &dyn Observer,
 ) -> Result<RunOutcome>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     config.validate(pipeline.stage_names(), pipeline.subscribers())?;

@@ -13,7 +13,7 @@ use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
 use crate::observer::{Observer, PhaseStart};
 use crate::pipeline::{
-    Counter, ErrorTally, Pipeline, Source, SubscriberReport, Wiring, WiringSettings, WorkerReport,
+    AsyncSource, Counter, ErrorTally, Pipeline, SubscriberReport, Wiring, WiringSettings, WorkerReport,
 };
 use crate::probe::ProbeOutcome;
 use crate::probe::cpu::ProfilerFootprint;
@@ -119,7 +119,7 @@ pub(crate) fn run_phase<Src>(
     observer: &dyn Observer,
 ) -> Result<PhaseOutcome>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     observer.phase_started(&PhaseStart {
@@ -329,6 +329,12 @@ where
         probe_warnings.push(format!(
             "window: the probes had not started within {} s of the window's start, so the first measured messages may be outside their figures",
             OPEN_LIMIT.as_secs_f64()
+        ));
+    }
+    if outcome.feed.source_ended {
+        probe_warnings.push(format!(
+            "source: the source ended after {} warm-up and {} measured messages, before the phase's planned length",
+            outcome.feed.warmup_messages, outcome.feed.measured_messages
         ));
     }
     if outcome.feed.unfinished_at_close > 0 {

@@ -26,7 +26,7 @@ use crate::driver::{PhaseOutcome, drive};
 use crate::error::Result;
 use crate::host_steal::CpuTicks;
 use crate::observer::Observer;
-use crate::pipeline::{Pipeline, Source};
+use crate::pipeline::{AsyncSource, Pipeline};
 use crate::results::{OverheadPair, OverheadSection};
 use crate::stats::{FromHistogram, ns_histogram};
 use perfgate_results::LatencySummary;
@@ -45,7 +45,7 @@ struct Measured {
 /// One run: throughput, CPU per message, fixed-rate p99 and the fixed-rate latency histogram.
 fn measure<Src>(pipeline: &Pipeline<Src>, config: &RunConfig, observer: &dyn Observer) -> Result<Measured>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     // Counting allocations is part of the heap probe's cost, so it is switched off with it.
@@ -101,7 +101,7 @@ pub(crate) fn measure_overhead<Src>(
     observer: &dyn Observer,
 ) -> Result<OverheadSection>
 where
-    Src: Source,
+    Src: AsyncSource,
     Src::Item: Sync,
 {
     let off_config = RunConfig {

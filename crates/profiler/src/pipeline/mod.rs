@@ -31,7 +31,10 @@ mod worker;
 use std::fmt;
 use std::sync::Arc;
 
-pub use stage::{Counter, FnStage, Source, Stage, StageError, Subscriber, WorkerInfo, stage_fn};
+pub use stage::{
+    AsyncSource, Counter, FnStage, Source, SourceFn, Stage, StageError, Subscriber, WorkerInfo, source_fn,
+    stage_fn,
+};
 
 pub(crate) use batch::{Batch, Envelope, ErrorTally};
 pub(crate) use downstream::Downstream;
@@ -49,14 +52,14 @@ type RunnerFactory<In> = Arc<dyn Fn(WorkerInfo) -> Box<dyn InlineRunner<In>> + S
 type InlineFactory<In, T> = Arc<dyn Fn(WorkerInfo) -> Box<dyn InlineChain<In, T>> + Send + Sync>;
 
 /// A pipeline under construction whose last stage emits `T`.
-pub struct PipelineBuilder<Src: Source, T> {
+pub struct PipelineBuilder<Src: AsyncSource, T> {
     source: SourceFactory<Src>,
     stage_names: Vec<String>,
     install: Installer<Src::Item, T>,
     inline: InlineFactory<Src::Item, T>,
 }
 
-impl<Src: Source, T> fmt::Debug for PipelineBuilder<Src, T> {
+impl<Src: AsyncSource, T> fmt::Debug for PipelineBuilder<Src, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipelineBuilder")
             .field("stages", &self.stage_names)
@@ -64,7 +67,7 @@ impl<Src: Source, T> fmt::Debug for PipelineBuilder<Src, T> {
     }
 }
 
-impl<Src: Source, T: Send + Sync + 'static> PipelineBuilder<Src, T> {
+impl<Src: AsyncSource, T: Send + Sync + 'static> PipelineBuilder<Src, T> {
     /// Adds a stage. `factory` builds one stage instance per worker; work is spread over the
     /// workers a batch at a time. Use [`keyed_stage`](Self::keyed_stage) when the stage keeps
     /// per-key state.
@@ -169,7 +172,7 @@ impl<T: Sync> Subscriber<T> for Discard {
 
 /// A complete pipeline, ready to be run by `perfgate_profiler::run` as often as needed: every run
 /// builds fresh stage instances from the factories.
-pub struct Pipeline<Src: Source> {
+pub struct Pipeline<Src: AsyncSource> {
     source: SourceFactory<Src>,
     stage_names: Vec<String>,
     subscribers: usize,
@@ -177,7 +180,7 @@ pub struct Pipeline<Src: Source> {
     inline: RunnerFactory<Src::Item>,
 }
 
-impl<Src: Source> fmt::Debug for Pipeline<Src> {
+impl<Src: AsyncSource> fmt::Debug for Pipeline<Src> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pipeline")
             .field("stages", &self.stage_names)
@@ -186,7 +189,7 @@ impl<Src: Source> fmt::Debug for Pipeline<Src> {
     }
 }
 
-impl<Src: Source> Pipeline<Src>
+impl<Src: AsyncSource> Pipeline<Src>
 where
     Src::Item: Sync,
 {
@@ -205,7 +208,7 @@ where
     }
 }
 
-impl<Src: Source> Pipeline<Src> {
+impl<Src: AsyncSource> Pipeline<Src> {
     /// The stage names in order.
     pub fn stage_names(&self) -> &[String] {
         &self.stage_names

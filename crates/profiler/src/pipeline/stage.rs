@@ -27,6 +27,75 @@ pub trait Source: Send + 'static {
     fn next_item(&mut self) -> Self::Item;
 }
 
+/// A source whose messages arrive asynchronously: a WebSocket or Kafka consumer, a channel fed by
+/// the network. The feeder awaits each message: at saturation it drains the source as fast as it
+/// yields, at a fixed rate it asks on the schedule (latency still counts from the intended send
+/// time, so a source that lags behind the schedule shows as latency). `None` ends the stream:
+/// the phase ends early, with a warning, counting what was sent.
+///
+/// Every [`Source`] is an `AsyncSource` that is always ready and never ends; a
+/// `tokio::sync::mpsc` receiver is one too, and [`source_fn`] makes one from an async closure.
+/// (A `futures::Stream` takes three lines: `fn next_message(&mut self) -> impl Future + Send
+/// { self.0.next() }`.)
+pub trait AsyncSource: Send + 'static {
+    /// The message type the first stage receives.
+    type Item: Send + 'static;
+
+    /// The next message, once it has arrived; `None` when the stream has ended.
+    fn next_message(&mut self) -> impl Future<Output = Option<Self::Item>> + Send;
+}
+
+impl<S: Source> AsyncSource for S {
+    type Item = S::Item;
+
+    fn next_message(&mut self) -> impl Future<Output = Option<Self::Item>> + Send {
+        std::future::ready(Some(self.next_item()))
+    }
+}
+
+impl<T: Send + 'static> AsyncSource for tokio::sync::mpsc::Receiver<T> {
+    type Item = T;
+
+    fn next_message(&mut self) -> impl Future<Output = Option<T>> + Send {
+        self.recv()
+    }
+}
+
+impl<T: Send + 'static> AsyncSource for tokio::sync::mpsc::UnboundedReceiver<T> {
+    type Item = T;
+
+    fn next_message(&mut self) -> impl Future<Output = Option<T>> + Send {
+        self.recv()
+    }
+}
+
+/// An [`AsyncSource`] made from a closure returning a future of the next message (`None` ends it).
+pub fn source_fn<T, F, Fut>(next: F) -> SourceFn<F>
+where
+    T: Send + 'static,
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Option<T>> + Send,
+{
+    SourceFn(next)
+}
+
+/// The source [`source_fn`] makes.
+#[derive(Debug, Clone)]
+pub struct SourceFn<F>(F);
+
+impl<T, F, Fut> AsyncSource for SourceFn<F>
+where
+    T: Send + 'static,
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Option<T>> + Send,
+{
+    type Item = T;
+
+    fn next_message(&mut self) -> impl Future<Output = Option<T>> + Send {
+        (self.0)()
+    }
+}
+
 /// One step of the pipeline: takes a message, returns the next form of it or rejects it.
 ///
 /// A stage owns its state (`&mut self`); with several workers each worker gets its own instance
