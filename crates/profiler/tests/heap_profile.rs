@@ -204,6 +204,11 @@ fn issue_14_heap_profile_tops_are_the_allocating_functions() {
     let churned = CHURNED.load(Ordering::Relaxed) * CHURN_BYTES as u64;
     assert_eq!(churned, 4_000 * CHURN_BYTES as u64, "every churning message ran");
     let churner = &self_values["heap_profile::HeapProfileChurner::churn_for_heap_profile_test"];
+    println!(
+        "heap profile: kept {kept} bytes (truth {KEPT_BYTES}); churn alloc_space {} bytes, \
+         alloc_objects {} (truth {churned} bytes, 4000 objects)",
+        churner[alloc_space], churner[0]
+    );
     // 500 MiB in 128 KiB allocations at a sample every 512 KiB on average: about 900 sampled
     // allocations, so the unbiased estimate is within ±15 % (over 4 standard errors) of the truth.
     assert!(
