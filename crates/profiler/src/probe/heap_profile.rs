@@ -2,7 +2,9 @@
 //! allocated, with its stack), written as a gzipped pprof file. It covers the throughput phase
 //! from the start of its warm-up to the end of the measured window, with four sample types:
 //! `inuse_space` / `inuse_objects` (the default: what is still live when the window ends) and
-//! `alloc_space` / `alloc_objects` (everything allocated, freed or not: allocation churn).
+//! `alloc_space` / `alloc_objects` (everything allocated, freed or not: allocation churn). The
+//! `alloc_*` types need jemalloc's cumulative counts (`prof_accum:true` at start-up); a process
+//! started without them gets `inuse_*` only, and a warning saying so.
 //!
 //! jemalloc can only sample if profiling was switched on when the process started (see
 //! [`HEAP_PROFILE_ENV`]); `perfgate-profiler --heap-profile` restarts itself with that setting.
@@ -321,9 +323,12 @@ impl Dump {
             }
         }
 
+        // Without cumulative counts the alloc_* types would be zeros that read as "nothing was
+        // allocated", so they are left out.
+        let kept_types = if self.accumulated { 0..4 } else { 2..4 };
         let mut strings = Strings::default();
         let mut profile = protos::Profile {
-            sample_type: SAMPLE_TYPES
+            sample_type: SAMPLE_TYPES[kept_types.clone()]
                 .iter()
                 .map(|(ty, unit)| protos::ValueType {
                     ty: strings.id(ty),
@@ -349,7 +354,7 @@ impl Dump {
         )];
         if !self.accumulated {
             profile.comment.push(strings.id(
-                "alloc_* are zero: jemalloc was started without prof_accum:true, so it kept no \
+                "no alloc_*: jemalloc was started without prof_accum:true, so it kept no \
                  cumulative counts",
             ));
         }
@@ -415,7 +420,10 @@ impl Dump {
             }
             profile.sample.push(protos::Sample {
                 location_id: location_ids,
-                value: values.iter().map(|value| value.round() as i64).collect(),
+                value: values[kept_types.clone()]
+                    .iter()
+                    .map(|value| value.round() as i64)
+                    .collect(),
                 ..protos::Sample::default()
             });
         }
