@@ -21,11 +21,13 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 /// The environment setting jemalloc needs at process start for `--heap-profile`: the variable
 /// jemalloc (as built by tikv-jemalloc-sys, prefixed) reads at start-up, and profiling compiled
-/// in and enabled, sampling off until the window starts, a sample about every 2^19 bytes. Kept
-/// here, with the allocator, because the binary sets it before anything else runs.
+/// in and enabled, sampling off until the window starts, a sample about every 2^19 bytes, and
+/// cumulative counts kept (`prof_accum`: without them the profile has live bytes only, not the
+/// volume allocated). Kept here, with the allocator, because the binary sets it before anything
+/// else runs.
 pub const HEAP_PROFILE_ENV: (&str, &str) = (
     "_RJEM_MALLOC_CONF",
-    "prof:true,prof_active:false,lg_prof_sample:19",
+    "prof:true,prof_active:false,lg_prof_sample:19,prof_accum:true",
 );
 
 /// A thread folds its pending byte changes into the global counts once they reach this size.
