@@ -68,8 +68,8 @@ pub use results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, OverheadPair, OverheadSection,
     PhaseSection, PipelineSection, ProcessSection, ProfilerSection, RepetitionsSection, Results,
-    RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, TaskPollsSection, ToolInfo,
-    WorkerSection,
+    RuntimeSection, SCHEMA_VERSION, SlowPollSite, Spread, StageSection, SubscriberSection, TaskPollsSection,
+    ToolInfo, WorkerSection,
 };
 
 /// Measures what the probes in `config.probes` cost: `pairs` pairs of runs with no probe and with

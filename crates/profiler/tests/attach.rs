@@ -190,6 +190,13 @@ fn issue_14_attached_with_poll_hooks_every_task_is_timed() {
         "{slow} slow polls for {blocks} blocks"
     );
     assert!(asyncio.tasks.contains_key("handler"));
+    // The blocking task is named by where it was spawned: in Service::start, in this file.
+    let top = &asyncio.slow_poll_sites[0];
+    assert!(top.spawned_at.contains("tests/attach.rs"), "{top:?}");
+    assert!(
+        (0.7 * blocks..=1.3 * blocks).contains(&(top.slow_polls as f64)),
+        "{top:?} for {blocks} blocks"
+    );
 }
 
 #[test]

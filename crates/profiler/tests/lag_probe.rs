@@ -206,6 +206,12 @@ fn issue_14_a_background_task_a_stage_spawned_itself_is_seen() {
         (0.7 * expected..=1.3 * expected).contains(&slow),
         "{slow} slow polls for about {expected:.0} blocks"
     );
+    // The site that spawned it (this file) has the most slow-poll time.
+    assert!(
+        asyncio.slow_poll_sites[0].spawned_at.contains("lag_probe.rs"),
+        "{:?}",
+        asyncio.slow_poll_sites
+    );
     // 5 ms of every 25 ms: the lag's 99th percentile is well inside a block.
     assert!(lag.p99_ms >= 1.0, "p99 lag {} ms", lag.p99_ms);
 }

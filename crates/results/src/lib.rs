@@ -35,8 +35,8 @@ pub use catalogue::{Better, METRICS, MetricDef, Source, metric};
 pub use error::{ReadError, escape_pointer_key};
 pub use example::example_with;
 pub use probes::{
-    AsyncioSection, FunctionShare, LeakSection, MemorySection, RuntimeSection, TaskPollsSection,
-    WorkerSection,
+    AsyncioSection, FunctionShare, LeakSection, MemorySection, RuntimeSection, SlowPollSite,
+    TaskPollsSection, WorkerSection,
 };
 pub use profiler::{OverheadPair, OverheadSection, ProfilerSection};
 pub use repetitions::{RepetitionsSection, Spread};

@@ -126,6 +126,23 @@ pub struct AsyncioSection {
     pub uninstrumented_busy_ms: Option<f64>,
     /// Instrumented tasks that were given a name (the attach API), per name.
     pub tasks: IndexMap<String, TaskPollsSection>,
+    /// With `every task` coverage: where the tasks with slow polls were spawned (`file:line:column`),
+    /// most slow-poll time first, at most 10.
+    pub slow_poll_sites: Vec<SlowPollSite>,
+}
+
+/// The slow polls of the tasks spawned at one place in the code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlowPollSite {
+    /// Where the tasks were spawned, `file:line:column`, as tokio reports it.
+    pub spawned_at: String,
+    /// Their slow polls in the window.
+    pub slow_polls: u64,
+    /// Time inside those polls, ms.
+    pub slow_poll_time_ms: f64,
+    /// The longest of them, ms.
+    pub longest_ms: f64,
 }
 
 /// The polls of the tasks instrumented under one name.

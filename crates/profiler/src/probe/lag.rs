@@ -79,6 +79,25 @@ pub(crate) struct TaskLagReport {
     pub(crate) slow_poll_ns: u64,
     /// Time inside the polls, summed, ns.
     pub(crate) total_poll_ns: u64,
+    /// Slow polls by where their task was spawned (poll hooks only: tokio tells them the site).
+    pub(crate) slow_sites: Vec<SlowSite>,
+}
+
+/// The slow polls of the tasks spawned at one place in the code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlowSite {
+    pub(crate) spawned_at: &'static std::panic::Location<'static>,
+    pub(crate) polls: u64,
+    pub(crate) total_ns: u64,
+    pub(crate) longest_ns: u64,
+}
+
+impl SlowSite {
+    fn same_place(&self, other: &std::panic::Location<'static>) -> bool {
+        self.spawned_at.file() == other.file()
+            && self.spawned_at.line() == other.line()
+            && self.spawned_at.column() == other.column()
+    }
 }
 
 impl TaskLagReport {
@@ -89,7 +108,32 @@ impl TaskLagReport {
             slow_polls: 0,
             slow_poll_ns: 0,
             total_poll_ns: 0,
+            slow_sites: Vec::new(),
         }
+    }
+
+    /// Adds a slow poll of a task spawned at `spawned_at`. Slow polls are rare, so a short list
+    /// searched in order is enough.
+    fn record_slow_site(&mut self, spawned_at: &'static std::panic::Location<'static>, took_ns: u64) {
+        let site = match self
+            .slow_sites
+            .iter_mut()
+            .find(|site| site.same_place(spawned_at))
+        {
+            Some(site) => site,
+            None => {
+                self.slow_sites.push(SlowSite {
+                    spawned_at,
+                    polls: 0,
+                    total_ns: 0,
+                    longest_ns: 0,
+                });
+                self.slow_sites.last_mut().expect("just pushed")
+            }
+        };
+        site.polls += 1;
+        site.total_ns += took_ns;
+        site.longest_ns = site.longest_ns.max(took_ns);
     }
 
     fn record_poll(&mut self, took_ns: u64, slow_poll_ns: u64) {
@@ -107,6 +151,20 @@ impl TaskLagReport {
         self.slow_polls += other.slow_polls;
         self.slow_poll_ns += other.slow_poll_ns;
         self.total_poll_ns += other.total_poll_ns;
+        for site in &other.slow_sites {
+            match self
+                .slow_sites
+                .iter_mut()
+                .find(|known| known.same_place(site.spawned_at))
+            {
+                Some(known) => {
+                    known.polls += site.polls;
+                    known.total_ns += site.total_ns;
+                    known.longest_ns = known.longest_ns.max(site.longest_ns);
+                }
+                None => self.slow_sites.push(*site),
+            }
+        }
     }
 }
 
@@ -153,8 +211,9 @@ impl LagShared {
         POLL_STARTED.with(|started| started.set(self.clock.now_ns().max(1)));
     }
 
-    /// A poll hook: the poll this thread ran has ended; it is timed if the window is open.
-    pub(crate) fn poll_ends(&self) {
+    /// A poll hook: the poll this thread ran, of a task spawned at `spawned_at`, has ended; it is
+    /// timed if the window is open.
+    pub(crate) fn poll_ends(&self, spawned_at: &'static std::panic::Location<'static>) {
         let started = POLL_STARTED.with(|started| started.replace(0));
         if started == 0 || !self.window.is_measuring() {
             return;
@@ -165,10 +224,11 @@ impl LagShared {
             slot.fetch_max(took_ns, Ordering::Relaxed);
         }
         let report = &self.hook_reports[index.min(self.hook_reports.len() - 1)];
-        report
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .record_poll(took_ns, self.slow_poll_ns);
+        let mut report = report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        report.record_poll(took_ns, self.slow_poll_ns);
+        if took_ns >= self.slow_poll_ns {
+            report.record_slow_site(spawned_at, took_ns);
+        }
     }
 
     /// Records an instrumented poll: in the task's report, and in its worker's longest-poll slot

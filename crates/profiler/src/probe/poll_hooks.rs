@@ -49,7 +49,7 @@ impl PollHooks {
         let after = self.clone();
         builder
             .on_before_task_poll(move |_| before.with_run(LagShared::poll_starts))
-            .on_after_task_poll(move |_| after.with_run(LagShared::poll_ends))
+            .on_after_task_poll(move |task| after.with_run(|run| run.poll_ends(task.spawned_at())))
     }
 
     /// Whether [`PollHooks::install`] exists in this build (`--cfg tokio_unstable`).

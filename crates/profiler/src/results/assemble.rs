@@ -15,7 +15,7 @@ use perfgate_results::LatencySummary;
 use perfgate_results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, PhaseSection, PipelineSection,
-    ProcessSection, ProfilerSection, Results, RuntimeSection, SCHEMA_VERSION, StageSection,
+    ProcessSection, ProfilerSection, Results, RuntimeSection, SCHEMA_VERSION, SlowPollSite, StageSection,
     SubscriberSection, TaskPollsSection, ToolInfo, WorkerSection,
 };
 use perfgate_results::{DepthSummary, ServiceTimeSummary};
@@ -618,7 +618,29 @@ pub(super) fn asyncio_section(
                 )
             })
             .collect(),
+        slow_poll_sites: slow_poll_sites(&lag.tasks.slow_sites),
     }
+}
+
+/// The spawn sites with slow polls, most slow-poll time first, at most 10.
+fn slow_poll_sites(sites: &[crate::probe::lag::SlowSite]) -> Vec<SlowPollSite> {
+    let mut sites = sites.to_vec();
+    sites.sort_by_key(|site| std::cmp::Reverse(site.total_ns));
+    sites
+        .iter()
+        .take(10)
+        .map(|site| SlowPollSite {
+            spawned_at: format!(
+                "{}:{}:{}",
+                site.spawned_at.file(),
+                site.spawned_at.line(),
+                site.spawned_at.column()
+            ),
+            slow_polls: site.polls,
+            slow_poll_time_ms: site.total_ns as f64 / 1e6,
+            longest_ms: site.longest_ns as f64 / 1e6,
+        })
+        .collect()
 }
 
 pub(super) fn runtime_section(phase: &str, runtime: &RuntimeOutcome) -> RuntimeSection {

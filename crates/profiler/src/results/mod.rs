@@ -14,7 +14,7 @@ pub use perfgate_results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, OverheadPair, OverheadSection,
     PhaseSection, PipelineSection, ProcessSection, ProfilerSection, RepetitionsSection, Results,
-    RuntimeSection, SCHEMA_VERSION, Spread, StageSection, SubscriberSection, TaskPollsSection, ToolInfo,
-    WorkerSection,
+    RuntimeSection, SCHEMA_VERSION, SlowPollSite, Spread, StageSection, SubscriberSection, TaskPollsSection,
+    ToolInfo, WorkerSection,
 };
 pub(crate) use repetitions::{key_figures, summarise as summarise_repetitions};
