@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::config::available_cores;
-use crate::results::Environment;
+use perfgate_results::Environment;
 
 /// Reads the environment now; `run` and `workload` describe the settings.
 pub(crate) fn capture(run: Value, workload: Value) -> Environment {

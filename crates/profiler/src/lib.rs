@@ -48,6 +48,7 @@ mod pipeline;
 mod probe;
 mod results;
 mod sampler;
+mod sections;
 mod stats;
 mod window;
 

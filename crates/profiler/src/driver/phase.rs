@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::feed::{DRAIN_LIMIT, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, TightTimerSlack, feed};
+use crate::attach::{AttachOptions, Parts, Profiler};
 use crate::clock::Clock;
+use crate::config::Probes;
 use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
 use crate::observer::{Observer, PhaseStart};
@@ -17,12 +19,9 @@ use crate::pipeline::{
 };
 use crate::probe::ProbeOutcome;
 use crate::probe::cpu::ProfilerFootprint;
-use crate::probe::heap::HeapProbe;
 use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::LagShared;
 use crate::probe::poll_hooks::PollHooks;
-use crate::probe::runtime::RuntimeProbe;
-use crate::sampler::{Probes, Sampler, SamplerInputs};
 use crate::stats::{merge_into, ns_histogram};
 use crate::window::WindowState;
 
@@ -167,27 +166,10 @@ where
     if lag.is_some() {
         hooks.install(&mut builder);
     }
-    hooks.point_at(lag.clone().filter(|_| PollHooks::AVAILABLE));
     let runtime = builder.build().map_err(|source| ProfilerError::Start {
         what: "tokio runtime",
         source,
     })?;
-    let heap = if config.probes.heap {
-        let probe = HeapProbe::new(config.heap_interval, footprint.heap_bytes as f64);
-        match &probe {
-            None => probe_warnings.push(
-                "heap: no TrackingAllocator is the global allocator, so the heap was not measured".to_owned(),
-            ),
-            Some(probe) if !probe.jemalloc() => probe_warnings.push(
-                "heap: jemalloc is not the global allocator; resident and retained memory were not measured"
-                    .to_owned(),
-            ),
-            Some(_) => {}
-        }
-        probe
-    } else {
-        None
-    };
     let mut wiring = Wiring::new(clock.clone(), settings(config), lag.clone(), config.live.clone());
     let inlet = {
         let _inside = runtime.enter();
@@ -195,23 +177,6 @@ where
             tokio::spawn(Arc::clone(lag).tick());
         }
         pipeline.install(&mut wiring)
-    };
-    let probes = Probes {
-        lag,
-        live: config.live.clone(),
-        slow_poll_threshold_ns: config.slow_poll_threshold.as_nanos() as u64,
-        heap,
-        runtime: config
-            .probes
-            .runtime
-            .then(|| RuntimeProbe::new(runtime.handle().clone(), config.runtime_interval)),
-        heap_profile,
-        cpu: (profile_cpu && config.probes.cpu).then(|| {
-            (
-                config.cpu_hz,
-                format!("perfgate: {} phase, measured window", phase_name(pacing)),
-            )
-        }),
     };
     let Wiring {
         stages: mut metas,
@@ -228,18 +193,39 @@ where
         batch_size: config.batch_size,
     };
     let source = pipeline.source(0);
-    let sampler = Sampler::start(SamplerInputs {
-        queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
-        interval: config.queue_sample_interval,
+    // This phase is a client of the attach API, with the parts its pipeline shares.
+    let options = AttachOptions {
+        probes: Probes {
+            cpu: profile_cpu && config.probes.cpu,
+            ..config.probes
+        },
+        cpu_hz: config.cpu_hz,
+        sample_interval: config.queue_sample_interval,
+        heap_interval: config.heap_interval,
+        runtime_interval: config.runtime_interval,
+        slow_poll_threshold: config.slow_poll_threshold,
+        poll_hooks: Some(hooks),
+        name: format!("{} phase", phase_name(pacing)),
+    };
+    let parts = Parts {
         clock: clock.clone(),
         window: Arc::clone(&window),
+        lag: lag.clone().unwrap_or_else(|| {
+            LagShared::new(
+                clock.clone(),
+                Arc::clone(&window),
+                config.runtime_workers,
+                config.slow_poll_threshold,
+                false,
+            )
+        }),
         finished: Arc::clone(&finished),
-        probes,
-    })
-    .map_err(|source| ProfilerError::Start {
-        what: "sampler thread",
-        source,
-    })?;
+        queues: metas.iter().map(|meta| meta.queued.clone()).collect(),
+        live: config.live.clone(),
+        heap_profile,
+        excluded_heap_bytes: footprint.heap_bytes as f64,
+    };
+    let profiler = Profiler::attach_parts(runtime.handle(), options, parts)?;
     let fed = std::thread::scope(|scope| {
         // The feeder drives the runtime from a thread of its own, never the caller's: a caller
         // inside an async context (a `#[tokio::main]`) cannot `block_on` a second runtime, and a
@@ -271,16 +257,12 @@ where
         report_progress(observer, &finished, started, || feeder.is_finished());
         feeder.join()
     });
-    hooks.point_at(None);
-    let sampled = sampler.stop();
+    let sampled = profiler.finish_parts();
     let (feed_report, worker_results, subscriber_results) = fed.map_err(|panic| ProfilerError::Panicked {
         what: "the feeder".to_owned(),
         message: panic_message(&*panic),
     })?;
-    let (depths, probe_outcome) = sampled.ok_or_else(|| ProfilerError::Panicked {
-        what: "the sampler".to_owned(),
-        message: "the probes' thread panicked".to_owned(),
-    })?;
+    let (depths, probe_outcome) = sampled?;
 
     let mut reports = Vec::with_capacity(worker_results.len());
     for result in worker_results {

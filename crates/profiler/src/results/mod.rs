@@ -5,11 +5,9 @@
 //! describes every field.
 
 mod assemble;
-mod attached;
 mod repetitions;
 
 pub(crate) use assemble::assemble;
-pub(crate) use attached::{AttachedOutcome, assemble_attached};
 pub use perfgate_results::{
     Artifact, AsyncioSection, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection,
     FunctionShare, LatencySection, LeakSection, LimitSection, MemorySection, OverheadPair, OverheadSection,

@@ -5,12 +5,15 @@
 //! [`finish`](Profiler::finish) into the same results sections a run has: CPU profile, heap, lag
 //! (per named task too), runtime and process.
 //!
-//! [`crate::run`] measures its own pipeline through the same parts (the sampler thread, the probes,
-//! the window handshake); this is the face of them for a service that owns its runtime.
+//! [`crate::run`] is a client of it: each phase builds its runtime (with the poll hooks) and its
+//! pipeline, attaches a [`Profiler`] with the parts it shares with the pipeline (clock, window,
+//! lag state, queues), lets the feeder mark the window through the same handshake, and finishes.
 //!
 //! Every call that waits has an async twin: the blocking ones return
 //! [`ProfilerError::BlockingInRuntime`] when called on a thread inside a tokio runtime instead of
 //! stalling a worker (or never returning).
+
+mod shape;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,14 +25,17 @@ use tokio::runtime::Handle;
 use crate::clock::Clock;
 use crate::config::Probes;
 use crate::error::{ProfilerError, Result};
+use crate::live_sink::LiveSink;
 use crate::probe::cpu::ProfilerFootprint;
 use crate::probe::heap::HeapProbe;
+use crate::probe::heap_profile::HeapProfile;
 use crate::probe::lag::{Instrumented, LagShared, instrument_named};
 use crate::probe::poll_hooks::PollHooks;
 use crate::probe::runtime::RuntimeProbe;
-use crate::results::{AttachedOutcome, Results, assemble_attached};
 use crate::sampler::{Probes as SamplerProbes, Sampler, SamplerInputs};
 use crate::window::WindowState;
+use perfgate_results::Results;
+use shape::{AttachedOutcome, assemble_attached};
 
 /// How long a window edge waits for the probes' readings before going on without them.
 const EDGE_LIMIT: Duration = Duration::from_secs(5);
@@ -41,8 +47,10 @@ pub struct AttachOptions {
     pub probes: Probes,
     /// CPU profile sampling rate, Hz.
     pub cpu_hz: i32,
-    /// How often the sampler thread reads the heap, the lag and the runtime.
+    /// How often the sampler thread wakes (and reads the lag).
     pub sample_interval: Duration,
+    /// The heap probe's sampling interval.
+    pub heap_interval: Duration,
     /// The runtime probe's sampling interval.
     pub runtime_interval: Duration,
     /// A poll at least this long counts as slow.
@@ -61,6 +69,7 @@ impl Default for AttachOptions {
             probes: Probes::ALL,
             cpu_hz: run.cpu_hz,
             sample_interval: run.queue_sample_interval,
+            heap_interval: run.heap_interval,
             runtime_interval: run.runtime_interval,
             slow_poll_threshold: run.slow_poll_threshold,
             poll_hooks: None,
@@ -81,6 +90,23 @@ impl AttachOptions {
         self.name = name.into();
         self
     }
+}
+
+/// What [`crate::run`]'s phases bring of their own when they attach: one clock, window and lag
+/// state shared with the pipeline they built, its queues, and the probes only a run has.
+#[derive(Debug)]
+pub(crate) struct Parts {
+    pub(crate) clock: Clock,
+    pub(crate) window: Arc<WindowState>,
+    pub(crate) lag: Arc<LagShared>,
+    pub(crate) finished: Arc<AtomicU64>,
+    /// Messages queued in front of each stage, sampled for the depth histograms.
+    pub(crate) queues: Vec<Arc<AtomicU64>>,
+    pub(crate) live: Option<Arc<dyn LiveSink>>,
+    pub(crate) heap_profile: Option<HeapProfile>,
+    /// Heap the CPU profiler keeps, left out of the heap figures (the run's, even in a phase
+    /// that is not CPU-profiled).
+    pub(crate) excluded_heap_bytes: f64,
 }
 
 /// Counts the messages your code finished, for the per-message figures (CPU time and allocation
@@ -120,14 +146,42 @@ impl Profiler {
     pub fn attach(handle: &Handle, options: AttachOptions) -> Result<Self> {
         let clock = Clock::start();
         let window = Arc::new(WindowState::default());
-        let workers = handle.metrics().num_workers();
         let lag = LagShared::new(
             clock.clone(),
             Arc::clone(&window),
-            workers,
+            handle.metrics().num_workers(),
             options.slow_poll_threshold,
             false,
         );
+        let excluded_heap_bytes = match options.probes.cpu {
+            true => crate::probe::cpu::prepare(options.cpu_hz).heap_bytes as f64,
+            false => 0.0,
+        };
+        let parts = Parts {
+            clock,
+            window,
+            lag,
+            finished: Arc::new(AtomicU64::new(0)),
+            queues: Vec::new(),
+            live: None,
+            heap_profile: None,
+            excluded_heap_bytes,
+        };
+        Self::attach_parts(handle, options, parts)
+    }
+
+    /// Attaches with parts the caller made: [`crate::run`]'s phases, whose pipeline shares them.
+    pub(crate) fn attach_parts(handle: &Handle, options: AttachOptions, parts: Parts) -> Result<Self> {
+        let Parts {
+            clock,
+            window,
+            lag,
+            finished,
+            queues,
+            live,
+            heap_profile,
+            excluded_heap_bytes,
+        } = parts;
         if let Some(hooks) = &options.poll_hooks
             && options.probes.lag
         {
@@ -138,33 +192,33 @@ impl Profiler {
             .probes
             .cpu
             .then(|| crate::probe::cpu::prepare(options.cpu_hz));
-        let heap = options
-            .probes
-            .heap
-            .then(|| {
-                let probe = HeapProbe::new(
-                    options.sample_interval,
-                    footprint.unwrap_or_default().heap_bytes as f64,
-                );
-                if probe.is_none() {
-                    warnings.push(
+        let heap = match options.probes.heap {
+            true => {
+                let probe = HeapProbe::new(options.heap_interval, excluded_heap_bytes);
+                match &probe {
+                    None => warnings.push(
                         "heap: no TrackingAllocator is the global allocator, so the heap was not measured"
                             .to_owned(),
-                    );
+                    ),
+                    Some(probe) if !probe.jemalloc() => warnings.push(
+                        "heap: jemalloc is not the global allocator; resident and retained memory were not measured"
+                            .to_owned(),
+                    ),
+                    Some(_) => {}
                 }
                 probe
-            })
-            .flatten();
-        let finished = Arc::new(AtomicU64::new(0));
+            }
+            false => None,
+        };
         let sampler = Sampler::start(SamplerInputs {
-            queues: Vec::new(),
+            queues,
             interval: options.sample_interval,
             clock: clock.clone(),
             window: Arc::clone(&window),
             finished: Arc::clone(&finished),
             probes: SamplerProbes {
                 lag: options.probes.lag.then(|| Arc::clone(&lag)),
-                live: None,
+                live,
                 slow_poll_threshold_ns: options.slow_poll_threshold.as_nanos() as u64,
                 heap,
                 runtime: options
@@ -177,7 +231,7 @@ impl Profiler {
                         format!("perfgate: {}, measured window", options.name),
                     )
                 }),
-                heap_profile: None,
+                heap_profile,
             },
         })
         .map_err(|source| ProfilerError::Start {
@@ -198,6 +252,30 @@ impl Profiler {
             ended: None,
             warnings,
         })
+    }
+
+    /// Stops the probes and hands back what they measured, unshaped, with the warnings of the
+    /// attachment first: for [`crate::run`]'s phases, which mark the window through the feeder's
+    /// handshake and shape the results with their pipeline's figures.
+    pub(crate) fn finish_parts(
+        mut self,
+    ) -> Result<(Vec<hdrhistogram::Histogram<u64>>, crate::probe::ProbeOutcome)> {
+        if let Some(hooks) = &self.options.poll_hooks {
+            hooks.point_at(None);
+        }
+        let (depths, mut probes) = self.stop_sampler()?;
+        probes.warnings.splice(0..0, self.warnings.drain(..));
+        Ok((depths, probes))
+    }
+
+    fn stop_sampler(&mut self) -> Result<(Vec<hdrhistogram::Histogram<u64>>, crate::probe::ProbeOutcome)> {
+        self.sampler
+            .take()
+            .and_then(Sampler::stop)
+            .ok_or_else(|| ProfilerError::Panicked {
+                what: "the sampler".to_owned(),
+                message: "the probes' thread panicked".to_owned(),
+            })
     }
 
     /// Attaches to the runtime this is called in (inside `#[tokio::main]`, a task, or a

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use super::assemble::{
+use crate::probe::ProbeOutcome;
+use crate::probe::cpu::ProfilerFootprint;
+use crate::sections::{
     MIB, MIN_TRUSTED_CPU_SAMPLES, add_profile, asyncio_section, measure_process, memory_section,
     runtime_section, uninstrumented_warning,
 };
-use crate::probe::ProbeOutcome;
-use crate::probe::cpu::ProfilerFootprint;
 use perfgate_results::{
     Artifact, CpuSection, Environment, PhaseSection, ProfilerSection, Results, SCHEMA_VERSION, ToolInfo,
 };
