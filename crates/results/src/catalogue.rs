@@ -432,6 +432,14 @@ pub const METRICS: &[MetricDef] = &[
         |r| r.process.peak_rss_mb,
     ),
     results(
+        "profiler.cpu_probe_rss_mb",
+        "MiB",
+        Lower,
+        "resident memory the CPU profiler keeps for itself (its sample table and symbol tables), part of process.peak_rss_mb",
+        "/profiler/cpu_probe_rss_mb",
+        |r| r.profiler.cpu_probe_rss_mb,
+    ),
+    results(
         "profiler.overhead_throughput_ratio",
         "ratio",
         Higher,

@@ -150,7 +150,7 @@ pub(in crate::render) fn profile(run: &RunData) -> Option<Profile<'_>> {
 }
 
 /// The memory figures, labelled, in the order shown.
-const MEMORY: [(&str, &str); 7] = [
+const MEMORY: [(&str, &str); 8] = [
     ("Baseline heap", "memory.baseline_mb"),
     ("Peak heap", "memory.peak_mb"),
     ("Delta over the window", "memory.delta_mb"),
@@ -161,6 +161,9 @@ const MEMORY: [(&str, &str); 7] = [
     ),
     ("Allocations per message", "memory.allocations_per_message"),
     ("Peak RSS of the process", "process.peak_rss_mb"),
+    // The CPU profiler's tables are resident too: shown apart so they are not read as the
+    // pipeline's.
+    ("… of which the CPU profiler's own", "profiler.cpu_probe_rss_mb"),
 ];
 
 /// The memory table: the figures the run has, then the leak verdict. `None` when the run has
