@@ -79,6 +79,8 @@ fn issue_2_conservation_with_malformed_messages() {
 const NOT_MEASURED_BY_A_SMOKE_RUN: &[&str] = &[
     "cpu.utilisation_percent",
     "cpu.effective_sample_rate_hz",
+    "cpu.samples",
+    "cpu.profile_coverage_percent",
     "memory.baseline_mb",
     "memory.peak_mb",
     "memory.delta_mb",

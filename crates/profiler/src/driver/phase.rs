@@ -197,12 +197,13 @@ where
             .runtime
             .then(|| RuntimeProbe::new(runtime.handle().clone(), config.runtime_interval)),
         heap_profile,
-        cpu: (profile_cpu && config.probes.cpu).then(|| {
-            (
-                config.cpu_hz,
-                format!("perfgate: {} phase, measured window", phase_name(pacing)),
-            )
-        }),
+        // Every measured window is CPU-profiled, not only the throughput phase's (`profile_cpu`
+        // now only decides the heap profile): one window at the kernel's sampling cap holds too
+        // few samples to rank functions (see `probe::cpu`); the profiles are merged.
+        cpu: config
+            .probes
+            .cpu
+            .then(|| (config.cpu_hz, phase_name(pacing).to_owned())),
     };
     let Wiring {
         stages: mut metas,

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use crate::driver::{FEED_TICK_NS, LimitOutcome, Pacing, PhaseOutcome, RunOutcome, StageOutcome};
 use crate::pipeline::ErrorTally;
 use crate::probe::LagOutcome;
-use crate::probe::cpu::{CpuOutcome, FunctionShare as RawShare};
+use crate::probe::cpu::{CpuOutcome, CpuWindow, FunctionShare as RawShare};
 use crate::probe::heap::{HeapOutcome, LEAK_MIN_BYTES, LEAK_MIN_R_SQUARED, LEAK_MIN_SHARE};
 use crate::probe::runtime::RuntimeOutcome;
 use crate::stats::FromHistogram;
@@ -25,6 +25,10 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// Below this many samples a CPU profile's ranking of functions is mostly noise (a function at
 /// 5 % of 200 samples has a standard error of about 1.5 percentage points), and the results say so.
 const MIN_TRUSTED_CPU_SAMPLES: u64 = 200;
+
+/// The profile's sampled CPU time / the measured CPU time, %, outside which its CPU seconds are
+/// flagged: the accuracy the profile is meant to have (per-function CPU seconds within 10 %).
+const COVERAGE_BAND: (f64, f64) = (90.0, 110.0);
 
 /// How a phase's latency is measured.
 fn measured_from(pacing: Pacing) -> String {
@@ -86,6 +90,11 @@ pub(crate) fn assemble(
         samples: None,
         sample_rate_hz: None,
         effective_sample_rate_hz: None,
+        sample_period_ms: None,
+        sampled_cpu_s: None,
+        profile_coverage_percent: None,
+        not_unwound_samples: None,
+        lost_samples: None,
         cpu_ns_per_message: throughput_phase
             .probes
             .window_cpu
@@ -127,37 +136,58 @@ pub(crate) fn assemble(
                 .iter()
                 .map(|w| format!("{}: {w}", phase.name())),
         );
-        if let Some(profile) = &phase.probes.cpu {
-            add_profile(&mut cpu, phase.name(), profile, environment.logical_cores);
-            if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
-                warnings.push(format!(
-                    "{}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
-                     shares are mostly sampling noise; profile a longer window (--messages, --duration) or raise \
-                     --cpu-hz",
-                    phase.name(),
-                    profile.samples
-                ));
-            }
-            if let Some(svg) = &profile.flamegraph_svg {
-                files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
-                artifacts.push(Artifact {
-                    file_name: "flamegraph.svg".to_owned(),
-                    bytes: svg.clone(),
-                });
-            }
-            if let Some(pprof) = &profile.pprof {
-                files.insert("pprof".to_owned(), "profile.pb".to_owned());
-                artifacts.push(Artifact {
-                    file_name: "profile.pb".to_owned(),
-                    bytes: pprof.clone(),
-                });
-            }
-        }
         if let Some(heap_profile) = &phase.probes.heap_profile {
             files.insert("heap_profile".to_owned(), "heap.pb.gz".to_owned());
             artifacts.push(Artifact {
                 file_name: "heap.pb.gz".to_owned(),
                 bytes: heap_profile.clone(),
+            });
+        }
+    }
+    let windows: Vec<&CpuWindow> = phases_run
+        .iter()
+        .filter_map(|phase| phase.probes.cpu.as_ref())
+        .collect();
+    if let Some((profile, profile_warnings)) = crate::probe::cpu::merge(&windows) {
+        warnings.extend(profile_warnings);
+        add_profile(&mut cpu, &profile, environment.logical_cores);
+        let phases = profile.phases.join("+");
+        if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
+            warnings.push(format!(
+                "{phases}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
+                 shares are mostly sampling noise; profile a longer window (--messages, --duration) or raise \
+                 --cpu-hz",
+                profile.samples
+            ));
+        }
+        if let Some(coverage) = cpu.profile_coverage_percent
+            && !(COVERAGE_BAND.0..=COVERAGE_BAND.1).contains(&coverage)
+            && profile.samples >= MIN_TRUSTED_CPU_SAMPLES
+        {
+            warnings.push(format!(
+                "{phases}: the CPU profile's samples stand for {coverage:.0} % of the CPU time measured over its \
+                 windows, so its CPU seconds per function are off by as much: {}",
+                if coverage < COVERAGE_BAND.0 {
+                    "the kernel did not send a sample for every period: it sends at most one per timer tick \
+                     (CONFIG_HZ per CPU-second, often 250; lower --cpu-hz if it is above that), and fewer when \
+                     other processes contend for the cores"
+                } else {
+                    "more samples than CPU time: the process's CPU time was under-measured"
+                }
+            ));
+        }
+        if let Some(svg) = &profile.flamegraph_svg {
+            files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
+            artifacts.push(Artifact {
+                file_name: "flamegraph.svg".to_owned(),
+                bytes: svg.clone(),
+            });
+        }
+        if let Some(pprof) = &profile.pprof {
+            files.insert("pprof".to_owned(), "profile.pb".to_owned());
+            artifacts.push(Artifact {
+                file_name: "profile.pb".to_owned(),
+                bytes: pprof.clone(),
             });
         }
     }
@@ -443,20 +473,24 @@ fn share(raw: &RawShare, total: u64, seconds_per_sample: f64) -> FunctionShare {
     }
 }
 
-/// Adds a CPU profile to the `cpu` section. Each sample stands for an equal share of the
-/// process CPU time measured over the window, so `cumtime` is in CPU seconds.
-fn add_profile(cpu: &mut CpuSection, phase: &str, profile: &CpuOutcome, cores: usize) {
+/// Adds the CPU profile to the `cpu` section. Each sample stands for one sampling period of CPU
+/// time, so `selftime` and `cumtime` are CPU seconds, and the time pprof could not unwind
+/// (`[kernel]`, `[libc]`) is not spread over the other functions, as scaling the samples to the
+/// measured CPU time would do.
+fn add_profile(cpu: &mut CpuSection, profile: &CpuOutcome, cores: usize) {
     let cpu_seconds = (profile.user + profile.system).as_secs_f64();
-    let seconds_per_sample = if profile.samples == 0 {
-        0.0
-    } else {
-        cpu_seconds / profile.samples as f64
-    };
+    let seconds_per_sample = profile.period.as_secs_f64();
+    let sampled = profile.samples as f64 * seconds_per_sample;
     let wall = profile.window.as_secs_f64();
-    cpu.profile_phase = Some(phase.to_owned());
+    cpu.profile_phase = Some(profile.phases.join("+"));
     cpu.samples = Some(profile.samples);
     cpu.sample_rate_hz = Some(profile.sample_rate_hz);
     cpu.effective_sample_rate_hz = (cpu_seconds > 0.0).then(|| profile.samples as f64 / cpu_seconds);
+    cpu.sample_period_ms = Some(seconds_per_sample * 1e3);
+    cpu.sampled_cpu_s = Some(sampled);
+    cpu.profile_coverage_percent = (cpu_seconds > 0.0).then(|| sampled / cpu_seconds * 100.0);
+    cpu.not_unwound_samples = Some(profile.not_unwound);
+    cpu.lost_samples = Some(profile.lost);
     cpu.user_time_s = Some(profile.user.as_secs_f64());
     cpu.system_time_s = Some(profile.system.as_secs_f64());
     cpu.utilisation_percent = (wall > 0.0).then(|| cpu_seconds / (wall * cores.max(1) as f64) * 100.0);
