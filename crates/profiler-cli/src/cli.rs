@@ -124,8 +124,10 @@ struct Args {
     #[arg(long, value_name = "LIST", default_value = "all", value_parser = Probes::parse)]
     probes: Probes,
 
-    /// CPU profile sampling rate (the kernel's timer tick caps what is actually taken)
-    #[arg(long, value_name = "HZ", default_value_t = 99, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    /// CPU profile sampling rate, per CPU-second. The kernel sends at most one sample per timer tick
+    /// (CONFIG_HZ, often 250, per CPU-second): above that each sample stands for more CPU than its
+    /// period and the results warn
+    #[arg(long, value_name = "HZ", default_value_t = 250, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     cpu_hz: i32,
 
     /// Heap sampling interval

@@ -259,9 +259,12 @@ fn print_probes(results: &Results, paint: Paint) {
     if let Some(samples) = cpu.samples {
         println!();
         println!(
-            "cpu profile ({} phase): {} samples, {:.0} % of {} cores busy; hottest functions (self):",
+            "cpu profile ({}): {} samples ({:.0} per CPU-s, {} in libc and the kernel), standing for {:.0} % of the measured CPU; {:.0} % of {} cores busy; hottest functions (self):",
             cpu.profile_phase.as_deref().unwrap_or("-"),
             samples,
+            cpu.effective_sample_rate_hz.unwrap_or(f64::NAN),
+            cpu.not_unwound_samples.unwrap_or(0),
+            cpu.profile_coverage_percent.unwrap_or(f64::NAN),
             cpu.utilisation_percent.unwrap_or(f64::NAN),
             results.environment.logical_cores
         );

@@ -31,7 +31,7 @@ pub(crate) struct Probes {
     pub(crate) slow_poll_threshold_ns: u64,
     pub(crate) heap: Option<HeapProbe>,
     pub(crate) runtime: Option<RuntimeProbe>,
-    /// Sample rate and flamegraph title, if this phase is CPU-profiled.
+    /// Sample rate and phase name, if this phase is CPU-profiled.
     pub(crate) cpu: Option<(i32, String)>,
     /// A jemalloc heap profile of the window, armed before the runtime started.
     pub(crate) heap_profile: Option<HeapProfile>,
@@ -207,7 +207,7 @@ fn sample(inputs: SamplerInputs, stop: &AtomicBool) -> (Vec<Histogram<u64>>, Pro
         lag: lag.map(|shared| LagSampler::new(shared, live)),
         heap,
         runtime,
-        cpu: cpu.map(|(hz, title)| CpuProbe::new(hz, title)),
+        cpu: cpu.map(|(hz, phase)| CpuProbe::new(hz, phase)),
         heap_profile,
     };
     let (mut started, mut ended) = (false, false);

@@ -2,14 +2,16 @@
 //! results (`results/assemble.rs`) and the attach API's (`attach/shape.rs`), so both say the
 //! same thing the same way. Knows the probes, not the pipeline or the driver.
 
-use crate::probe::cpu::{CpuOutcome, FunctionShare as RawShare};
+use std::collections::BTreeMap;
+
+use crate::probe::cpu::{CpuOutcome, CpuWindow, FunctionShare as RawShare};
 use crate::probe::heap::{HeapOutcome, LEAK_MIN_BYTES, LEAK_MIN_R_SQUARED, LEAK_MIN_SHARE};
 use crate::probe::lag::{LagOutcome, SlowSite};
 use crate::probe::runtime::RuntimeOutcome;
 use crate::stats::FromHistogram;
 use perfgate_results::{
-    AsyncioSection, CpuSection, FunctionShare, LatencySummary, LeakSection, MemorySection, ProcessSection,
-    RuntimeSection, SlowPollSite, TaskPollsSection, WorkerSection,
+    Artifact, AsyncioSection, CpuSection, FunctionShare, LatencySummary, LeakSection, MemorySection,
+    ProcessSection, RuntimeSection, SlowPollSite, TaskPollsSection, WorkerSection,
 };
 
 pub(crate) const MIB: f64 = 1024.0 * 1024.0;
@@ -17,6 +19,10 @@ pub(crate) const MIB: f64 = 1024.0 * 1024.0;
 /// Below this many samples a CPU profile's ranking of functions is mostly noise (a function at
 /// 5 % of 200 samples has a standard error of about 1.5 percentage points), and the results say so.
 pub(crate) const MIN_TRUSTED_CPU_SAMPLES: u64 = 200;
+
+/// The profile's sampled CPU time / the measured CPU time, %, outside which its CPU seconds are
+/// flagged: the accuracy the profile is meant to have (per-function CPU seconds within 10 %).
+pub(crate) const COVERAGE_BAND: (f64, f64) = (90.0, 110.0);
 
 /// Reads the process's peak RSS and CPU times from `getrusage`.
 pub(crate) fn measure_process() -> ProcessSection {
@@ -56,20 +62,24 @@ fn share(raw: &RawShare, total: u64, seconds_per_sample: f64) -> FunctionShare {
     }
 }
 
-/// Adds a CPU profile to the `cpu` section. Each sample stands for an equal share of the
-/// process CPU time measured over the window, so `cumtime` is in CPU seconds.
-pub(crate) fn add_profile(cpu: &mut CpuSection, phase: &str, profile: &CpuOutcome, cores: usize) {
+/// Adds the CPU profile to the `cpu` section. Each sample stands for one sampling period of CPU
+/// time, so `selftime` and `cumtime` are CPU seconds, and the time pprof could not unwind
+/// (`[kernel]`, `[libc]`) is not spread over the other functions, as scaling the samples to the
+/// measured CPU time would do.
+pub(crate) fn add_profile(cpu: &mut CpuSection, profile: &CpuOutcome, cores: usize) {
     let cpu_seconds = (profile.user + profile.system).as_secs_f64();
-    let seconds_per_sample = if profile.samples == 0 {
-        0.0
-    } else {
-        cpu_seconds / profile.samples as f64
-    };
+    let seconds_per_sample = profile.period.as_secs_f64();
+    let sampled = profile.samples as f64 * seconds_per_sample;
     let wall = profile.window.as_secs_f64();
-    cpu.profile_phase = Some(phase.to_owned());
+    cpu.profile_phase = Some(profile.phases.join("+"));
     cpu.samples = Some(profile.samples);
     cpu.sample_rate_hz = Some(profile.sample_rate_hz);
     cpu.effective_sample_rate_hz = (cpu_seconds > 0.0).then(|| profile.samples as f64 / cpu_seconds);
+    cpu.sample_period_ms = Some(seconds_per_sample * 1e3);
+    cpu.sampled_cpu_s = Some(sampled);
+    cpu.profile_coverage_percent = (cpu_seconds > 0.0).then(|| sampled / cpu_seconds * 100.0);
+    cpu.not_unwound_samples = Some(profile.not_unwound);
+    cpu.lost_samples = Some(profile.lost);
     cpu.user_time_s = Some(profile.user.as_secs_f64());
     cpu.system_time_s = Some(profile.system.as_secs_f64());
     cpu.utilisation_percent = (wall > 0.0).then(|| cpu_seconds / (wall * cores.max(1) as f64) * 100.0);
@@ -279,5 +289,61 @@ pub(crate) fn runtime_section(phase: &str, runtime: &RuntimeOutcome) -> RuntimeS
         process_rss_max_mb: process.map(|p| p.rss_max_bytes as f64 / MIB),
         process_threads_max: process.map(|p| p.threads_max),
         series: runtime.series.clone(),
+    }
+}
+
+/// Merges the CPU profiles of the measured windows into the `cpu` section, with the flamegraph
+/// and pprof files, and the warnings a reader needs: too few samples to rank functions, or
+/// samples that do not stand for the CPU time measured.
+pub(crate) fn profile_cpu(
+    cpu: &mut CpuSection,
+    windows: &[&CpuWindow],
+    cores: usize,
+    files: &mut BTreeMap<String, String>,
+    artifacts: &mut Vec<Artifact>,
+    warnings: &mut Vec<String>,
+) {
+    if let Some((profile, profile_warnings)) = crate::probe::cpu::merge(windows) {
+        warnings.extend(profile_warnings);
+        add_profile(cpu, &profile, cores);
+        let phases = profile.phases.join("+");
+        if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
+            warnings.push(format!(
+                "{phases}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
+                 shares are mostly sampling noise; profile a longer window (--messages, --duration) or raise \
+                 --cpu-hz",
+                profile.samples
+            ));
+        }
+        if let Some(coverage) = cpu.profile_coverage_percent
+            && !(COVERAGE_BAND.0..=COVERAGE_BAND.1).contains(&coverage)
+            && profile.samples >= MIN_TRUSTED_CPU_SAMPLES
+        {
+            warnings.push(format!(
+                "{phases}: the CPU profile's samples stand for {coverage:.0} % of the CPU time measured over its \
+                 windows, so its CPU seconds per function are off by as much: {}",
+                if coverage < COVERAGE_BAND.0 {
+                    "the kernel did not send a sample for every period: it sends at most one per timer tick \
+                     (CONFIG_HZ per CPU-second, often 250; lower --cpu-hz if it is above that), and fewer when \
+                     other processes contend for the cores"
+                } else {
+                    "more samples than CPU time: the process's CPU time was under-measured"
+                }
+            ));
+        }
+        if let Some(svg) = &profile.flamegraph_svg {
+            files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
+            artifacts.push(Artifact {
+                file_name: "flamegraph.svg".to_owned(),
+                bytes: svg.clone(),
+            });
+        }
+        if let Some(pprof) = &profile.pprof {
+            files.insert("pprof".to_owned(), "profile.pb".to_owned());
+            artifacts.push(Artifact {
+                file_name: "profile.pb".to_owned(),
+                bytes: pprof.clone(),
+            });
+        }
     }
 }

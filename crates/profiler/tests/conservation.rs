@@ -79,6 +79,8 @@ fn issue_2_conservation_with_malformed_messages() {
 const NOT_MEASURED_BY_A_SMOKE_RUN: &[&str] = &[
     "cpu.utilisation_percent",
     "cpu.effective_sample_rate_hz",
+    "cpu.samples",
+    "cpu.profile_coverage_percent",
     "memory.baseline_mb",
     "memory.peak_mb",
     "memory.delta_mb",
@@ -91,6 +93,7 @@ const NOT_MEASURED_BY_A_SMOKE_RUN: &[&str] = &[
     "asyncio.lag_max_ms",
     "asyncio.slow_polls",
     "asyncio.active_tasks",
+    "profiler.cpu_probe_rss_mb",
     "profiler.overhead_throughput_ratio",
     "profiler.overhead_p99_ratio",
     "profiler.overhead_cpu_ratio",

@@ -204,6 +204,22 @@ pub const METRICS: &[MetricDef] = &[
         |r| r.cpu.effective_sample_rate_hz,
     ),
     results(
+        "cpu.samples",
+        "samples",
+        Higher,
+        "CPU profile samples over the profiled windows: under 200 the ranking of functions is mostly noise",
+        "/cpu/samples",
+        |r| r.cpu.samples.map(|samples| samples as f64),
+    ),
+    results(
+        "cpu.profile_coverage_percent",
+        "%",
+        Neither,
+        "CPU time the profile's samples stand for (samples × period), of the measured process CPU time: 100 when every period got its sample",
+        "/cpu/profile_coverage_percent",
+        |r| r.cpu.profile_coverage_percent,
+    ),
+    results(
         "latency.p50_ms",
         "ms",
         Lower,

@@ -1,6 +1,8 @@
 //! A complete, valid results file for documentation and tests: a real `cargo xtask bench
 //! --limit` run on a 2-vCPU Xeon VM (2026-11-22), its lists and series cut short, with a made-up
-//! overhead section so that every metric of the catalogue has a value.
+//! overhead section so that every metric of the catalogue has a value. Its `cpu.sample_period_ms`,
+//! `sampled_cpu_s` and `profile_coverage_percent` were added later, computed from its samples,
+//! rate and CPU times (that run's profiler dropped samples in libc and the kernel: 88 %).
 
 use crate::run::Results;
 

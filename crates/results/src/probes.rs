@@ -20,10 +20,10 @@ pub struct FunctionShare {
     pub inclusive_samples: u64,
     /// `inclusive_samples` as a share of all samples, %.
     pub inclusive_percent: f64,
-    /// CPU seconds spent in the function itself: self samples × CPU time per sample.
+    /// CPU seconds spent in the function itself: self samples × sample period.
     pub selftime: f64,
-    /// CPU seconds spent in it and what it called: inclusive samples × CPU time per sample
-    /// (the older tool's `cumtime`).
+    /// CPU seconds spent in it and what it called: inclusive samples × sample period (the older
+    /// tool's `cumtime`). Never below `selftime`.
     pub cumtime: f64,
 }
 

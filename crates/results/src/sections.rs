@@ -23,28 +23,49 @@ pub struct CpuSection {
     pub total_time: f64,
     /// Measured messages.
     pub message_count: u64,
-    /// The phase CPU-profiled (`null` if the CPU probe did not run).
+    /// The phases CPU-profiled, joined by `+` (`saturation+fixed_rate` by default: their
+    /// profiles are merged); `null` if the CPU probe did not run.
     #[serde(default)]
     pub profile_phase: Option<String>,
-    /// Samples in the profile.
+    /// Samples in the profile, the ones in libc and the kernel included.
     #[serde(default)]
     pub samples: Option<u64>,
     /// Requested sampling rate, Hz.
     #[serde(default)]
     pub sample_rate_hz: Option<i32>,
     /// Samples per CPU-second actually taken: below the requested rate when the kernel's timer
-    /// tick caps it, and because samples inside libc are dropped.
+    /// tick caps it (at `CONFIG_HZ` per CPU-second).
     #[serde(default)]
     pub effective_sample_rate_hz: Option<f64>,
+    /// CPU time one sample stands for, ms: the timer's interval (1 / the requested rate).
+    #[serde(default)]
+    pub sample_period_ms: Option<f64>,
+    /// CPU time the samples stand for, s: samples × sample period. The functions' `selftime`
+    /// add up to it.
+    #[serde(default)]
+    pub sampled_cpu_s: Option<f64>,
+    /// `sampled_cpu_s` / the process CPU time measured over the profiled windows, %: 100 when
+    /// every period of CPU got its sample; lower when the kernel's tick capped the rate.
+    #[serde(default)]
+    pub profile_coverage_percent: Option<f64>,
+    /// Samples whose innermost frame was in the kernel (returning from a system call), libc,
+    /// the vDSO or libgcc, where the profiler cannot unwind safely: kept as the functions
+    /// `[kernel]`, `[libc]`, `[vdso]`, `[libgcc]`, without their callers.
+    #[serde(default)]
+    pub not_unwound_samples: Option<u64>,
+    /// Timer signals that came while the profiler was still busy with another sample: not in
+    /// `samples`.
+    #[serde(default)]
+    pub lost_samples: Option<u64>,
     /// Process CPU time (all threads, user + system) per message finished in the throughput
     /// window, ns: the pipeline's cost per message, which time the host steals from the VM or
     /// another process takes from the cores does not inflate (unlike messages per second).
     #[serde(default)]
     pub cpu_ns_per_message: Option<f64>,
-    /// Process user CPU time during the profiled window, s.
+    /// Process user CPU time during the profiled windows, s.
     #[serde(default)]
     pub user_time_s: Option<f64>,
-    /// Process system CPU time during the profiled window, s.
+    /// Process system CPU time during the profiled windows, s.
     #[serde(default)]
     pub system_time_s: Option<f64>,
     /// Process CPU time / (window × logical cores), %.

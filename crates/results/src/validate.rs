@@ -129,6 +129,9 @@ impl Check {
         self.optional("/cpu", "cpu_ns_per_message", cpu.cpu_ns_per_message);
         self.optional("/cpu", "utilisation_percent", cpu.utilisation_percent);
         self.optional("/cpu", "effective_sample_rate_hz", cpu.effective_sample_rate_hz);
+        self.optional("/cpu", "sample_period_ms", cpu.sample_period_ms);
+        self.optional("/cpu", "sampled_cpu_s", cpu.sampled_cpu_s);
+        self.optional("/cpu", "profile_coverage_percent", cpu.profile_coverage_percent);
         for (list, functions) in [
             ("top_functions", &cpu.top_functions),
             ("hot_functions", &cpu.hot_functions),

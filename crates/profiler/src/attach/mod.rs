@@ -225,12 +225,7 @@ impl Profiler {
                     .probes
                     .runtime
                     .then(|| RuntimeProbe::new(handle.clone(), options.runtime_interval)),
-                cpu: options.probes.cpu.then(|| {
-                    (
-                        options.cpu_hz,
-                        format!("perfgate: {}, measured window", options.name),
-                    )
-                }),
+                cpu: options.probes.cpu.then(|| (options.cpu_hz, options.name.clone())),
                 heap_profile,
             },
         })

@@ -10,11 +10,11 @@ use indexmap::IndexMap;
 use crate::probe::ProbeOutcome;
 use crate::probe::cpu::ProfilerFootprint;
 use crate::sections::{
-    MIB, MIN_TRUSTED_CPU_SAMPLES, add_profile, asyncio_section, measure_process, memory_section,
-    runtime_section, uninstrumented_warning,
+    MIB, asyncio_section, measure_process, memory_section, profile_cpu, runtime_section,
+    uninstrumented_warning,
 };
 use perfgate_results::{
-    Artifact, CpuSection, Environment, PhaseSection, ProfilerSection, Results, SCHEMA_VERSION, ToolInfo,
+    CpuSection, Environment, PhaseSection, ProfilerSection, Results, SCHEMA_VERSION, ToolInfo,
 };
 
 /// The phase name attached measurements are filed under.
@@ -61,30 +61,15 @@ pub(crate) fn assemble_attached(
     };
     let mut artifacts = Vec::new();
     let mut files = BTreeMap::new();
-    if let Some(profile) = &probes.cpu {
-        add_profile(&mut cpu, PHASE, profile, environment.logical_cores);
-        if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
-            warnings.push(format!(
-                "{PHASE}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
-                 shares are mostly sampling noise; measure a longer window or raise cpu_hz",
-                profile.samples
-            ));
-        }
-        if let Some(svg) = &profile.flamegraph_svg {
-            files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
-            artifacts.push(Artifact {
-                file_name: "flamegraph.svg".to_owned(),
-                bytes: svg.clone(),
-            });
-        }
-        if let Some(pprof) = &profile.pprof {
-            files.insert("pprof".to_owned(), "profile.pb".to_owned());
-            artifacts.push(Artifact {
-                file_name: "profile.pb".to_owned(),
-                bytes: pprof.clone(),
-            });
-        }
-    }
+    let windows: Vec<_> = probes.cpu.iter().collect();
+    profile_cpu(
+        &mut cpu,
+        &windows,
+        environment.logical_cores,
+        &mut files,
+        &mut artifacts,
+        &mut warnings,
+    );
     let memory = probes.heap.as_ref().map(|heap| memory_section(PHASE, heap));
     let asyncio = probes.lag.as_ref().map(|lag| {
         let section = asyncio_section(PHASE, lag, probes.runtime.as_ref());

@@ -73,8 +73,8 @@ where
                 // Validation guarantees a saturation phase ran when no rate was given.
                 (measured * config.rate_fraction).max(1.0)
             });
-            // The CPU profile covers the throughput phase; it falls to this one only if that
-            // did not run.
+            // The heap profile covers the throughput phase; it falls to this one only if that
+            // did not run. (The CPU profile covers both phases, see `phase::run_phase`.)
             let profile_cpu = saturation.is_none();
             Some(phase::run_phase(
                 pipeline,

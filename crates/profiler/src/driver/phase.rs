@@ -10,7 +10,6 @@ use hdrhistogram::Histogram;
 use super::feed::{DRAIN_LIMIT, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, TightTimerSlack, feed};
 use crate::attach::{AttachOptions, Parts, Profiler};
 use crate::clock::Clock;
-use crate::config::Probes;
 use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
 use crate::observer::{Observer, PhaseStart};
@@ -195,17 +194,17 @@ where
     let source = pipeline.source(0);
     // This phase is a client of the attach API, with the parts its pipeline shares.
     let options = AttachOptions {
-        probes: Probes {
-            cpu: profile_cpu && config.probes.cpu,
-            ..config.probes
-        },
+        // Every measured window is CPU-profiled, not only the throughput phase's (`profile_cpu`
+        // only decides the heap profile): one window at the kernel's sampling cap holds too few
+        // samples to rank functions (see `probe::cpu`); the results merge the profiles.
+        probes: config.probes,
         cpu_hz: config.cpu_hz,
         sample_interval: config.queue_sample_interval,
         heap_interval: config.heap_interval,
         runtime_interval: config.runtime_interval,
         slow_poll_threshold: config.slow_poll_threshold,
         poll_hooks: Some(hooks),
-        name: format!("{} phase", phase_name(pacing)),
+        name: phase_name(pacing).to_owned(),
     };
     let parts = Parts {
         clock: clock.clone(),

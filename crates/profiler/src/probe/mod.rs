@@ -24,7 +24,7 @@ pub(crate) struct ProbeOutcome {
     pub(crate) window_cpu: Option<(std::time::Duration, u64)>,
     /// Share of the machine's CPU time the host stole during the window, percent (Linux).
     pub(crate) window_steal_pct: Option<f64>,
-    pub(crate) cpu: Option<cpu::CpuOutcome>,
+    pub(crate) cpu: Option<cpu::CpuWindow>,
     pub(crate) heap: Option<heap::HeapOutcome>,
     pub(crate) lag: Option<lag::LagOutcome>,
     pub(crate) runtime: Option<runtime::RuntimeOutcome>,

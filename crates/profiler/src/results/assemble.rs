@@ -6,9 +6,10 @@ use indexmap::IndexMap;
 
 use crate::driver::{FEED_TICK_NS, LimitOutcome, Pacing, PhaseOutcome, RunOutcome, StageOutcome};
 use crate::pipeline::ErrorTally;
+use crate::probe::cpu::CpuWindow;
 use crate::sections::{
-    MIB, MIN_TRUSTED_CPU_SAMPLES, add_profile, asyncio_section, measure_process, memory_section,
-    runtime_section, uninstrumented_warning,
+    MIB, asyncio_section, measure_process, memory_section, profile_cpu, runtime_section,
+    uninstrumented_warning,
 };
 use crate::stats::FromHistogram;
 use perfgate_results::LatencySummary;
@@ -79,6 +80,11 @@ pub(crate) fn assemble(
         samples: None,
         sample_rate_hz: None,
         effective_sample_rate_hz: None,
+        sample_period_ms: None,
+        sampled_cpu_s: None,
+        profile_coverage_percent: None,
+        not_unwound_samples: None,
+        lost_samples: None,
         cpu_ns_per_message: throughput_phase
             .probes
             .window_cpu
@@ -120,32 +126,6 @@ pub(crate) fn assemble(
                 .iter()
                 .map(|w| format!("{}: {w}", phase.name())),
         );
-        if let Some(profile) = &phase.probes.cpu {
-            add_profile(&mut cpu, phase.name(), profile, environment.logical_cores);
-            if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
-                warnings.push(format!(
-                    "{}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
-                     shares are mostly sampling noise; profile a longer window (--messages, --duration) or raise \
-                     --cpu-hz",
-                    phase.name(),
-                    profile.samples
-                ));
-            }
-            if let Some(svg) = &profile.flamegraph_svg {
-                files.insert("flamegraph".to_owned(), "flamegraph.svg".to_owned());
-                artifacts.push(Artifact {
-                    file_name: "flamegraph.svg".to_owned(),
-                    bytes: svg.clone(),
-                });
-            }
-            if let Some(pprof) = &profile.pprof {
-                files.insert("pprof".to_owned(), "profile.pb".to_owned());
-                artifacts.push(Artifact {
-                    file_name: "profile.pb".to_owned(),
-                    bytes: pprof.clone(),
-                });
-            }
-        }
         if let Some(heap_profile) = &phase.probes.heap_profile {
             files.insert("heap_profile".to_owned(), "heap.pb.gz".to_owned());
             artifacts.push(Artifact {
@@ -154,6 +134,18 @@ pub(crate) fn assemble(
             });
         }
     }
+    let windows: Vec<&CpuWindow> = phases_run
+        .iter()
+        .filter_map(|phase| phase.probes.cpu.as_ref())
+        .collect();
+    profile_cpu(
+        &mut cpu,
+        &windows,
+        environment.logical_cores,
+        &mut files,
+        &mut artifacts,
+        &mut warnings,
+    );
     let cache = sum_cache(phases.values().filter_map(|phase| phase.cache.as_ref()));
     let fanout = sum_fanout(phases.values().filter_map(|phase| phase.fanout.as_ref()));
     let limit = outcome.limit.as_ref().map(limit_section);
