@@ -55,7 +55,7 @@ pub struct AttachOptions {
     pub runtime_interval: Duration,
     /// A poll at least this long counts as slow.
     pub slow_poll_threshold: Duration,
-    /// Poll hooks installed on the runtime's builder ([`PollHooks::install`]): then every task's
+    /// Poll hooks installed on the runtime's builder (`PollHooks::install`): then every task's
     /// polls are timed, not only the instrumented futures'.
     pub poll_hooks: Option<PollHooks>,
     /// Names the results (`environment.workload.name`) and the flamegraph.

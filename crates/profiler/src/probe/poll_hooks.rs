@@ -12,7 +12,7 @@ use super::lag::LagShared;
 /// polls (a blocking background task included), not only the futures you instrument.
 ///
 /// Needs tokio's unstable API: build with `RUSTFLAGS="--cfg tokio_unstable"` (or set it in
-/// `.cargo/config.toml`). Without it, [`PollHooks::install`] does not exist and the profiler
+/// `.cargo/config.toml`). Without it, `PollHooks::install` does not exist and the profiler
 /// compares the workers' busy time with the instrumented polls instead, warning about the gap.
 ///
 /// ```ignore
@@ -52,7 +52,7 @@ impl PollHooks {
             .on_after_task_poll(move |task| after.with_run(|run| run.poll_ends(task.spawned_at())))
     }
 
-    /// Whether [`PollHooks::install`] exists in this build (`--cfg tokio_unstable`).
+    /// Whether `PollHooks::install` exists in this build (`--cfg tokio_unstable`).
     pub const AVAILABLE: bool = cfg!(tokio_unstable);
 
     /// Points the hooks at `run` (or at nothing).
