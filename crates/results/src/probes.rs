@@ -20,9 +20,10 @@ pub struct FunctionShare {
     pub inclusive_samples: u64,
     /// `inclusive_samples` as a share of all samples, %.
     pub inclusive_percent: f64,
-    /// CPU seconds spent in the function itself: self samples × sample period.
+    /// CPU seconds spent in the function itself: its share of the samples × the CPU time measured
+    /// over the profiled windows.
     pub selftime: f64,
-    /// CPU seconds spent in it and what it called: inclusive samples × sample period (the older
+    /// CPU seconds spent in it and what it called: inclusive samples' share × measured CPU (the older
     /// tool's `cumtime`). Never below `selftime`.
     pub cumtime: f64,
 }

@@ -37,11 +37,11 @@ pub struct CpuSection {
     /// tick caps it (at `CONFIG_HZ` per CPU-second).
     #[serde(default)]
     pub effective_sample_rate_hz: Option<f64>,
-    /// CPU time one sample stands for, ms: the timer's interval (1 / the requested rate).
+    /// The timer's interval, ms (1 / the requested rate).
     #[serde(default)]
     pub sample_period_ms: Option<f64>,
-    /// CPU time the samples stand for, s: samples × sample period. The functions' `selftime`
-    /// add up to it.
+    /// Samples × sample period, s: the CPU time the samples would stand for had the kernel sent
+    /// one per period. (The functions' `selftime` add up to the measured CPU instead.)
     #[serde(default)]
     pub sampled_cpu_s: Option<f64>,
     /// `sampled_cpu_s` / the process CPU time measured over the profiled windows, %: 100 when
