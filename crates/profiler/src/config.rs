@@ -151,7 +151,7 @@ impl Default for RunConfig {
     fn default() -> Self {
         let cores = available_cores();
         Self {
-            length: Length::Messages(1_000_000),
+            length: Length::Messages(1_500_000),
             warmup: Length::Messages(100_000),
             saturation: true,
             fixed_rate: true,
