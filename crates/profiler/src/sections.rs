@@ -322,8 +322,8 @@ pub(crate) fn profile_cpu(
         if profile.samples < MIN_TRUSTED_CPU_SAMPLES {
             warnings.push(format!(
                 "{phases}: the CPU profile holds only {} samples (fewer than {MIN_TRUSTED_CPU_SAMPLES}): its function \
-                 shares are mostly sampling noise; profile a longer window (--messages, --duration) or raise \
-                 --cpu-hz",
+                 shares are mostly sampling noise; measure a longer window (for a run: \
+                 --messages, --duration)",
                 profile.samples
             ));
         }

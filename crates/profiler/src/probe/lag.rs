@@ -114,6 +114,7 @@ impl TaskLagReport {
 
     /// Adds a slow poll of a task spawned at `spawned_at`. Slow polls are rare, so a short list
     /// searched in order is enough.
+    #[cfg_attr(not(tokio_unstable), allow(dead_code))]
     fn record_slow_site(&mut self, spawned_at: &'static std::panic::Location<'static>, took_ns: u64) {
         let site = match self
             .slow_sites
@@ -207,12 +208,14 @@ impl LagShared {
     }
 
     /// A poll hook: the poll this thread is about to run begins.
+    #[cfg_attr(not(tokio_unstable), allow(dead_code))]
     pub(crate) fn poll_starts(&self) {
         POLL_STARTED.with(|started| started.set(self.clock.now_ns().max(1)));
     }
 
     /// A poll hook: the poll this thread ran, of a task spawned at `spawned_at`, has ended; it is
     /// timed if the window is open.
+    #[cfg_attr(not(tokio_unstable), allow(dead_code))]
     pub(crate) fn poll_ends(&self, spawned_at: &'static std::panic::Location<'static>) {
         let started = POLL_STARTED.with(|started| started.replace(0));
         if started == 0 || !self.window.is_measuring() {
