@@ -312,6 +312,17 @@ fn print_probes(results: &Results, paint: Paint) {
             asyncio.slow_polls,
             asyncio.slow_poll_threshold_ms
         );
+        // Where the blocking code is: the tasks with the most slow-poll time, by spawn site
+        // (every task is timed through tokio's poll hooks).
+        for site in asyncio.slow_poll_sites.iter().take(3) {
+            println!(
+                "  {} slow polls ({:.1} ms, longest {}) in tasks spawned at {}",
+                site.slow_polls,
+                site.slow_poll_time_ms,
+                ms(site.longest_ms),
+                site.spawned_at
+            );
+        }
     }
     if let Some(overhead) = &results.profiler.overhead {
         if let Some(steal) = overhead.host_steal_pct {

@@ -358,6 +358,7 @@ fn text_from_the_inputs_is_escaped_everywhere() {
         },
     );
     results.stages[1].name = evil("stage");
+    results.slow_poll_sites.push((evil("spawn site"), 3, 12.0));
     results.metrics.insert("errors.total".to_owned(), 5.0);
     results.errors_by_kind.insert(evil("error kind"), 5);
     results.warnings.push(evil("run warning"));
@@ -450,6 +451,7 @@ fn text_from_the_inputs_is_escaped_everywhere() {
         "hot function",
         "top function",
         "stage",
+        "spawn site",
         "error kind",
         "run warning",
         "file kind",

@@ -73,6 +73,12 @@ pub(super) fn run_data(path: &Path, results: &Results, document: &Value) -> RunD
         .iter()
         .flat_map(|runtime| runtime.per_worker.iter().map(|worker| worker.busy_ratio))
         .collect();
+    run.slow_poll_sites = results
+        .asyncio
+        .iter()
+        .flat_map(|asyncio| asyncio.slow_poll_sites.iter())
+        .map(|site| (site.spawned_at.clone(), site.slow_polls, site.slow_poll_time_ms))
+        .collect();
     run.cache_capacity = results
         .environment
         .workload

@@ -118,6 +118,9 @@ pub struct RunData {
     pub leak_suspected: Option<bool>,
     /// Busy share of each runtime worker during the latency phase.
     pub worker_busy: Vec<f64>,
+    /// Where the tasks with slow polls were spawned (`file:line:column`), with their slow polls
+    /// and the time in them, ms; most time first.
+    pub slow_poll_sites: Vec<(String, u64, f64)>,
     /// Cache capacity the workload ran with.
     pub cache_capacity: Option<u64>,
     /// Database section of older files.
@@ -153,6 +156,7 @@ impl RunData {
             errors_by_kind: BTreeMap::new(),
             leak_suspected: None,
             worker_busy: Vec::new(),
+            slow_poll_sites: Vec::new(),
             cache_capacity: None,
             database: None,
             files: BTreeMap::new(),

@@ -205,6 +205,17 @@ pub(in crate::render) fn event_loop(run: &RunData) -> Option<Rows> {
             ("Active tasks", "asyncio.active_tasks"),
         ],
     );
+    // Where the blocking code is: the spawn sites of the tasks with the most slow-poll time.
+    // The sites are text from the results file; each renderer escapes it.
+    if !run.slow_poll_sites.is_empty() {
+        let sites: Vec<String> = run
+            .slow_poll_sites
+            .iter()
+            .take(3)
+            .map(|(site, polls, ms)| format!("{polls} ({ms:.1} ms) in tasks spawned at {site}"))
+            .collect();
+        rows.push(("Slow polls by spawn site", Cell::Text(sites.join("; "))));
+    }
     if !run.worker_busy.is_empty() {
         let busy: Vec<String> = run.worker_busy.iter().map(|&b| percent_of_one(b)).collect();
         rows.push(("Runtime workers busy", Cell::Text(busy.join(", "))));
@@ -337,6 +348,25 @@ mod tests {
         );
         assert_eq!(rows[1].1, Cell::Text("12.50 MiB".to_owned()));
         assert_eq!(rows[3].1, Cell::Text("not suspected".to_owned()));
+    }
+
+    #[test]
+    fn the_event_loop_table_names_where_the_slow_tasks_were_spawned() {
+        let run = run(
+            r#"{"schema_version":1,"phases":{"fixed_rate":{"measured_messages":1}},"asyncio":{"event_loop_lag_ms":4.5,"slow_polls":80,
+                "slow_poll_sites":[{"spawned_at":"src/housekeeping.rs:83:5","slow_polls":78,"slow_poll_time_ms":408.0,"longest_ms":8.6},
+                                   {"spawned_at":"src/handler.rs:62:5","slow_polls":2,"slow_poll_time_ms":3.0,"longest_ms":1.7}]}}"#,
+        );
+        let rows = event_loop(&run).unwrap();
+        let (label, cell) = rows.iter().find(|(label, _)| *label == "Slow polls by spawn site").unwrap();
+        assert_eq!(*label, "Slow polls by spawn site");
+        assert_eq!(
+            *cell,
+            Cell::Text(
+                "78 (408.0 ms) in tasks spawned at src/housekeeping.rs:83:5; 2 (3.0 ms) in tasks spawned at src/handler.rs:62:5"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]
