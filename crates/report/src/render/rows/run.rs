@@ -358,7 +358,10 @@ mod tests {
                                    {"spawned_at":"src/handler.rs:62:5","slow_polls":2,"slow_poll_time_ms":3.0,"longest_ms":1.7}]}}"#,
         );
         let rows = event_loop(&run).unwrap();
-        let (label, cell) = rows.iter().find(|(label, _)| *label == "Slow polls by spawn site").unwrap();
+        let (label, cell) = rows
+            .iter()
+            .find(|(label, _)| *label == "Slow polls by spawn site")
+            .unwrap();
         assert_eq!(*label, "Slow polls by spawn site");
         assert_eq!(
             *cell,
