@@ -324,7 +324,8 @@ fn time_in_libc_and_the_kernel_is_kept_and_the_profile_adds_up() {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let config = RunConfig {
         fixed_rate: false,
-        length: Length::Messages(if cfg!(debug_assertions) { 1_500 } else { 4_000 }),
+        // About 1.3 CPU-s in a debug build: 300 samples or more at the ~250 per CPU-second the kernel sends.
+        length: Length::Messages(if cfg!(debug_assertions) { 2_500 } else { 4_000 }),
         warmup: Length::Messages(100),
         probes: Probes {
             cpu: true,
