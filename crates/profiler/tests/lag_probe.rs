@@ -189,8 +189,10 @@ fn issue_14_a_background_task_a_stage_spawned_itself_is_seen() {
     let asyncio = results.asyncio.as_ref().unwrap();
     let lag = asyncio.lag.as_ref().unwrap();
     let phase = &results.phases["fixed_rate"];
-    // One block per 25 ms (or a little more: the timer rounds the sleep up) over the window.
-    let expected = phase.window_seconds / 0.025;
+    // One block per 25 ms (or a little more: the timer rounds the sleep up, and a loaded machine
+    // wakes the task late) over the window, and never more than the blocks of the whole phase.
+    let all_blocks = blocks.load(Ordering::Relaxed) as f64;
+    let expected = (phase.window_seconds / 0.025).min(all_blocks);
     eprintln!(
         "window {:.2} s, expected ~{expected:.0} blocks, {} in the whole phase; slow polls {}, lag max {:.2} ms, p99 {:.3} ms",
         phase.window_seconds,
@@ -203,8 +205,8 @@ fn issue_14_a_background_task_a_stage_spawned_itself_is_seen() {
     assert!(lag.max_ms >= 4.0, "lag max {} ms for 5 ms blocks", lag.max_ms);
     let slow = asyncio.slow_polls as f64;
     assert!(
-        (0.7 * expected..=1.3 * expected).contains(&slow),
-        "{slow} slow polls for about {expected:.0} blocks"
+        (0.7 * expected..=all_blocks + 5.0).contains(&slow),
+        "{slow} slow polls for about {expected:.0} blocks in the window ({all_blocks} in the phase)"
     );
     // The site that spawned it (this file) has the most slow-poll time.
     assert!(
