@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// A file could not be read or written.
-    #[error("{path}: {action}: {source}{hint}")]
+    #[error("{}: {action}: {}{}", one_line(&path.display().to_string()), one_line(&source.to_string()), one_line(hint))]
     Io {
         /// The file.
         path: PathBuf,
@@ -21,7 +21,7 @@ pub enum ReportError {
         hint: String,
     },
     /// A file is not valid JSON or TOML.
-    #[error("{path}:{line}:{column}: {message}")]
+    #[error("{}:{line}:{column}: {}", one_line(&path.display().to_string()), one_line(message))]
     Syntax {
         /// The file.
         path: PathBuf,
@@ -33,7 +33,7 @@ pub enum ReportError {
         message: String,
     },
     /// A file parses but does not have the expected shape or values.
-    #[error("{path}: {place}: {message}")]
+    #[error("{}: {}: {}", one_line(&path.display().to_string()), one_line(place), one_line(message))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -101,6 +101,28 @@ impl ReportError {
             message: error.message().trim().to_owned(),
         }
     }
+}
+
+/// Text from an input (a key, a value, a path) made safe to print on one terminal line: control
+/// characters (newlines, carriage returns, ESC and the rest of C0 and C1, DEL) are written as
+/// escapes, so a hostile key can neither break the message into several lines nor send the
+/// terminal escape codes.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Control characters, and the bidirectional overrides that make a terminal show text
+            // in another order than it is.
+            c if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+                out.push_str(&c.escape_unicode().to_string())
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// serde_json appends " at line L column C"; the position is already in our prefix.

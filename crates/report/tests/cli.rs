@@ -414,3 +414,61 @@ fn issue_13_impossible_results_exit_2_naming_the_place_and_touch_no_output() {
         );
     }
 }
+
+/// Issue 15, point 6: a key holding a newline, ESC or a bidirectional override is echoed as
+/// escapes, so the error stays one line without terminal codes.
+#[test]
+fn issue_15_control_characters_from_an_input_are_escaped_in_the_error() {
+    let workspace = Workspace::new();
+    let results = fixture(FULL);
+    let hostile = workspace.write(
+        "hostile.toml",
+        "[metrics.\"evil\\nkey\\u001b[31m\\u202e\"]\nmax = 1\n",
+    );
+    let output = workspace.report(&[
+        "--results",
+        results.to_str().unwrap(),
+        "--thresholds",
+        hostile.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message:?}");
+    assert!(
+        !message.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{message:?}"
+    );
+    assert!(message.contains("evil\\nkey\\u{1b}[31m\\u{202e}"), "{message:?}");
+}
+
+/// Issue 15, point 4: a thresholds file that names no metric would pass every run; it is bad
+/// input instead.
+#[test]
+fn issue_15_a_thresholds_file_without_a_metric_is_bad_input() {
+    let workspace = Workspace::new();
+    let results = fixture(FULL);
+    for (name, text) in [
+        ("empty.toml", ""),
+        ("comments.toml", "# nothing to check\n# at all\n"),
+        ("table.toml", "[metrics]\n"),
+        ("recommendations.toml", "[recommendations]\n"),
+    ] {
+        let thresholds = workspace.write(name, text);
+        let output = workspace.report(&[
+            "--results",
+            results.to_str().unwrap(),
+            "--thresholds",
+            thresholds.to_str().unwrap(),
+        ]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {message}");
+        assert!(
+            message.starts_with("error: ") && message.contains(name) && message.contains("no metric"),
+            "{name}: {message:?}"
+        );
+        assert!(
+            !workspace.path("report.md").exists(),
+            "{name}: a report was written"
+        );
+    }
+}

@@ -109,10 +109,21 @@ struct RawThreshold {
 }
 
 impl Thresholds {
-    /// Reads and validates a thresholds file.
+    /// Reads and validates a thresholds file. A file that names no metric is bad input: it would
+    /// pass every run (a gate that fails open), which is never what an empty or truncated file
+    /// means. ([`Thresholds::parse`] accepts text without metrics, e.g. a `[recommendations]`
+    /// fragment in tests.)
     pub fn from_path(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| ReportError::read(path, source))?;
-        Self::parse(path, &text)
+        let thresholds = Self::parse(path, &text)?;
+        if thresholds.entries.is_empty() {
+            return Err(ReportError::invalid(
+                path,
+                "the whole file",
+                "names no metric, so every run would pass; add at least one [metrics.\"ID\"] table with a min or max",
+            ));
+        }
+        Ok(thresholds)
     }
 
     /// Validates thresholds text read from `path`.
