@@ -232,11 +232,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         )),
         None => None,
     };
-    let flamegraph = results_path.as_ref().and_then(|path| {
-        let file = results.files.get("flamegraph")?;
-        let source = path.parent().unwrap_or(Path::new(".")).join(file);
-        source.is_file().then_some(source)
-    });
+    // A path from the results file: confined to its folder, and the SVG made inert, before
+    // anything is written (a hostile name is bad input and leaves every output untouched).
+    let flamegraph = match (&results_path, results.files.get("flamegraph")) {
+        (Some(path), Some(file)) => match crate::confine::file_beside(path, "/files/flamegraph", file)? {
+            Some(source) => {
+                let bytes = std::fs::read(&source)
+                    .map_err(|error| crate::error::ReportError::read(&source, error))?;
+                let svg = crate::confine::inert_svg(&bytes).ok_or_else(|| {
+                    crate::error::ReportError::invalid(
+                        path,
+                        "/files/flamegraph",
+                        "does not name an SVG image",
+                    )
+                })?;
+                Some(svg)
+            }
+            None => None,
+        },
+        _ => None,
+    };
     let flamegraph_link = flamegraph.as_ref().map(|_| "img/flamegraph.svg".to_owned());
     let mut report = Report::with_load_tests(
         results,
@@ -273,15 +288,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             crate::render::prometheus::render(&report.results).as_bytes(),
         )?;
     }
-    if let Some(source) = &flamegraph {
-        let bytes = std::fs::read(source).map_err(|error| crate::error::ReportError::read(source, error))?;
+    if let Some(svg) = &flamegraph {
+        let bytes = svg.as_bytes();
         let target = args
             .out
             .parent()
             .unwrap_or(Path::new("."))
             .join("img")
             .join("flamegraph.svg");
-        write_atomic(&target, &bytes)?;
+        write_atomic(&target, bytes)?;
         // The HTML report links the same relative path: beside it too, if it is elsewhere.
         if let Some(html) = &html
             && html.parent() != args.out.parent()
@@ -291,7 +306,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 .unwrap_or(Path::new("."))
                 .join("img")
                 .join("flamegraph.svg");
-            write_atomic(&target, &bytes)?;
+            write_atomic(&target, bytes)?;
         }
     }
     // The charts go first, so that a failure leaves the previous report whole.

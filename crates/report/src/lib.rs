@@ -22,6 +22,7 @@
 
 pub mod cli;
 pub mod compare;
+mod confine;
 mod error;
 pub mod evaluate;
 pub mod history;

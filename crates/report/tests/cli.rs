@@ -472,3 +472,52 @@ fn issue_15_a_thresholds_file_without_a_metric_is_bad_input() {
         );
     }
 }
+
+/// Issue 15, point 1: `files.flamegraph` in a results file never reaches outside the results
+/// file's folder, and the SVG copied into the report cannot run anything.
+#[test]
+fn issue_15_the_flamegraph_path_is_confined_and_the_copy_is_inert() {
+    let workspace = Workspace::new();
+    let mut results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(FULL)).unwrap()).unwrap();
+    let thresholds = fixture("thresholds-default.toml");
+    for outside in [
+        "../../../../../../etc/passwd",
+        "/proc/self/environ",
+        "/etc/hostname",
+    ] {
+        results["files"] = serde_json::json!({ "flamegraph": outside });
+        let path = workspace.write("results.json", &results.to_string());
+        let output = workspace.report(&[
+            "--results",
+            path.to_str().unwrap(),
+            "--thresholds",
+            thresholds.to_str().unwrap(),
+        ]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{outside}: {message}");
+        assert!(message.contains("/files/flamegraph"), "{message}");
+        assert!(!workspace.path("img").exists(), "{outside}: something was copied");
+        assert!(!workspace.path("report.md").exists());
+    }
+    // A hostile SVG beside the results is copied without its script and handlers.
+    workspace.write(
+        "flamegraph.svg",
+        "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><script>alert(2)</script><rect width=\"1\" height=\"1\"/></svg>",
+    );
+    results["files"] = serde_json::json!({ "flamegraph": "flamegraph.svg" });
+    let path = workspace.write("results.json", &results.to_string());
+    let output = workspace.report(&[
+        "--results",
+        path.to_str().unwrap(),
+        "--thresholds",
+        thresholds.to_str().unwrap(),
+    ]);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{}", stderr(&output));
+    let copied = std::fs::read_to_string(workspace.path("img/flamegraph.svg")).unwrap();
+    assert!(
+        !copied.contains("alert") && !copied.contains("onload"),
+        "{copied}"
+    );
+    assert!(copied.contains("<rect"), "{copied}");
+}
