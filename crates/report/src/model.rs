@@ -158,9 +158,12 @@ fn bench_command(results: &RunData) -> String {
         return command;
     };
     let (workload, run) = (&environment.workload, &environment.run);
+    // Values come from the results file, which may be hostile: each is quoted for a POSIX shell,
+    // and one holding a control character (a newline would end the command, or the Markdown
+    // code block around it) is left out; no real run writes one.
     let mut flag = |name: &str, value: Option<String>| {
-        if let Some(value) = value {
-            command.push_str(&format!(" --{name} {value}"));
+        if let Some(value) = value.filter(|value| !value.chars().any(char::is_control)) {
+            command.push_str(&format!(" --{name} {}", crate::loadtest::shell_quote(&value)));
         }
     };
     let number = |value: &Value, pointer: &str| {
@@ -228,6 +231,31 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+
+    /// Issue 15, point 3: a hostile value cannot add a command to the copy-paste line.
+    #[test]
+    fn issue_15_the_bench_command_quotes_what_came_from_the_file() {
+        let run = crate::input::parse_results(
+            Path::new("r.json"),
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"environment":{
+                "workload":{"seed":42},
+                "run":{"length":{"messages":1000},"workers":{"decode; rm -rf ~ #":2,"x'y":1},
+                       "probes":"all; touch pwned #"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            bench_command(&run),
+            "cargo xtask bench --messages 1000 --seed 42 --workers 'decode; rm -rf ~ #=2,x'\\''y=1' \
+             --probes 'all; touch pwned #'"
+        );
+        let newline = crate::input::parse_results(
+            Path::new("r.json"),
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"environment":{
+                "run":{"length":{"messages":1000},"probes":"cpu\n```\n<img src=x onerror=alert(1)>"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(bench_command(&newline), "cargo xtask bench --messages 1000");
+    }
 
     #[test]
     fn the_bench_command_repeats_the_settings() {

@@ -32,6 +32,20 @@ fn exposition_name(def: &MetricDef) -> (String, f64) {
     (name.replace("__", "_"), factor)
 }
 
+/// A sample value as the text format spells it: `+Inf`, `-Inf` and `NaN` where Rust would write
+/// `inf` or `NaN` (a finite figure in MiB can overflow to infinity in bytes).
+fn sample_value(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".to_owned()
+    } else if value == f64::INFINITY {
+        "+Inf".to_owned()
+    } else if value == f64::NEG_INFINITY {
+        "-Inf".to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
 /// Escapes a label value: backslash, double quote and line feed, as the format requires.
 fn label_value(text: &str) -> String {
     text.replace('\\', "\\\\")
@@ -67,7 +81,7 @@ pub fn render(run: &RunData) -> String {
         let (name, factor) = exposition_name(def);
         let _ = writeln!(out, "# HELP {name} {} ({}).", help_text(def.description), def.id);
         let _ = writeln!(out, "# TYPE {name} gauge");
-        let _ = writeln!(out, "{name}{{{labels}}} {}", value * factor);
+        let _ = writeln!(out, "{name}{{{labels}}} {}", sample_value(value * factor));
     }
     if let Some(seconds) = environment
         .and_then(|e| e.timestamp.as_deref())
@@ -93,6 +107,28 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+
+    /// Issue 15, point 11: infinities are spelt as the format spells them.
+    #[test]
+    fn issue_15_infinite_values_are_written_plus_inf() {
+        assert_eq!(sample_value(f64::INFINITY), "+Inf");
+        assert_eq!(sample_value(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(sample_value(f64::NAN), "NaN");
+        assert_eq!(sample_value(1.5), "1.5");
+        // 1e305 MiB is finite; in bytes it is not.
+        let run = crate::input::parse_results(
+            std::path::Path::new("r.json"),
+            r#"{"schema_version":1,"phases":{"saturation":{"measured_messages":1}},"memory":{"peak_mb":1e305}}"#,
+        )
+        .unwrap();
+        let text = render(&run);
+        let line = text
+            .lines()
+            .find(|line| line.starts_with("perfgate_memory_peak_bytes{"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(line.ends_with(" +Inf"), "{line}");
+        assert!(!text.contains(" inf"), "{text}");
+    }
 
     #[test]
     fn names_are_unique_valid_and_in_base_units() {
