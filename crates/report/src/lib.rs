@@ -27,6 +27,7 @@ mod error;
 pub mod evaluate;
 pub mod history;
 pub mod input;
+mod input_file;
 pub mod loadtest;
 mod markdown_escape;
 pub mod metric;

@@ -521,3 +521,74 @@ fn issue_15_the_flamegraph_path_is_confined_and_the_copy_is_inert() {
     );
     assert!(copied.contains("<rect"), "{copied}");
 }
+
+/// Issue 15, point 9: a FIFO or a device given as an input is refused at once (a FIFO would
+/// block for ever, `/dev/zero` would be read until memory runs out).
+#[cfg(unix)]
+#[test]
+fn issue_15_special_files_are_refused_not_read() {
+    let workspace = Workspace::new();
+    let fifo = workspace.path("input.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let results = fixture(FULL);
+    let thresholds = fixture("thresholds-default.toml");
+    let mut cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec![
+                "--results".into(),
+                "/dev/zero".into(),
+                "--thresholds".into(),
+                thresholds.display().to_string(),
+            ],
+            "/dev/zero".into(),
+        ),
+        (
+            vec![
+                "--results".into(),
+                results.display().to_string(),
+                "--thresholds".into(),
+                thresholds.display().to_string(),
+                "--history".into(),
+                "/dev/zero".into(),
+            ],
+            "/dev/zero".into(),
+        ),
+    ];
+    if made.is_ok_and(|status| status.success()) {
+        let fifo = fifo.display().to_string();
+        cases.push((
+            vec![
+                "--results".into(),
+                fifo.clone(),
+                "--thresholds".into(),
+                thresholds.display().to_string(),
+            ],
+            fifo.clone(),
+        ));
+        cases.push((
+            vec![
+                "--results".into(),
+                results.display().to_string(),
+                "--thresholds".into(),
+                fifo.clone(),
+            ],
+            fifo,
+        ));
+    }
+    for (args, named) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = std::time::Instant::now();
+        let output = workspace.report(&args);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert!(
+            message.contains(&named) && message.contains("not a regular file"),
+            "{message}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -109,6 +109,10 @@ pub fn read_lines<T>(
     path: &Path,
     mut parse: impl FnMut(&str) -> std::result::Result<T, String>,
 ) -> Result<Lines<T>> {
+    // A FIFO would block and a device never end: a history is a regular file, or missing.
+    if path.exists() {
+        crate::input_file::regular_file(path)?;
+    }
     let file = File::open(path).map_err(|source| ReportError::Io {
         path: path.to_owned(),
         action: "reading",

@@ -20,7 +20,7 @@ pub use series::{PhaseSeries, Series};
 
 /// Reads and normalises a results file.
 pub fn load_results(path: &Path) -> Result<RunData> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::read(path, source))?;
+    let text = crate::input_file::read_text_capped(path)?;
     parse_results(path, &text)
 }
 

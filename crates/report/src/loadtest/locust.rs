@@ -143,7 +143,7 @@ struct Entry {
 
 fn from_json(path: &Path, websocket_types: &[String]) -> Result<Vec<Endpoint>> {
     // Bytes, not a string: serde_json then names the line and column of any invalid UTF-8.
-    let bytes = std::fs::read(path).map_err(|error| ReportError::read(path, error))?;
+    let bytes = crate::input_file::read_capped(path)?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|error| ReportError::json(path, &error))?;
     let Some(items) = value.as_array() else {
         return Err(ReportError::invalid(
@@ -320,6 +320,7 @@ struct Csv {
 
 impl Csv {
     fn open(path: &Path) -> Result<Self> {
+        crate::input_file::regular_file(path)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .buffer_capacity(1 << 16)

@@ -69,7 +69,7 @@ impl OhaSpec {
 pub fn load_oha(spec: &OhaSpec) -> Result<LoadTest> {
     let path = spec.path.as_path();
     // Bytes, not a string: serde_json then names the line and column of any invalid UTF-8.
-    let bytes = std::fs::read(path).map_err(|error| ReportError::read(path, error))?;
+    let bytes = crate::input_file::read_capped(path)?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|error| ReportError::json(path, &error))?;
     let missing = |pointer: &str| {
         ReportError::invalid(

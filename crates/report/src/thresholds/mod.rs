@@ -114,7 +114,7 @@ impl Thresholds {
     /// means. ([`Thresholds::parse`] accepts text without metrics, e.g. a `[recommendations]`
     /// fragment in tests.)
     pub fn from_path(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| ReportError::read(path, source))?;
+        let text = crate::input_file::read_text_capped(path)?;
         let thresholds = Self::parse(path, &text)?;
         if thresholds.entries.is_empty() {
             return Err(ReportError::invalid(
