@@ -538,3 +538,52 @@ fn a_long_history_is_streamed_and_thinned() {
             .all(|pair| pair[0].timestamp < pair[1].timestamp)
     );
 }
+
+/// Issue 15, point 10: a Locust count that is not a count (huge, negative, fractional) is bad
+/// input, not saturated, clamped or wrapped into the aggregate.
+#[test]
+fn issue_15_impossible_locust_counts_are_bad_input() {
+    let workspace = Workspace::new();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("locust-run.json")).unwrap()).unwrap();
+    let stats = std::fs::read_to_string(fixture("locust-run_stats.csv")).unwrap();
+    for (name, field, value) in [
+        ("huge", "num_requests", serde_json::json!(1e308)),
+        ("negative", "num_failures", serde_json::json!(-5)),
+        ("fraction", "num_requests", serde_json::json!(2.5)),
+        ("none", "num_none_requests", serde_json::json!(-1)),
+    ] {
+        let mut hostile = json.clone();
+        hostile[0][field] = value;
+        let path = workspace.write(&format!("{name}.json"), hostile.to_string().as_bytes());
+        let output = workspace.report(&["--locust", &path]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {message}");
+        assert!(
+            message.contains(&format!("/0/{field}")) && message.contains("not a count"),
+            "{name}: {message}"
+        );
+    }
+    let mut bucket = json.clone();
+    let first = bucket[0]["response_times"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    bucket[0]["response_times"][first] = serde_json::json!(u64::MAX);
+    let path = workspace.write("bucket.json", bucket.to_string().as_bytes());
+    let output = workspace.report(&["--locust", &path]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    // The CSV family: a request count of 1e308 in the stats file.
+    let mut lines: Vec<String> = stats.lines().map(str::to_owned).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    cells[2] = "1e308".to_owned();
+    lines[1] = cells.join(",");
+    workspace.write("huge_stats.csv", lines.join("\n").as_bytes());
+    let output = workspace.report(&["--locust", workspace.path("huge").to_str().unwrap()]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("not a count"), "{message}");
+}

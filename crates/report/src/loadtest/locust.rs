@@ -193,7 +193,14 @@ fn entry(path: &Path, index: usize, item: &Value) -> Result<Entry> {
             Some(_) => Err(ReportError::invalid(path, at(field), "expected a number")),
         }
     };
-    let count = |field: &str| -> Result<u64> { Ok(number(field)?.unwrap_or(0.0).max(0.0) as u64) };
+    let count = |field: &str| -> Result<u64> {
+        match number(field)? {
+            None => Ok(0),
+            Some(value) => whole_count(value).ok_or_else(|| {
+                ReportError::invalid(path, at(field), format!("{value} is not a count: {COUNT_RANGE}"))
+            }),
+        }
+    };
     let text = |field: &str| -> Result<String> {
         match item.get(field) {
             None => Err(missing(field)),
@@ -213,13 +220,16 @@ fn entry(path: &Path, index: usize, item: &Value) -> Result<Entry> {
                         format!("bucket `{key}` is not a number"),
                     )
                 })?;
-                let count = count.as_u64().ok_or_else(|| {
-                    ReportError::invalid(
-                        path,
-                        at("response_times"),
-                        format!("count of bucket `{key}` is not a whole number"),
-                    )
-                })?;
+                let count = count
+                    .as_u64()
+                    .filter(|count| *count <= MAX_COUNT)
+                    .ok_or_else(|| {
+                        ReportError::invalid(
+                            path,
+                            at("response_times"),
+                            format!("count of bucket `{key}` is not a count: {COUNT_RANGE}"),
+                        )
+                    })?;
                 *response_times.entry(bucket.round() as u64).or_insert(0) += count;
             }
         }
@@ -236,7 +246,10 @@ fn entry(path: &Path, index: usize, item: &Value) -> Result<Entry> {
         name: text("name")?,
         method: text("method")?,
         num_requests: count("num_requests")?,
-        num_none_requests: item.get("num_none_requests").and_then(Value::as_u64).unwrap_or(0),
+        num_none_requests: match item.get("num_none_requests") {
+            None | Some(Value::Null) => 0,
+            Some(_) => count("num_none_requests")?,
+        },
         num_failures: count("num_failures")?,
         total_response_time: number("total_response_time")?.unwrap_or(0.0),
         min_response_time: number("min_response_time")?,
@@ -399,6 +412,33 @@ fn csv_error(path: &Path, error: &csv::Error) -> ReportError {
 }
 
 /// A number from a CSV field: `None` for `N/A` or empty.
+/// The most requests (or failures, or observations in one bucket) one entry may count: far above
+/// any real load test (a million requests a second for thirty years), and low enough that the
+/// sums over entries cannot overflow.
+const MAX_COUNT: u64 = 1_000_000_000_000_000;
+const COUNT_RANGE: &str = "a whole number from 0 to 10^15";
+
+/// `value` as a count, if it is one: whole, not negative, at most [`MAX_COUNT`]. Locust writes
+/// counts as integers; anything else is not its output.
+fn whole_count(value: f64) -> Option<u64> {
+    (value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= MAX_COUNT as f64)
+        .then_some(value as u64)
+}
+
+/// A count in a CSV cell; empty and `N/A` read as 0.
+fn csv_count(path: &Path, line: usize, column: &str, text: &str) -> Result<u64> {
+    match csv_number(path, line, column, text)? {
+        None => Ok(0),
+        Some(value) => whole_count(value).ok_or_else(|| {
+            ReportError::invalid(
+                path,
+                format!("line {line}, column `{column}`"),
+                format!("`{}` is not a count: {COUNT_RANGE}", text.trim()),
+            )
+        }),
+    }
+}
+
 fn csv_number(path: &Path, line: usize, column: &str, text: &str) -> Result<Option<f64>> {
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("N/A") {
@@ -442,13 +482,13 @@ fn from_stats_csv(path: &Path, websocket_types: &[String]) -> Result<Vec<Endpoin
         } else {
             classify(&request_type, websocket_types)
         };
-        let requests = number(2)?.unwrap_or(0.0) as u64;
+        let requests = csv_count(&path, line, COLUMNS[2], &row.text(at[2]))?;
         endpoints.push(Endpoint {
             kind,
             request_type,
             name,
             requests,
-            failures: number(3)?.unwrap_or(0.0) as u64,
+            failures: csv_count(&path, line, COLUMNS[3], &row.text(at[3]))?,
             rps: number(7)?,
             min_ms: number(5)?.filter(|_| requests > 0),
             avg_ms: number(4)?.filter(|_| requests > 0),
@@ -474,7 +514,7 @@ fn failures_csv(path: &Path) -> Result<Vec<Failure>> {
             method: row.text(at[0]).into_owned(),
             name: row.text(at[1]).into_owned(),
             error: row.text(at[2]).into_owned(),
-            occurrences: csv_number(&path, line, COLUMNS[3], &row.text(at[3]))?.unwrap_or(0.0) as u64,
+            occurrences: csv_count(&path, line, COLUMNS[3], &row.text(at[3]))?,
         });
         Ok(())
     })?;
