@@ -176,3 +176,27 @@ fn overhead_pairs_record_throughput_and_cpu_per_message_on_both_sides() {
         "{stdout}"
     );
 }
+
+/// Issue 15, point 5 (in part): an output folder that cannot be written is found before the run,
+/// not after it.
+#[test]
+fn issue_15_an_unwritable_out_is_refused_before_the_run() {
+    let started = std::time::Instant::now();
+    let output = profiler(&[
+        "--allow-debug",
+        "--no-progress",
+        "--out",
+        "/proc/perfgate-cannot-be-here",
+    ]);
+    let message = first_error_line(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("/proc/perfgate-cannot-be-here") && message.contains("cannot write"),
+        "{message}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
