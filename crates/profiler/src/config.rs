@@ -81,6 +81,22 @@ impl Probes {
     }
 }
 
+/// The longest a phase may measure or warm up for.
+pub const MAX_PHASE_DURATION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+/// The most messages a phase may measure or warm up with.
+pub const MAX_PHASE_MESSAGES: u64 = 1_000_000_000_000;
+/// The slowest and fastest fixed rates, messages per second: below the slowest the schedule's
+/// arithmetic loses its meaning, above the fastest no machine keeps up.
+pub const MIN_RATE: f64 = 0.01;
+/// See [`MIN_RATE`].
+pub const MAX_RATE: f64 = 1e9;
+/// The most runtime workers, limit threads or workers of one stage.
+pub const MAX_THREADS: usize = 1_024;
+/// The most subscribers a pipeline may fan out to.
+pub const MAX_SUBSCRIBERS: usize = 10_000;
+/// The largest batch, channel or subscriber queue, in messages.
+pub const MAX_QUEUE: usize = 10_000_000;
+
 /// Settings of one profiling run.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -202,14 +218,33 @@ impl RunConfig {
         if self.length.is_empty() {
             return invalid("the measured length must be more than 0 messages or 0 s".into());
         }
+        // Bounds checked before anything is allocated or spawned: a value past them is a typo or
+        // a hostile setting, and would abort allocating, panic in tokio or run for ever.
+        for (name, length) in [("measured length", self.length), ("warm-up", self.warmup)] {
+            match length {
+                Length::Duration(span) if span > MAX_PHASE_DURATION => {
+                    return invalid(format!(
+                        "{name} must be at most a week ({} s), got {} s",
+                        MAX_PHASE_DURATION.as_secs(),
+                        span.as_secs_f64()
+                    ));
+                }
+                Length::Messages(count) if count > MAX_PHASE_MESSAGES => {
+                    return invalid(format!(
+                        "{name} must be at most {MAX_PHASE_MESSAGES} messages, got {count}"
+                    ));
+                }
+                _ => {}
+            }
+        }
         if !self.saturation && !self.fixed_rate {
             return invalid("at least one of the saturation and fixed-rate phases must run".into());
         }
         if let Some(rate) = self.rate
-            && !(rate.is_finite() && rate > 0.0)
+            && !(rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&rate))
         {
             return invalid(format!(
-                "rate must be a positive number of messages/s, got {rate}"
+                "rate must be {MIN_RATE} to {MAX_RATE:e} messages/s, got {rate}"
             ));
         }
         if !(self.rate_fraction.is_finite() && self.rate_fraction > 0.0 && self.rate_fraction <= 1.0) {
@@ -232,6 +267,18 @@ impl RunConfig {
         ] {
             if value == 0 {
                 return invalid(format!("{name} must be at least 1"));
+            }
+        }
+        for (name, value, most) in [
+            ("batch size", self.batch_size, MAX_QUEUE),
+            ("channel capacity", self.channel_capacity, MAX_QUEUE),
+            ("subscriber queue", self.subscriber_queue, MAX_QUEUE),
+            ("runtime workers", self.runtime_workers, MAX_THREADS),
+            ("limit threads", self.limit_threads, MAX_THREADS),
+            ("subscribers", subscribers, MAX_SUBSCRIBERS),
+        ] {
+            if value > most {
+                return invalid(format!("{name} must be at most {most}, got {value}"));
             }
         }
         if self.slow_subscribers > subscribers {
@@ -265,6 +312,11 @@ impl RunConfig {
             }
             if count == 0 {
                 return invalid(format!("stage '{name}' needs at least 1 worker"));
+            }
+            if count > MAX_THREADS {
+                return invalid(format!(
+                    "stage '{name}' can have at most {MAX_THREADS} workers, got {count}"
+                ));
             }
         }
         Ok(())

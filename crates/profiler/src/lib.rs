@@ -53,7 +53,10 @@ mod stats;
 mod window;
 
 pub use attach::{AttachOptions, MessageCounter, Profiler};
-pub use config::{Probes, RunConfig, available_cores};
+pub use config::{
+    MAX_PHASE_DURATION, MAX_PHASE_MESSAGES, MAX_QUEUE, MAX_RATE, MAX_SUBSCRIBERS, MAX_THREADS, MIN_RATE,
+    Probes, RunConfig, available_cores,
+};
 pub use error::{ProfilerError, Result};
 pub use length::Length;
 pub use live_sink::LiveSink;

@@ -25,7 +25,7 @@ pub use decode::Decode;
 pub use enrich::{Enrich, ReferenceStore};
 pub use fanout::{ClientConnection, Encode, Frame};
 pub use generator::TickSource;
-pub use settings::MarketConfig;
+pub use settings::{MAX_CACHE_CAPACITY, MarketConfig};
 pub use slowdown::Slowed;
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};
 pub use tick::{BarUpdate, EnrichedTick, Exchange, Instrument, PRICE_SCALE, PriceE4, RawTick, Side, Tick};

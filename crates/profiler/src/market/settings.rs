@@ -75,8 +75,11 @@ impl MarketConfig {
                 self.payload_bytes
             ));
         }
-        if self.cache_capacity == 0 {
-            return invalid("cache capacity must be at least 1".into());
+        if !(1..=MAX_CACHE_CAPACITY).contains(&self.cache_capacity) {
+            return invalid(format!(
+                "cache capacity must be 1 to {MAX_CACHE_CAPACITY} entries, got {}",
+                self.cache_capacity
+            ));
         }
         if !(1..=u16::MAX as usize).contains(&self.feed_channels) {
             return invalid(format!(
@@ -114,3 +117,6 @@ impl MarketConfig {
         })
     }
 }
+
+/// The largest reference-data cache, entries: the cache allocates its table up front.
+pub const MAX_CACHE_CAPACITY: usize = 10_000_000;
