@@ -34,9 +34,18 @@ fn bad_flags_and_values_exit_2_with_a_message_naming_them() {
         (&["--slow-subscribers", "9"], "slow subscribers"),
         (&["--phases", "fixed-rate"], "needs a rate"),
         // Issue 15, point 8: values that aborted, panicked or ran for ever are refused at once.
-        (&["--cache-capacity", "1000000000000"], "cache capacity must be 1 to 10000000"),
-        (&["--subscribers", "100000000"], "subscribers must be at most 10000"),
-        (&["--runtime-workers", "5000"], "runtime workers must be at most 1024"),
+        (
+            &["--cache-capacity", "1000000000000"],
+            "cache capacity must be 1 to 10000000",
+        ),
+        (
+            &["--subscribers", "100000000"],
+            "subscribers must be at most 10000",
+        ),
+        (
+            &["--runtime-workers", "5000"],
+            "runtime workers must be at most 1024",
+        ),
         (&["--workers", "decode=100000"], "at most 1024 workers"),
         (&["--duration", "100000h"], "at most a week"),
         (&["--rate", "1e-300"], "rate must be 0.01 to"),
