@@ -19,6 +19,9 @@ struct Reader<'a> {
     root: &'a Value,
 }
 
+/// The older format's figures that may be negative: changes.
+const CAN_BE_NEGATIVE: [&str; 1] = ["memory.delta_mb"];
+
 impl Reader<'_> {
     /// A number at `pointer`: `None` if absent or null, an error if anything else.
     fn number(&self, pointer: &str) -> Result<Option<f64>> {
@@ -61,6 +64,11 @@ impl Reader<'_> {
         for (id, pointer) in pairs {
             debug_assert!(crate::metric::metric(id).is_some(), "{id} is registered");
             if let Some(value) = self.number(pointer)? {
+                // Rates, counts, times and memory are never negative; only a change can be. A
+                // negative throughput would otherwise be judged as a (very bad) number.
+                if value < 0.0 && !CAN_BE_NEGATIVE.contains(id) {
+                    return Err(ReportError::invalid(self.path, *pointer, "must not be negative"));
+                }
                 metrics.insert((*id).to_owned(), value);
             }
         }

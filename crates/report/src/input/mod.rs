@@ -84,6 +84,19 @@ mod tests {
         );
     }
 
+    /// Issue 15, point 10: an older-format file's negative throughput is bad input, not a number
+    /// to judge; a negative change of memory is a change.
+    #[test]
+    fn issue_15_negative_figures_in_an_older_file_are_refused() {
+        let error = parse(r#"{"cpu":{"messages_per_second":-5}}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "r.json: /cpu/messages_per_second: must not be negative");
+        assert!(parse(r#"{"cpu":{"avg_latency_ms":-1.0}}"#).is_err());
+        let shrinking = parse(r#"{"cpu":{"messages_per_second":5},"memory":{"delta_mb":-2.5}}"#).unwrap();
+        assert_eq!(shrinking.metrics["memory.delta_mb"], -2.5);
+    }
+
     #[test]
     fn reads_perfgate_results_and_derives_the_error_rate() {
         let run = parse(
