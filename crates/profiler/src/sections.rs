@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::probe::cpu::{CpuOutcome, CpuWindow, FunctionShare as RawShare};
+use crate::probe::cpu::{CpuOutcome, CpuWindow, FunctionShare as RawShare, ProfilerFootprint};
 use crate::probe::heap::{HeapOutcome, LEAK_MIN_BYTES, LEAK_MIN_R_SQUARED, LEAK_MIN_SHARE};
 use crate::probe::lag::{LagOutcome, SlowSite};
 use crate::probe::runtime::RuntimeOutcome;
 use crate::stats::FromHistogram;
 use perfgate_results::{
     Artifact, AsyncioSection, CpuSection, FunctionShare, LatencySummary, LeakSection, MemorySection,
-    ProcessSection, RuntimeSection, SlowPollSite, TaskPollsSection, WorkerSection,
+    ProcessSection, ProfilerSection, RuntimeSection, SlowPollSite, TaskPollsSection, ToolInfo, WorkerSection,
 };
 
 pub(crate) const MIB: f64 = 1024.0 * 1024.0;
@@ -357,5 +357,23 @@ pub(crate) fn profile_cpu(
                 bytes: pprof.clone(),
             });
         }
+    }
+}
+
+/// The tool that wrote the results: this crate, at its version.
+pub(crate) fn tool_info() -> ToolInfo {
+    ToolInfo {
+        name: "perfgate".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+/// The profiler's own section: which probes ran and what the CPU profiler keeps for itself.
+pub(crate) fn profiler_section(probes_run: &str, footprint: Option<ProfilerFootprint>) -> ProfilerSection {
+    ProfilerSection {
+        probes: probes_run.to_owned(),
+        overhead: None,
+        cpu_probe_heap_mb: footprint.map(|f| f.heap_bytes as f64 / MIB),
+        cpu_probe_rss_mb: footprint.map(|f| f.rss_bytes as f64 / MIB),
     }
 }

@@ -255,6 +255,12 @@ impl Profiler {
     pub(crate) fn finish_parts(
         mut self,
     ) -> Result<(Vec<hdrhistogram::Histogram<u64>>, crate::probe::ProbeOutcome)> {
+        self.stop()
+    }
+
+    /// Points the poll hooks away, stops the sampler and puts the attachment's own warnings
+    /// before the probes'.
+    fn stop(&mut self) -> Result<(Vec<hdrhistogram::Histogram<u64>>, crate::probe::ProbeOutcome)> {
         if let Some(hooks) = &self.options.poll_hooks {
             hooks.point_at(None);
         }
@@ -410,17 +416,7 @@ impl Profiler {
     }
 
     fn collect(mut self) -> Result<Results> {
-        if let Some(hooks) = &self.options.poll_hooks {
-            hooks.point_at(None);
-        }
-        let (_, probes) =
-            self.sampler
-                .take()
-                .and_then(Sampler::stop)
-                .ok_or_else(|| ProfilerError::Panicked {
-                    what: "the sampler".to_owned(),
-                    message: "the probes' thread panicked".to_owned(),
-                })?;
+        let (_, probes) = self.stop()?;
         let (begun, ended) = match (self.begun, self.ended) {
             (Some(begun), Some(ended)) => (begun, ended),
             _ => {
@@ -429,8 +425,6 @@ impl Profiler {
                 ));
             }
         };
-        let mut probes = probes;
-        probes.warnings.splice(0..0, self.warnings.drain(..));
         let run = serde_json::json!({
             "attached": true,
             "runtime_workers": self.handle.metrics().num_workers(),

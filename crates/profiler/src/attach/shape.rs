@@ -10,12 +10,10 @@ use indexmap::IndexMap;
 use crate::probe::ProbeOutcome;
 use crate::probe::cpu::ProfilerFootprint;
 use crate::sections::{
-    MIB, asyncio_section, measure_process, memory_section, profile_cpu, runtime_section,
-    uninstrumented_warning,
+    asyncio_section, measure_process, memory_section, profile_cpu, profiler_section, runtime_section,
+    tool_info, uninstrumented_warning,
 };
-use perfgate_results::{
-    CpuSection, Environment, PhaseSection, ProfilerSection, Results, SCHEMA_VERSION, ToolInfo,
-};
+use perfgate_results::{CpuSection, Environment, PhaseSection, Results, SCHEMA_VERSION};
 
 /// The phase name attached measurements are filed under.
 const PHASE: &str = "attached";
@@ -102,22 +100,14 @@ pub(crate) fn assemble_attached(
     phases.insert(PHASE.to_owned(), phase);
     Results {
         schema_version: SCHEMA_VERSION,
-        tool: ToolInfo {
-            name: "perfgate".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
+        tool: tool_info(),
         environment,
         cpu,
         memory,
         asyncio,
         runtime,
         process: measure_process(),
-        profiler: ProfilerSection {
-            probes: probes_run.to_owned(),
-            overhead: None,
-            cpu_probe_heap_mb: outcome.footprint.map(|f| f.heap_bytes as f64 / MIB),
-            cpu_probe_rss_mb: outcome.footprint.map(|f| f.rss_bytes as f64 / MIB),
-        },
+        profiler: profiler_section(probes_run, outcome.footprint),
         files,
         phases,
         warnings,

@@ -8,15 +8,14 @@ use crate::driver::{FEED_TICK_NS, LimitOutcome, Pacing, PhaseOutcome, RunOutcome
 use crate::pipeline::ErrorTally;
 use crate::probe::cpu::CpuWindow;
 use crate::sections::{
-    MIB, asyncio_section, measure_process, memory_section, profile_cpu, runtime_section,
-    uninstrumented_warning,
+    asyncio_section, measure_process, memory_section, profile_cpu, profiler_section, runtime_section,
+    tool_info, uninstrumented_warning,
 };
 use crate::stats::FromHistogram;
 use perfgate_results::LatencySummary;
 use perfgate_results::{
     Artifact, CacheSection, CpuSection, Environment, ErrorsSection, FanoutSection, LatencySection,
-    LimitSection, PhaseSection, PipelineSection, ProfilerSection, Results, SCHEMA_VERSION, StageSection,
-    SubscriberSection, ToolInfo,
+    LimitSection, PhaseSection, PipelineSection, Results, SCHEMA_VERSION, StageSection, SubscriberSection,
 };
 use perfgate_results::{DepthSummary, ServiceTimeSummary};
 
@@ -157,10 +156,7 @@ pub(crate) fn assemble(
     };
     Results {
         schema_version: SCHEMA_VERSION,
-        tool: ToolInfo {
-            name: "perfgate".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
+        tool: tool_info(),
         environment,
         cpu,
         memory,
@@ -180,12 +176,7 @@ pub(crate) fn assemble(
         fanout,
         limit,
         process: measure_process(),
-        profiler: ProfilerSection {
-            probes: probes_run.to_owned(),
-            overhead: None,
-            cpu_probe_heap_mb: outcome.footprint.map(|f| f.heap_bytes as f64 / MIB),
-            cpu_probe_rss_mb: outcome.footprint.map(|f| f.rss_bytes as f64 / MIB),
-        },
+        profiler: profiler_section(probes_run, outcome.footprint),
         repetitions: None,
         files,
         phases,
