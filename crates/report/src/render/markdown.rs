@@ -53,7 +53,9 @@ pub fn render(report: &Report) -> String {
 
 /// Escapes text for a Markdown table cell.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    // Table cells hold text from the inputs (stage names, spawn sites, statuses): escaped so that
+    // no character is read as Markdown or HTML, `|` and line breaks included.
+    crate::markdown_escape::escape(text)
 }
 
 /// A shared cell's content as Markdown for a table cell.
@@ -367,5 +369,18 @@ fn appendix(out: &mut String, report: &Report) {
     let _ = writeln!(out, "Files:\n");
     for (kind, path) in rows::files(report) {
         let _ = writeln!(out, "- {kind}: `{path}`");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Table cells carry text from the inputs (a spawn site, a stage name): nothing in them is
+    /// read as HTML or Markdown, and they stay one cell on one row.
+    #[test]
+    fn table_cells_are_inert_text() {
+        assert_eq!(
+            super::cell("<img src=x onerror=alert(1)>|x\ny"),
+            "\\<img src=x onerror=alert(1)\\>\\|x y"
+        );
     }
 }
