@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::formats::{Labels, verdict_name};
 use super::{Comparison, Design, Gate, MetricOutcome, Severity, Verdict};
+use crate::markdown_escape::{code, escape, table_code};
 use crate::metric::format_value;
-use crate::recommend::code;
 
 fn pct(ratio: Option<f64>) -> String {
     ratio.map_or("—".to_owned(), |r| format!("{:+.1} %", (r - 1.0) * 100.0))
@@ -68,8 +68,8 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` {} | {} | {} | {} | {} | {} | {} |",
-            metric.id,
+            "| {} {} | {} | {} | {} | {} | {} | {} |",
+            table_code(&metric.id),
             match metric.direction {
                 "higher_is_better" => "↑",
                 "lower_is_better" => "↓",
@@ -91,7 +91,7 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
     if !notable.is_empty() {
         let _ = writeln!(out);
         for metric in notable {
-            let _ = writeln!(out, "- `{}`: {}", metric.id, metric.reason.replace('|', "\\|"));
+            let _ = writeln!(out, "- {}: {}", code(&metric.id), escape(&metric.reason));
         }
     }
     let _ = writeln!(

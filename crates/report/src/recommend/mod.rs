@@ -31,9 +31,6 @@ pub use self::figure::{Figure, Notation, Unit};
 use crate::evaluate::Evaluation;
 use crate::input::RunData;
 use crate::loadtest::LoadTest;
-// `compare/markdown.rs` takes its code spans from here, where they were written before Markdown
-// escaping had a module of its own.
-pub(crate) use crate::markdown_escape::code;
 use crate::thresholds::RecommendationRules;
 
 /// Recommendations for a run and its load tests, most important first, speaking up at the

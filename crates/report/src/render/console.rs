@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::text::{limit_text, plain_text, status_label};
+use super::text::{limit_text, plain_text, status_label, terminal};
 use crate::evaluate::Status;
 use crate::metric::format_value;
 use crate::model::Report;
@@ -62,9 +62,9 @@ pub fn render(report: &Report, colour: bool) -> String {
             out,
             "  {:<5} {:<width$}  {:>18}  limit {}{}",
             paint(status_label(check.status), check.status, colour),
-            check.id,
-            value,
-            limit_text(check.limit, &check.unit),
+            terminal(&check.id),
+            terminal(&value),
+            terminal(&limit_text(check.limit, &check.unit)),
             change
         );
     }
@@ -77,7 +77,7 @@ pub fn render(report: &Report, colour: bool) -> String {
             out,
             "  {} {} regressed {} against the baseline, beyond --max-regression",
             paint("FAIL", Status::Fail, colour),
-            comparison.id,
+            terminal(&comparison.id),
             comparison
                 .change_pct
                 .map_or("from zero".to_owned(), |change| format!("{change:+.1} %"))
@@ -88,7 +88,7 @@ pub fn render(report: &Report, colour: bool) -> String {
             let _ = writeln!(
                 out,
                 "  load  {}: {} requests, {} failed, {}, p95 {}",
-                test.label(),
+                terminal(&test.label()),
                 format_value(total.requests as f64, ""),
                 total
                     .error_rate_pct()
@@ -108,9 +108,50 @@ pub fn render(report: &Report, colour: bool) -> String {
                 "  - [{}] {}: {}",
                 recommendation.severity.name(),
                 recommendation.topic.label(),
-                plain_text(&recommendation.parts)
+                terminal(&plain_text(&recommendation.parts))
             );
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::model::{Report, ReportOptions};
+
+    #[test]
+    fn text_from_the_inputs_cannot_drive_the_terminal() {
+        // A unit and a function name holding a line break and a terminal escape (clear screen).
+        let thresholds = crate::thresholds::Thresholds::parse(
+            Path::new("t.toml"),
+            "[metrics.\"cpu.messages_per_second\"]\nmin = 1\nunit = \"msg/s\\u001b[2J\\nFAKE PASS\"\n",
+        )
+        .unwrap();
+        let run = crate::input::parse_results(
+            Path::new("r.json"),
+            r#"{"schema_version":1,"cpu":{"messages_per_second":5,"hot_functions":[
+                {"function":"evil\u001b[2J\nline","self_percent":90.0}]}}"#,
+        )
+        .unwrap();
+        let report = Report::new(
+            run,
+            &thresholds,
+            None,
+            ReportOptions {
+                now: std::time::UNIX_EPOCH,
+                evaluate: Default::default(),
+                flamegraph_link: None,
+            },
+        );
+        let text = super::render(&report, false);
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(
+            text.lines()
+                .all(|line| !line.starts_with("FAKE") && !line.starts_with("line")),
+            "{text}"
+        );
+        assert!(text.contains("msg/s\u{FFFD}[2J\u{FFFD}FAKE PASS"), "{text}");
+    }
 }

@@ -90,15 +90,15 @@ fn header(out: &mut String, report: &Report) {
     let run = &report.results;
     let _ = writeln!(out, "# Benchmark results\n");
     let from = if run.has_run() {
-        format!("`{}`", run.source.display())
+        code(&run.source.display().to_string())
     } else {
         format!("{} load test(s)", report.load_tests.len())
     };
     let _ = writeln!(
         out,
-        "Generated {} from {from} against `{}`.\n",
+        "Generated {} from {from} against {}.\n",
         report.generated_at,
-        report.thresholds_path.display()
+        code(&report.thresholds_path.display().to_string())
     );
     key_values(out, &rows::environment(run));
     for warning in &run.warnings {
@@ -126,13 +126,13 @@ fn summary(out: &mut String, report: &Report) {
     for row in rows::checks(evaluation) {
         let _ = writeln!(
             out,
-            "| `{}` {} | {} | {} | {} | {} |",
-            row.check.id,
+            "| {} {} | {} | {} | {} | {} |",
+            table_code(&row.check.id),
             cell(&row.check.description),
-            row.value,
-            row.limit,
-            row.target,
-            row.status
+            cell(&row.value),
+            cell(&row.limit),
+            cell(&row.target),
+            cell(row.status)
         );
     }
     let _ = writeln!(out);
@@ -144,9 +144,10 @@ fn cpu(out: &mut String, report: &Report, charts: &Charts) {
     key_values(out, &rows::cpu(run));
     match rows::latency(run) {
         Some(latency) => {
-            let _ = writeln!(out, "{}:\n", latency.heading);
+            let _ = writeln!(out, "{}:\n", escape(&latency.heading));
             let (labels, values): (Vec<&str>, Vec<String>) = latency.columns.into_iter().unzip();
             table_head(out, &labels);
+            let values: Vec<String> = values.iter().map(|value| cell(value)).collect();
             let _ = writeln!(out, "| {} |\n", values.join(" | "));
             charts.embed(out, "latency");
         }
@@ -156,16 +157,16 @@ fn cpu(out: &mut String, report: &Report, charts: &Charts) {
     }
     match rows::profile(run) {
         Some(profile) => {
-            let _ = writeln!(out, "{}:\n", profile.title);
+            let _ = writeln!(out, "{}:\n", escape(profile.title));
             table_head(out, &["Function", "Self", "Inclusive", "cumtime"]);
             for row in profile.rows {
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | {} | {} |",
-                    cell(row.function),
-                    row.self_time,
-                    row.inclusive,
-                    row.cumtime
+                    "| {} | {} | {} | {} |",
+                    table_code(row.function),
+                    cell(&row.self_time),
+                    cell(&row.inclusive),
+                    cell(&row.cumtime)
                 );
             }
             let _ = writeln!(out);
@@ -243,14 +244,14 @@ fn stages(out: &mut String, report: &Report) {
         let marker = if stage.busiest { " (busiest)" } else { "" };
         let _ = writeln!(
             out,
-            "| `{}`{marker} | {} | {} | {} | {} | {} | {} |",
-            cell(stage.name),
-            stage.workers,
-            stage.service_p50,
-            stage.service_p99,
-            stage.busy,
-            stage.queue,
-            stage.errors
+            "| {}{marker} | {} | {} | {} | {} | {} | {} |",
+            table_code(stage.name),
+            cell(&stage.workers),
+            cell(&stage.service_p50),
+            cell(&stage.service_p99),
+            cell(&stage.busy),
+            cell(&stage.queue),
+            cell(&stage.errors)
         );
     }
     let _ = writeln!(out);
@@ -261,7 +262,7 @@ fn cache_and_errors(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Cache\n");
     match rows::cache(run) {
         Some(hit_rate) => {
-            let _ = writeln!(out, "{hit_rate}.\n");
+            let _ = writeln!(out, "{}.\n", escape(&hit_rate));
         }
         None => {
             let _ = writeln!(out, "No cache figures in this input.\n");
@@ -270,10 +271,10 @@ fn cache_and_errors(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Errors\n");
     match rows::errors(run) {
         Errors::Rejected { sentence, kinds } => {
-            let _ = writeln!(out, "{sentence}.\n");
+            let _ = writeln!(out, "{}.\n", escape(&sentence));
             table_head(out, &["Kind", "Messages"]);
             for (kind, count) in kinds {
-                let _ = writeln!(out, "| `{}` | {count} |", cell(kind));
+                let _ = writeln!(out, "| {} | {count} |", table_code(kind));
             }
             let _ = writeln!(out);
         }
@@ -302,7 +303,7 @@ fn baseline(out: &mut String, report: &Report) {
         let _ = writeln!(out, "No baseline given (`cargo xtask report --baseline FILE`).\n");
         return;
     };
-    let _ = writeln!(out, "Against `{}`.\n", baseline.source.display());
+    let _ = writeln!(out, "Against {}.\n", code(&baseline.source.display().to_string()));
     if report.evaluation.comparisons.is_empty() {
         let _ = writeln!(out, "The two inputs share no metric.\n");
         return;
@@ -311,11 +312,11 @@ fn baseline(out: &mut String, report: &Report) {
     for comparison in &report.evaluation.comparisons {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {}{} |",
-            comparison.id,
-            format_value(comparison.current, &comparison.unit),
-            format_value(comparison.baseline, &comparison.unit),
-            change_text(comparison.change_pct),
+            "| {} | {} | {} | {} | {}{} |",
+            table_code(&comparison.id),
+            cell(&format_value(comparison.current, &comparison.unit)),
+            cell(&format_value(comparison.baseline, &comparison.unit)),
+            cell(&change_text(comparison.change_pct)),
             movement_label(comparison.movement),
             if comparison.gated {
                 " (FAIL: beyond --max-regression)"
@@ -361,14 +362,33 @@ fn parts(parts: &[Part]) -> String {
 
 fn appendix(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Appendix: reproduce\n");
-    let _ = writeln!(out, "```sh");
-    for command in &report.commands {
+    // The commands hold paths and settings from the inputs, shell-quoted: the block must stay
+    // one block whatever they hold, so its fence is longer than any run of backticks inside and
+    // no line break or other control character gets in.
+    let commands: Vec<String> = report
+        .commands
+        .iter()
+        .map(|command| {
+            command
+                .chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect()
+        })
+        .collect();
+    let longest = commands
+        .iter()
+        .flat_map(|command| command.split(|c| c != '`').map(str::len))
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let _ = writeln!(out, "{fence}sh");
+    for command in &commands {
         let _ = writeln!(out, "{command}");
     }
-    let _ = writeln!(out, "```\n");
+    let _ = writeln!(out, "{fence}\n");
     let _ = writeln!(out, "Files:\n");
     for (kind, path) in rows::files(report) {
-        let _ = writeln!(out, "- {kind}: `{path}`");
+        let _ = writeln!(out, "- {}: {}", escape(kind), code(&path));
     }
 }
 

@@ -6,6 +6,14 @@ use crate::metric::format_value;
 use crate::recommend::Part;
 use crate::thresholds::Limit;
 
+/// Text from the inputs made safe for a terminal: every control character (a line break, an
+/// escape sequence that would recolour or rewrite the screen) becomes U+FFFD.
+pub(crate) fn terminal(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
 /// A status as shown to people.
 pub(crate) fn status_label(status: Status) -> &'static str {
     match status {

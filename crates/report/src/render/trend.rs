@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use crate::history::{MIN_R_SQUARED, MetricTrend, OUTLIER_SIGMAS, Outlier, Trend, TrendVerdict};
+use crate::markdown_escape::{code, escape, table_code};
 use crate::metric::format_value;
 
 /// At most this many outliers are listed per metric; the rest are counted.
@@ -17,9 +18,9 @@ pub fn markdown(trend: &Trend) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## Trend\n");
     let source = code(&trend.source.display().to_string());
-    let _ = writeln!(out, "{}.\n", cell(&describe(trend, &source)));
+    let _ = writeln!(out, "{}.\n", describe(trend, &source, escape));
     for warning in &trend.warnings {
-        let _ = writeln!(out, "> **Warning:** {}\n", cell(warning));
+        let _ = writeln!(out, "> **Warning:** {}\n", escape(warning));
     }
     if trend.settings > 1 {
         let _ = writeln!(
@@ -42,11 +43,15 @@ pub fn markdown(trend: &Trend) -> String {
     for row in rows(trend) {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} |",
-            row.metric.id,
-            row.figures.join(" | "),
-            row.verdict,
-            row.outliers(|commit| cell(&code(commit)), cell)
+            "| {} | {} | {} | {} |",
+            table_code(row.metric.id),
+            row.figures
+                .iter()
+                .map(|figure| escape(figure))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            escape(&row.verdict),
+            row.outliers(table_code, escape)
         );
     }
     let _ = writeln!(out, "\n{}\n", rules());
@@ -57,7 +62,11 @@ pub fn markdown(trend: &Trend) -> String {
 /// included: the caller prints them where warnings go.
 pub fn console(trend: &Trend) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", describe(trend, &trend.source.display().to_string()));
+    let _ = writeln!(
+        out,
+        "{}",
+        describe(trend, &plain(&trend.source.display().to_string()), plain)
+    );
     if trend.settings > 1 {
         let _ = writeln!(
             out,
@@ -217,7 +226,9 @@ pub(super) fn rows(trend: &Trend) -> Vec<TrendRow<'_>> {
 }
 
 /// "The last 30 runs of FILE: 12 runs (14 in the file), from … to …", or why there are none.
-pub(super) fn describe(trend: &Trend, source: &str) -> String {
+/// "Last 30 runs of SOURCE: …": `source` already marked up for the format, `text` escapes the
+/// history's own text (its timestamps) for it.
+pub(super) fn describe(trend: &Trend, source: &str, text: impl Fn(&str) -> String) -> String {
     let window = trend.window.to_string();
     let mut window = window.chars();
     let window: String = window
@@ -226,8 +237,11 @@ pub(super) fn describe(trend: &Trend, source: &str) -> String {
         .unwrap_or_default();
     match (&trend.first, &trend.last) {
         (Some(first), Some(last)) if trend.runs > 0 => format!(
-            "{window} of {source}: {} run(s) ({} readable in the file), from {first} to {last}",
-            trend.runs, trend.runs_in_file
+            "{window} of {source}: {} run(s) ({} readable in the file), from {} to {}",
+            trend.runs,
+            trend.runs_in_file,
+            text(first),
+            text(last)
         ),
         _ => format!("No runs in {source}"),
     }
@@ -279,16 +293,6 @@ fn outlier_value(metric: &MetricTrend, outlier: &Outlier) -> String {
 /// The first 12 characters of a commit, as the report's header shows it.
 fn short(commit: &str) -> String {
     commit.chars().take(12).collect()
-}
-
-/// Escapes text for a Markdown table cell.
-fn cell(text: &str) -> String {
-    plain(text).replace('|', "\\|")
-}
-
-/// Text for a Markdown code span: a backtick inside would end it early.
-fn code(text: &str) -> String {
-    format!("`{}`", plain(text).replace('`', "'"))
 }
 
 /// Control characters (newlines, terminal escapes) out of text read from the history.
@@ -364,7 +368,7 @@ mod tests {
         assert!(text.contains("> **Warning:** h.jsonl:3: not valid JSON \\| oops; line skipped\n"));
         assert!(text.contains("> **Note:** these runs were made with 2 different settings"));
         assert!(text.contains(
-            "| `cpu.messages_per_second` | 8 | 600,000 msg/s | 610,000 msg/s | -2,500 msg/s | -2,500 msg/s | 0.81 | degrading (-2.9 %) | line 7 (`ab\\|c'd ef012`, 2026-11-21T12:00:00Z): 400,000 msg/s (-8.2 σ) |\n"
+            "| `cpu.messages_per_second` | 8 | 600,000 msg/s | 610,000 msg/s | -2,500 msg/s | -2,500 msg/s | 0.81 | degrading (-2.9 %) | line 7 (``ab\\|c`d ef012``, 2026-11-21T12:00:00Z): 400,000 msg/s (-8.2 σ) |\n"
         ), "{text}");
         assert!(
             text.contains("| `latency.p99_ms` | 2 | 1.50 ms | 1.40 ms | — | — | — | too few runs | — |\n")

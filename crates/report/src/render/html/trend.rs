@@ -26,7 +26,7 @@ pub(super) fn section(out: &mut String, trend: &Trend) {
     let _ = writeln!(
         out,
         "<p>{}.</p>",
-        esc(&describe(trend, &trend.source.display().to_string()))
+        describe(trend, &esc(&trend.source.display().to_string()), esc)
     );
     for warning in &trend.warnings {
         let _ = writeln!(
