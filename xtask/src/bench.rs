@@ -33,6 +33,15 @@ struct BenchArgs {
 
 pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let args = split_args(args)?;
+    // Found before the build and the run, not after them: a folder the outputs cannot go in.
+    if !args.informational {
+        for path in args.prometheus.iter().chain(&args.history) {
+            if let Err(error) = perfgate_output::check_folder_writable(perfgate_output::folder_of(path)) {
+                eprintln!("error: {}: cannot write there: {}", path.display(), error.source);
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
     let binary = build_profiler()?;
     let results = args.out.join("results.json");
     let before = modified(&results);
@@ -158,6 +167,21 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unwritable_output_folder_stops_the_bench_before_the_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("a-file");
+        std::fs::write(&blocker, "").unwrap();
+        for flag in ["--prometheus", "--history"] {
+            let target = blocker.join("out.txt").display().to_string();
+            let started = std::time::Instant::now();
+            let code = run(&[flag.to_owned(), target]).unwrap();
+            assert_eq!(code, ExitCode::from(2), "{flag}");
+            // Refused at once: no release build was started.
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "{flag}");
+        }
+    }
 
     fn split(args: &[&str]) -> anyhow::Result<BenchArgs> {
         split_args(&args.iter().map(|arg| (*arg).to_owned()).collect::<Vec<_>>())

@@ -211,10 +211,11 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         return Ok(usage_error(&error));
     }
     // Found now, not after the whole run: an output folder that cannot be written.
-    if let Err(error) = check_writable(&args.out) {
+    if let Err(error) = perfgate_output::check_folder_writable(&args.out) {
         eprintln!(
-            "error: {}: cannot write the results there: {error}",
-            args.out.display()
+            "error: {}: cannot write the results there: {}",
+            error.path.display(),
+            error.source
         );
         return Ok(ExitCode::from(USAGE_ERROR));
     }
@@ -244,17 +245,6 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
-}
-
-/// Creates `dir` if needed and writes (and removes) a file of its own in it.
-fn check_writable(dir: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let probe = dir.join(format!(".perfgate-write-check-{}", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)?;
-    std::fs::remove_file(&probe)
 }
 
 fn usage_error(error: &ProfilerError) -> ExitCode {

@@ -1,36 +1,26 @@
-//! Writing output files so that a reader never sees half a file: write a temporary file in the
-//! same directory, flush it to disk, then rename it over the target.
+//! Writing output files so that a reader never sees half a file and a run never leaves half a
+//! set: the results directory's files are staged and renamed into place together
+//! (`perfgate-output`).
 
-use std::io::Write;
 use std::path::Path;
+
+use perfgate_output::OutputSet;
 
 use crate::error::{ProfilerError, Result};
 use crate::results::Results;
 
+impl From<perfgate_output::OutputError> for ProfilerError {
+    fn from(error: perfgate_output::OutputError) -> Self {
+        ProfilerError::Write {
+            path: error.path,
+            source: error.source,
+        }
+    }
+}
+
 /// Writes `bytes` to `path` atomically, creating the parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let error = |source| ProfilerError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(error)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
-    file.write_all(bytes).map_err(error)?;
-    file.as_file().sync_all().map_err(error)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Results are meant to be read by others; temporary files start private.
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(error)?;
-    }
-    file.persist(path).map_err(|persist| error(persist.error))?;
-    Ok(())
+    Ok(perfgate_output::write_atomic(path, bytes)?)
 }
 
 /// Writing [`Results`] to disk: the results types live in `perfgate-results`, which knows
@@ -39,9 +29,9 @@ pub trait ResultsFiles {
     /// Pretty JSON with a trailing newline.
     fn to_json_pretty(&self) -> Result<String>;
 
-    /// Writes `results.json` and the files it lists (flamegraph, pprof profile) into `dir`, each
-    /// atomically; returns the path of `results.json`. A file the run did not produce is removed
-    /// from `dir`, so a directory never mixes files of two runs.
+    /// Writes `results.json` and the files it lists (flamegraph, pprof profile) into `dir` as
+    /// one set; returns the path of `results.json`. A file the run did not produce is then
+    /// removed from `dir`, so a directory never mixes files of two runs.
     fn write_to_dir(&self, dir: &Path) -> Result<std::path::PathBuf>;
 }
 
@@ -53,9 +43,15 @@ impl ResultsFiles for Results {
     }
 
     fn write_to_dir(&self, dir: &Path) -> Result<std::path::PathBuf> {
+        // The files results.json lists go in before it, and the set replaces nothing unless
+        // every file of it could be written.
+        let mut outputs = OutputSet::new();
         for artifact in &self.artifacts {
-            write_atomic(&dir.join(&artifact.file_name), &artifact.bytes)?;
+            outputs.stage(&dir.join(&artifact.file_name), &artifact.bytes)?;
         }
+        let path = dir.join("results.json");
+        outputs.stage(&path, self.to_json_pretty()?.as_bytes())?;
+        outputs.commit()?;
         for stale in ["flamegraph.svg", "profile.pb", "heap.pb.gz"] {
             if !self.artifacts.iter().any(|artifact| artifact.file_name == stale) {
                 let path = dir.join(stale);
@@ -67,8 +63,6 @@ impl ResultsFiles for Results {
                 }
             }
         }
-        let path = dir.join("results.json");
-        write_atomic(&path, self.to_json_pretty()?.as_bytes())?;
         Ok(path)
     }
 }

@@ -16,7 +16,7 @@ use crate::history::{self, TrendOptions, Window};
 use crate::input::{RunData, load_results};
 use crate::loadtest::{OhaSpec, load_locust, load_oha};
 use crate::model::{Report, ReportOptions};
-use crate::output::write_atomic;
+use crate::output::OutputSet;
 use crate::render::{Console, Html, Json, Markdown, Renderer, console};
 use crate::thresholds::Thresholds;
 
@@ -279,46 +279,46 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if let Some(charts) = &charts {
         report = report.with_chart_links(charts.link_prefix());
     }
-    if let Some(path) = &args.json {
-        write_atomic(path, Json.render(&report).as_bytes())?;
-    }
-    if let Some(path) = &args.prometheus {
-        write_atomic(
-            path,
-            crate::render::prometheus::render(&report.results).as_bytes(),
-        )?;
-    }
+    // Every output is staged first and renamed into place together at the end, the images
+    // before the documents that link them: an output that cannot be written leaves every
+    // previous one as it was, and no temporary behind.
+    let mut outputs = OutputSet::new();
+    let written_charts = match &charts {
+        Some(charts) => Some(charts.stage(&report, &mut outputs)?),
+        None => None,
+    };
     if let Some(svg) = &flamegraph {
-        let bytes = svg.as_bytes();
-        let target = args
-            .out
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("img")
-            .join("flamegraph.svg");
-        write_atomic(&target, bytes)?;
+        let mut folders = vec![args.out.parent()];
         // The HTML report links the same relative path: beside it too, if it is elsewhere.
         if let Some(html) = &html
             && html.parent() != args.out.parent()
         {
-            let target = html
-                .parent()
+            folders.push(html.parent());
+        }
+        for folder in folders {
+            let target = folder
                 .unwrap_or(Path::new("."))
                 .join("img")
                 .join("flamegraph.svg");
-            write_atomic(&target, bytes)?;
+            outputs.stage(&target, svg.as_bytes())?;
         }
     }
-    // The charts go first, so that a failure leaves the previous report whole.
-    let charts = match &charts {
-        Some(charts) => Some((charts, charts.write(&report)?)),
-        None => None,
-    };
-    write_atomic(&args.out, Markdown.render(&report).as_bytes())?;
-    if let Some(path) = &html {
-        write_atomic(path, Html.render(&report).as_bytes())?;
+    if let Some(path) = &args.prometheus {
+        outputs.stage(
+            path,
+            crate::render::prometheus::render(&report.results).as_bytes(),
+        )?;
     }
+    if let Some(path) = &args.json {
+        outputs.stage(path, Json.render(&report).as_bytes())?;
+    }
+    outputs.stage(&args.out, Markdown.render(&report).as_bytes())?;
+    if let Some(path) = &html {
+        outputs.stage(path, Html.render(&report).as_bytes())?;
+    }
+    outputs.commit()?;
     // Only once the new report links the new charts: the old ones it no longer links go.
+    let charts = charts.as_ref().zip(written_charts);
     if let Some((charts, written)) = &charts {
         let warnings = charts.remove_stale(written);
         if !args.quiet {
@@ -392,12 +392,12 @@ impl ChartDir {
         format!("{}-{key}.svg", self.stem)
     }
 
-    /// Writes every chart of `report`, each atomically; returns the names written.
-    fn write(&self, report: &Report) -> Result<BTreeSet<String>> {
+    /// Stages every chart of `report` in `outputs`; returns the names staged.
+    fn stage(&self, report: &Report, outputs: &mut OutputSet) -> Result<BTreeSet<String>> {
         let mut written = BTreeSet::new();
         for chart in crate::render::html::chart_files(report) {
             let name = self.file_name(&chart.key);
-            write_atomic(&self.dir.join(&name), chart.svg.as_bytes())?;
+            outputs.stage(&self.dir.join(&name), chart.svg.as_bytes())?;
             written.insert(name);
         }
         Ok(written)

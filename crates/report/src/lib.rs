@@ -42,5 +42,5 @@ pub use error::{ReportError, Result};
 pub use evaluate::{Check, Comparison, EvaluateOptions, Evaluation, Movement, Status, evaluate};
 pub use input::{RunData, load_results, parse_results};
 pub use model::{Report, ReportOptions};
-pub use output::write_atomic;
+pub use output::{OutputSet, write_atomic};
 pub use thresholds::{Limit, Threshold, Thresholds};

@@ -592,3 +592,134 @@ fn issue_15_special_files_are_refused_not_read() {
         );
     }
 }
+
+/// Issue 15, point 5: the outputs are a set. One that cannot be written (here the Prometheus
+/// file, whose folder is a file) fails the run before any output is replaced, and leaves no
+/// temporary behind; a temporary a killed run left is cleaned up by the next run.
+#[test]
+fn issue_15_one_unwritable_output_replaces_no_other_and_leaves_no_temporary() {
+    let workspace = Workspace::new();
+    let report = workspace.write("report.md", "previous report\n");
+    let verdict = workspace.write("verdict.json", "previous verdict\n");
+    let html = workspace.write("report.html", "previous page\n");
+    let blocker = workspace.write("blocker", "");
+    let thresholds = fixture("thresholds-default.toml");
+    let results = fixture(FULL);
+    let prometheus = blocker.join("perfgate.prom");
+    let mut args = vec![
+        "--results",
+        results.to_str().unwrap(),
+        "--thresholds",
+        thresholds.to_str().unwrap(),
+        "--json",
+        verdict.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--prometheus",
+        prometheus.to_str().unwrap(),
+    ];
+    let output = workspace.report(&args);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("perfgate.prom"), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "previous report\n");
+    assert_eq!(std::fs::read_to_string(&verdict).unwrap(), "previous verdict\n");
+    assert_eq!(std::fs::read_to_string(&html).unwrap(), "previous page\n");
+    let img = workspace.path("img");
+    assert!(
+        !img.exists() || names(&img).is_empty(),
+        "charts written: {:?}",
+        names(&img)
+    );
+    let files = names(workspace.dir.path());
+    assert!(
+        files
+            .iter()
+            .all(|name| !name.ends_with(".tmp") && !name.starts_with(".tmp")),
+        "{files:?}"
+    );
+
+    // A killed run's temporary (its process is gone) is removed by the next run; the outputs
+    // are then all written.
+    let left_over = workspace.write(".perfgate-4194305-killed.tmp", "half a report");
+    let prometheus = workspace.path("perfgate.prom");
+    let last = args.len() - 1;
+    args[last] = prometheus.to_str().unwrap();
+    let output = workspace.report(&args);
+    assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(!left_over.exists(), "the stale temporary is still there");
+    assert_ne!(std::fs::read_to_string(&report).unwrap(), "previous report\n");
+    assert_ne!(std::fs::read_to_string(&verdict).unwrap(), "previous verdict\n");
+    assert!(
+        std::fs::read_to_string(&prometheus)
+            .unwrap()
+            .contains("perfgate_")
+    );
+}
+
+/// Issue 15, point 5: killed at any moment, the report leaves every output either whole and old
+/// or whole and new — never half-written — and the next run removes the temporaries the kills
+/// left behind.
+#[test]
+fn issue_15_a_kill_at_any_moment_leaves_whole_outputs_and_the_next_run_cleans_up() {
+    let workspace = Workspace::new();
+    let thresholds = fixture("thresholds-default.toml");
+    let results = fixture(FULL);
+    let verdict = workspace.path("verdict.json");
+    let args = [
+        "--results",
+        results.to_str().unwrap(),
+        "--thresholds",
+        thresholds.to_str().unwrap(),
+        "--json",
+        verdict.to_str().unwrap(),
+    ];
+    let command = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_perfgate-report"));
+        command
+            .args(args)
+            .args(["--out", workspace.path("report.md").to_str().unwrap(), "--quiet"]);
+        command
+    };
+    // How long a whole run takes here, to spread the kills over it.
+    let started = std::time::Instant::now();
+    assert!(command().status().unwrap().code().is_some_and(|code| code != 2));
+    let whole_run = started.elapsed();
+    let new_report = std::fs::read_to_string(workspace.path("report.md")).unwrap();
+    let tail = new_report.lines().last().unwrap().to_owned();
+    let kills = 40;
+    let mut left_behind = 0;
+    for kill in 0..kills {
+        std::fs::write(workspace.path("report.md"), "previous report\n").unwrap();
+        std::fs::write(&verdict, "{\"previous\": true}\n").unwrap();
+        let mut child = command().spawn().unwrap();
+        std::thread::sleep(whole_run.mul_f64(f64::from(kill) / f64::from(kills) * 1.2));
+        let _ = child.kill();
+        let _ = child.wait();
+        let report = std::fs::read_to_string(workspace.path("report.md")).unwrap();
+        assert!(
+            report == "previous report\n" || report.lines().last() == Some(tail.as_str()),
+            "kill {kill}: a half-written report ({} bytes)",
+            report.len()
+        );
+        let verdict_text = std::fs::read_to_string(&verdict).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&verdict_text).is_ok(),
+            "kill {kill}: a half-written verdict"
+        );
+        left_behind = left_behind.max(
+            names(workspace.dir.path())
+                .iter()
+                .filter(|name| name.ends_with(".tmp") || name.starts_with(".tmp"))
+                .count(),
+        );
+    }
+    eprintln!("{kills} kills over {whole_run:?} runs; at most {left_behind} temporaries left by one");
+    assert!(command().status().unwrap().code().is_some_and(|code| code != 2));
+    let files = names(workspace.dir.path());
+    assert!(
+        files
+            .iter()
+            .all(|name| !name.ends_with(".tmp") && !name.starts_with(".tmp")),
+        "temporaries survive the next run: {files:?}"
+    );
+}

@@ -6,9 +6,9 @@ use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
+use perfgate_report::OutputSet;
 use perfgate_report::compare::formats::{self, Labels};
 use perfgate_report::compare::{Comparison, Samples, markdown};
-use perfgate_report::write_atomic;
 
 use super::options::Options;
 
@@ -19,24 +19,16 @@ pub(super) fn write(
     samples: &[Samples],
     labels: &Labels,
 ) -> anyhow::Result<()> {
-    let write = |path: &Path, text: &str| -> anyhow::Result<()> {
-        write_atomic(path, text.as_bytes())?;
-        eprintln!("compare: wrote {}", path.display());
+    // Staged, then renamed into place together: one output that cannot be written replaces
+    // none of the others.
+    let mut outputs = OutputSet::new();
+    let mut write = |path: &Path, text: &str| -> anyhow::Result<()> {
+        outputs.stage(path, text.as_bytes())?;
         Ok(())
     };
     let summary = markdown::render(comparison, labels);
     if let Some(path) = &options.markdown {
         write(path, &summary)?;
-    }
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        // The step summary is GitHub's file, appended to by every step: append, do not replace.
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .with_context(|| format!("opening $GITHUB_STEP_SUMMARY ({})", Path::new(&path).display()))?;
-        file.write_all(summary.as_bytes())
-            .context("writing $GITHUB_STEP_SUMMARY")?;
     }
     if let Some(path) = &options.junit {
         write(path, &formats::junit(comparison, labels))?;
@@ -58,6 +50,19 @@ pub(super) fn write(
         .map(|s| serde_json::json!({"id": s.id, "kind": s.kind, "base": s.base, "candidate": s.candidate}))
         .collect();
     let raw = serde_json::to_string_pretty(&raw).unwrap_or_default();
-    write_atomic(&options.out_dir().join("samples.json"), raw.as_bytes())?;
+    outputs.stage(&options.out_dir().join("samples.json"), raw.as_bytes())?;
+    for path in outputs.commit()? {
+        eprintln!("compare: wrote {}", path.display());
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        // Once the outputs are in place. The step summary is GitHub's file, appended to by every step: append, do not replace.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("opening $GITHUB_STEP_SUMMARY ({})", Path::new(&path).display()))?;
+        file.write_all(summary.as_bytes())
+            .context("writing $GITHUB_STEP_SUMMARY")?;
+    }
     Ok(())
 }
