@@ -15,7 +15,9 @@
 //!   [`ACCEPT_BURST`]); past that they wait in the kernel's backlog. Even with the rendering
 //!   cached, each scrape costs the sockets' system calls (about 40 µs of CPU on a 2-vCPU EPYC
 //!   VM): an unthrottled storm of 6,000 scrapes a second took 28 % of a core from the run being
-//!   measured. Prometheus scrapes once every few seconds, so the budget never touches it.
+//!   measured. Prometheus scrapes once every few seconds, so the budget never touches it. The
+//!   price: a flood of N new connections delays a scrape behind them by about N / 200 s (a
+//!   thousand stalled clients, 5 s) where the old endpoint was stopped by one.
 //!
 //! Hand-written on tokio's sockets rather than an HTTP server crate: the only client is a
 //! Prometheus scrape (one request line, no body, no keep-alive needed), and the parts that
