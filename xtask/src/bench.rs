@@ -31,6 +31,45 @@ struct BenchArgs {
     prometheus: Option<PathBuf>,
 }
 
+/// `cargo xtask capacity --slo SLO [bench options]`: the bench with `--capacity SLO`.
+pub(crate) fn capacity(args: &[String]) -> anyhow::Result<ExitCode> {
+    match capacity_args(args) {
+        Ok(args) => run(&args),
+        Err(message) => {
+            eprintln!("error: cargo xtask capacity: {message}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// The bench's arguments for a capacity search: `--slo X` (or `--slo=X`) becomes
+/// `--capacity X`; `--help` shows the bench's help.
+fn capacity_args(args: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut slo = None;
+    let mut given = args.iter();
+    while let Some(arg) = given.next() {
+        if arg == "--slo" {
+            slo = Some(
+                given
+                    .next()
+                    .ok_or("--slo needs an objective, e.g. --slo 'p99<=2ms'")?
+                    .clone(),
+            );
+        } else if let Some(value) = arg.strip_prefix("--slo=") {
+            slo = Some(value.to_owned());
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    if out.iter().any(|arg| arg == "--help" || arg == "-h") {
+        return Ok(out);
+    }
+    let slo = slo.ok_or("give the objective: --slo 'p99<=2ms' (docs/capacity.md)")?;
+    out.extend(["--capacity".to_owned(), slo]);
+    Ok(out)
+}
+
 pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let args = split_args(args)?;
     // Found before the build and the run, not after them: a folder the outputs cannot go in.
@@ -167,6 +206,19 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capacity_takes_the_objective_and_passes_the_rest_to_the_bench() {
+        let args = |given: &[&str]| capacity_args(&given.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>());
+        assert_eq!(
+            args(&["--quick", "--slo", "p99<=2ms"]).unwrap(),
+            ["--quick", "--capacity", "p99<=2ms"]
+        );
+        assert_eq!(args(&["--slo=p50<=1ms"]).unwrap(), ["--capacity", "p50<=1ms"]);
+        assert!(args(&["--quick"]).unwrap_err().contains("--slo"));
+        assert!(args(&["--slo"]).unwrap_err().contains("needs an objective"));
+        assert_eq!(args(&["--help"]).unwrap(), ["--help"]);
+    }
 
     #[test]
     fn an_unwritable_output_folder_stops_the_bench_before_the_build() {

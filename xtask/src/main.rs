@@ -32,6 +32,15 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Find the capacity at a latency objective: `cargo xtask capacity --slo 'p99<=2ms'` runs
+    /// the bench (every bench option works, e.g. `--quick`) and then the rate search, recorded
+    /// as `capacity` in results.json (docs/capacity.md)
+    #[command(disable_help_flag = true)]
+    Capacity {
+        /// `--slo SLO` and options for the bench
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Evaluate the latest results against thresholds and write docs/benchmark-results.md; every
     /// argument is passed on (`cargo xtask report --help` lists them)
     #[command(disable_help_flag = true)]
@@ -63,6 +72,7 @@ fn main() -> ExitCode {
     }
     let outcome = match cli.task {
         Task::Bench { args } => bench::run(&args),
+        Task::Capacity { args } => bench::capacity(&args),
         Task::Report { args } => Ok(perfgate_report::cli::main_with(
             std::iter::once("cargo xtask report".into()).chain(args.into_iter().map(Into::into)),
             "cargo xtask report",

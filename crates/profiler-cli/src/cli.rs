@@ -6,11 +6,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use perfgate_profiler::ResultsFiles;
+use perfgate_profiler::capacity::{CapacityOptions, Slo, find_capacity};
 use perfgate_profiler::live::{LiveMetrics, serve};
 use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
 use perfgate_profiler::{Length, Observer, Probes, ProfilerError, RunConfig, Silent, available_cores};
@@ -153,6 +155,17 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: u32,
 
+    /// After the run, find the capacity at this latency objective: the highest offered rate
+    /// sustained with e.g. `p99<=2ms` (terms `pN<=LIMIT` or `max<=LIMIT`, comma-separated),
+    /// at least 99 % of it achieved and at most 1 % rejected; recorded as `capacity` (see
+    /// docs/capacity.md). Ctrl-C stops the search and keeps what it found
+    #[arg(long, value_name = "SLO", value_parser = parse_slo)]
+    capacity: Option<Slo>,
+
+    /// Each capacity step's measured window
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_step, requires = "capacity")]
+    capacity_step: Duration,
+
     /// Output directory for results.json, flamegraph.svg and profile.pb
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/latest")]
     out: PathBuf,
@@ -242,9 +255,78 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         perfgate_profiler::run_repeated(&pipeline, &run, observer, market.to_json(), args.repeat as usize)
             .context("profiling run failed")?;
     results.profiler.overhead = overhead;
+    if let Some(slo) = &args.capacity {
+        let mut options = CapacityOptions::new(slo.clone());
+        options.step = args.capacity_step;
+        options.saturation = Some(results.cpu.messages_per_second).filter(|rate| *rate > 0.0);
+        options.stop = stop_on_interrupt();
+        let started = Instant::now();
+        let mut count = 0;
+        let capacity = find_capacity(&pipeline, &run, &options, &Silent, &mut |step| {
+            count += 1;
+            eprintln!(
+                "capacity: step {count} ({}, {:.0} s in) {} msg/s offered → p99 {:.3} ms, {:.1} % achieved: {}",
+                step.purpose,
+                started.elapsed().as_secs_f64(),
+                summary::rate(step.offered_per_second),
+                step.p99_ms,
+                step.achieved_per_second / step.offered_per_second * 100.0,
+                if step.passed { "met".to_owned() } else { format!("missed ({})", step.missed.join("; ")) }
+            );
+        })
+        .context("the capacity search failed")?;
+        if options.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            results.warnings.push(
+                "the capacity search was interrupted: its answer is what it had found by then".to_owned(),
+            );
+        }
+        if capacity.max_rate_per_second == 0.0 {
+            results.warnings.push(format!(
+                "no offered rate met {} (down to {}/s): the objective is tighter than this pipeline on this machine, or the host is too noisy for it (see host steal)",
+                capacity.slo,
+                summary::rate(capacity.failed_rate_per_second.unwrap_or(0.0))
+            ));
+        }
+        results.capacity = Some(capacity);
+    }
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_slo(text: &str) -> Result<Slo, String> {
+    text.parse::<Slo>().map_err(|error| error.to_string())
+}
+
+fn parse_step(text: &str) -> Result<Duration, String> {
+    let step = humantime::parse_duration(text).map_err(|error| format!("{text:?}: {error}"))?;
+    if step < Duration::from_millis(100) || step > Duration::from_secs(600) {
+        return Err(format!("{text:?}: give a step from 100ms to 10m"));
+    }
+    Ok(step)
+}
+
+/// A flag that Ctrl-C sets (once; a second Ctrl-C ends the process as usual), so that a long
+/// search stops after its current step and keeps what it measured.
+fn stop_on_interrupt() -> Arc<AtomicBool> {
+    static STOP: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    extern "C" fn on_interrupt(_: libc::c_int) {
+        if let Some(stop) = STOP.get() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        // Back to the default, so that a second Ctrl-C ends the process.
+        // SAFETY: signal() is async-signal-safe; SIG_DFL is a valid disposition.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+    }
+    let stop = Arc::clone(STOP.get_or_init(Arc::default));
+    // SAFETY: the handler only stores to an atomic and resets the disposition, both
+    // async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, on_interrupt as *const () as libc::sighandler_t);
+    }
+    stop
 }
 
 fn usage_error(error: &ProfilerError) -> ExitCode {

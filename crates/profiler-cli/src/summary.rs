@@ -248,6 +248,21 @@ pub(crate) fn print(results: &Results, path: &Path) {
         .collect();
         println!("{} repetitions: {}", repetitions.count, parts.join("; "));
     }
+    if let Some(capacity) = &results.capacity {
+        let missed = capacity.failed_rate_per_second.map_or_else(
+            || "none missed up to the search's ceiling".to_owned(),
+            |failed| format!("missed at {}/s", rate(failed)),
+        );
+        println!(
+            "{} {}/s at {} ({missed}; saturation {}/s; {} steps, {:.0} s)",
+            paint.bold("capacity:"),
+            rate(capacity.max_rate_per_second),
+            capacity.slo,
+            rate(capacity.saturation_messages_per_second),
+            capacity.steps.len(),
+            capacity.duration_seconds
+        );
+    }
     for warning in &results.warnings {
         println!("{} {warning}", paint.caution("warning:"));
     }

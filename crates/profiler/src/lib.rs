@@ -31,6 +31,7 @@
 
 pub mod alloc;
 mod attach;
+pub mod capacity;
 mod clock;
 mod config;
 mod driver;

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("market", 4),
     ("results", 5),
     ("overhead", 5),
+    ("capacity", 5),
     ("live", 5),
     ("output", 5),
     ("lib", 6),

@@ -155,3 +155,51 @@ fn load_tests_alone_render_to_the_golden_markdown_and_json() {
     golden("report-load-tests.md", &render::markdown::render(&report));
     golden("report-load-tests.json", &render::json::render(&report));
 }
+
+/// Issue 16: a run with a capacity search (`results-capacity.json`, from a real `--capacity`
+/// run) gets a "Capacity" section in both reports: the answer, the latency-against-rate chart
+/// and every step; the metric is there for thresholds, trend and compare.
+#[test]
+fn a_capacity_search_renders_its_section_and_chart() {
+    let searched = report("results-capacity.json", None, EvaluateOptions::default());
+    let capacity = searched
+        .results
+        .capacity
+        .clone()
+        .expect("the fixture has a capacity search");
+    assert_eq!(
+        searched.results.metrics.get("capacity.max_rate_per_second"),
+        Some(&capacity.max_rate_per_second)
+    );
+    let markdown = render::markdown::render(&searched);
+    golden("report-capacity.md", &markdown);
+    assert!(markdown.contains("## Capacity\n"), "{markdown}");
+    // One table row per step.
+    let rows = markdown
+        .lines()
+        .skip_while(|line| !line.starts_with("## Capacity"))
+        .take_while(|line| !line.starts_with("## Baseline"))
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| Step"))
+        .count();
+    assert_eq!(rows, capacity.steps.len());
+    let html = render::html::render(&searched);
+    assert!(html.contains("<section id=\"capacity\""), "no capacity section");
+    let charts = render::html::chart_files(&searched);
+    let chart = charts
+        .iter()
+        .find(|chart| chart.key == "capacity")
+        .expect("a capacity chart");
+    assert!(
+        chart.svg.contains("Latency against offered rate"),
+        "{}",
+        chart.svg
+    );
+    // The reports without a search are as they were: no section, no chart.
+    let plain = report("results-v1-full.json", None, EvaluateOptions::default());
+    assert!(!render::markdown::render(&plain).contains("## Capacity"));
+    assert!(
+        render::html::chart_files(&plain)
+            .iter()
+            .all(|chart| chart.key != "capacity")
+    );
+}

@@ -456,6 +456,16 @@ pub const METRICS: &[MetricDef] = &[
         |r| r.profiler.cpu_probe_rss_mb,
     ),
     results(
+        "capacity.max_rate_per_second",
+        "msg/s",
+        Higher,
+        "highest offered rate sustained at the capacity search's latency objective",
+        "/capacity/max_rate_per_second",
+        |r| r.capacity.as_ref().map(|c| c.max_rate_per_second),
+    )
+    // The search's resolution is 2 % and its answer moves by a step of it from run to run.
+    .floor(4.0),
+    results(
         "profiler.overhead_throughput_ratio",
         "ratio",
         Higher,

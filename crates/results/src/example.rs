@@ -2,7 +2,9 @@
 //! --limit` run on a 2-vCPU Xeon VM (2026-11-22), its lists and series cut short, with a made-up
 //! overhead section so that every metric of the catalogue has a value. Its `cpu.sample_period_ms`,
 //! `sampled_cpu_s` and `profile_coverage_percent` were added later, computed from its samples,
-//! rate and CPU times (that run's profiler dropped samples in libc and the kernel: 88 %).
+//! rate and CPU times (that run's profiler dropped samples in libc and the kernel: 88 %). Its
+//! `capacity` section comes from a real `--quick --capacity 'p99<=20ms'` run on a 2-vCPU EPYC VM
+//! (2026-11-26), its steps cut to three.
 
 use crate::run::Results;
 

@@ -17,6 +17,7 @@
 //! bump it; unknown fields are ignored, so a newer writer's file still reads. A figure that was
 //! not measured is `null`, never 0.
 
+mod capacity;
 pub mod catalogue;
 mod error;
 mod example;
@@ -31,6 +32,7 @@ mod series;
 mod summary;
 pub mod validate;
 
+pub use capacity::{CapacitySection, CapacityStep};
 pub use catalogue::{Better, METRICS, MetricDef, Source, metric};
 pub use error::{ReadError, escape_pointer_key};
 pub use example::example_with;

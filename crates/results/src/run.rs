@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::capacity::CapacitySection;
 use crate::probes::{AsyncioSection, MemorySection, RuntimeSection};
 use crate::profiler::ProfilerSection;
 use crate::repetitions::RepetitionsSection;
@@ -60,6 +61,10 @@ pub struct Results {
     /// `--repeat N`: every repetition's key figures and their spread; `null` for a single run.
     #[serde(default)]
     pub repetitions: Option<RepetitionsSection>,
+    /// `--capacity SLO`: the highest rate sustained at the objective, and the search's steps;
+    /// `null` when no search ran.
+    #[serde(default)]
+    pub capacity: Option<CapacitySection>,
     /// Files written beside `results.json`, by kind (`flamegraph`, `pprof`).
     #[serde(default)]
     pub files: BTreeMap<String, String>,

@@ -102,6 +102,11 @@ fn field_names(value: &Value, names: &mut BTreeSet<String>) {
 fn results_schema_md_names_every_field() {
     let mut example = Results::example();
     example.repetitions = Some(perfgate_results::RepetitionsSection::default());
+    example.capacity = Some(perfgate_results::CapacitySection {
+        failed_rate_per_second: Some(1.0),
+        steps: vec![perfgate_results::CapacityStep::default()],
+        ..Default::default()
+    });
     let json = serde_json::to_value(&example).unwrap();
     let mut names = BTreeSet::new();
     field_names(&json, &mut names);

@@ -178,6 +178,7 @@ pub(crate) fn assemble(
         process: measure_process(),
         profiler: profiler_section(probes_run, outcome.footprint),
         repetitions: None,
+        capacity: None,
         files,
         phases,
         warnings,

@@ -85,6 +85,7 @@ pub(super) fn run_data(path: &Path, results: &Results, document: &Value) -> RunD
         .get("cache_capacity")
         .and_then(|c| c.as_u64());
     run.files = results.files.clone();
+    run.capacity = results.capacity.clone();
     run.warnings = results.warnings.clone();
     run.repetitions = results
         .repetitions

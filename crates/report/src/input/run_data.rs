@@ -134,6 +134,8 @@ pub struct RunData {
     pub repetitions: Vec<BTreeMap<String, f64>>,
     /// The probes' time series per phase, in the order phases run (empty in older files).
     pub series: Vec<PhaseSeries>,
+    /// The capacity search, when the run had one (`--capacity SLO`).
+    pub capacity: Option<perfgate_results::CapacitySection>,
 }
 
 impl RunData {
@@ -162,6 +164,7 @@ impl RunData {
             files: BTreeMap::new(),
             warnings: Vec::new(),
             repetitions: Vec::new(),
+            capacity: None,
             series: Vec::new(),
         }
     }

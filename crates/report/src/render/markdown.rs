@@ -30,6 +30,7 @@ pub fn render(report: &Report) -> String {
         charts.embed(&mut out, "stages");
         cache_and_errors(&mut out, report);
         database(&mut out, report);
+        capacity(&mut out, report, &charts);
     }
     super::load_tests::markdown(&mut out, report, &charts);
     baseline(&mut out, report);
@@ -295,6 +296,27 @@ fn database(out: &mut String, report: &Report) {
             let _ = writeln!(out, "No database figures in this input.\n");
         }
     }
+}
+
+/// Only for a run with a capacity search: other reports stay as they were.
+fn capacity(out: &mut String, report: &Report, charts: &Charts) {
+    let Some(capacity) = &report.results.capacity else {
+        return;
+    };
+    let rows = rows::capacity(capacity);
+    let _ = writeln!(out, "## Capacity\n\n{}\n", escape(&rows.sentence));
+    charts.embed(out, "capacity");
+    let columns: Vec<&str> = rows
+        .columns
+        .iter()
+        .map(|column| column.trim_start_matches('#'))
+        .collect();
+    table_head(out, &columns);
+    for step in &rows.steps {
+        let cells: Vec<String> = step.iter().map(|text| cell(text)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    let _ = writeln!(out);
 }
 
 fn baseline(out: &mut String, report: &Report) {

@@ -7,6 +7,8 @@
 use std::collections::BTreeSet;
 
 use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, Svg, XAxis, bars, dots};
+use perfgate_results::{CapacitySection, CapacityStep};
+
 use crate::evaluate::Movement;
 use crate::history::MetricTrend;
 use crate::input::{PhaseSeries, RunData, StageRow};
@@ -95,6 +97,76 @@ pub(super) fn stage_percentiles(stages: &[StageRow]) -> Option<Svg> {
     }
     let plot = Plot::new("Service time per stage by percentile", percentile_axis()).panel(panel);
     (!plot.is_empty()).then(|| plot.render())
+}
+
+/// The capacity search's "hockey stick": each step's p99 against its offered rate (log scale:
+/// the knee spans decades), met and missed apart, the objective's limit and the capacity found.
+pub(super) fn capacity_curve(capacity: &CapacitySection) -> Option<Svg> {
+    let mut steps: Vec<&CapacityStep> = capacity
+        .steps
+        .iter()
+        .filter(|step| step.p99_ms > 0.0 && step.offered_per_second > 0.0)
+        .collect();
+    if steps.is_empty() {
+        return None;
+    }
+    steps.sort_by(|a, b| a.offered_per_second.total_cmp(&b.offered_per_second));
+    let k = |rate: f64| rate / 1_000.0;
+    let series = |passed: bool, name: &str, colour: usize| {
+        let (points, tips): (Vec<(f64, f64)>, Vec<String>) = steps
+            .iter()
+            .filter(|step| step.passed == passed)
+            .map(|step| {
+                (
+                    (k(step.offered_per_second), step.p99_ms),
+                    format!(
+                        "{} offered: p99 {}, {}",
+                        format_value(step.offered_per_second, "msg/s"),
+                        format_value(step.p99_ms, "ms"),
+                        if passed { "met" } else { "missed" }
+                    ),
+                )
+            })
+            .unzip();
+        Line::new(name, points, colour).dots(tips)
+    };
+    let lowest = steps.iter().map(|step| step.p99_ms).fold(f64::INFINITY, f64::min);
+    let highest = steps.iter().map(|step| step.p99_ms).fold(0.0, f64::max);
+    let mut panel = Panel::new("p99 end-to-end latency, ms (log scale)")
+        .log()
+        .height(220.0)
+        .line(series(true, "met", 2))
+        .line(series(false, "missed", 3))
+        .line(
+            Line::new(
+                format!("capacity {}", format_value(capacity.max_rate_per_second, "msg/s")),
+                vec![
+                    (k(capacity.max_rate_per_second), lowest),
+                    (k(capacity.max_rate_per_second), highest),
+                ],
+                0,
+            )
+            .dashed(),
+        );
+    for limit in slo_limits(&capacity.slo, "p99") {
+        panel = panel.mark(Mark::new(format!("objective p99 ≤ {limit} ms"), limit, GREY));
+    }
+    let plot = Plot::new(
+        format!("Latency against offered rate at {}", capacity.slo),
+        XAxis::linear("offered rate, thousand messages per second"),
+    )
+    .panel(panel);
+    (!plot.is_empty()).then(|| plot.render())
+}
+
+/// The limits, ms, of the objective's terms on `percentile` (`p99<=2ms,p50<=1ms` → [2] for p99).
+fn slo_limits(slo: &str, percentile: &str) -> Vec<f64> {
+    slo.split(',')
+        .filter_map(|term| term.split_once("<="))
+        .filter(|(name, _)| name.trim() == percentile)
+        .filter_map(|(_, limit)| limit.trim().strip_suffix("ms")?.parse().ok())
+        .filter(|limit: &f64| limit.is_finite() && *limit > 0.0)
+        .collect()
 }
 
 /// How a phase is named on the page.
@@ -384,6 +456,9 @@ pub fn chart_files(report: &Report) -> Vec<ChartFile> {
         }
         if let Some(svg) = stage_percentiles(&run.stages) {
             charts.push(("stages".to_owned(), "stages", svg));
+        }
+        if let Some(svg) = run.capacity.as_ref().and_then(capacity_curve) {
+            charts.push(("capacity".to_owned(), "capacity", svg));
         }
     }
     if let Some(svg) = endpoint_percentiles(&report.load_tests) {

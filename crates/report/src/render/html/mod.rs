@@ -84,6 +84,7 @@ pub fn render(report: &Report) -> String {
         run::stages(&mut out, report);
         run::cache_and_errors(&mut out, report);
         run::database(&mut out, report);
+        run::capacity(&mut out, report);
     }
     load_tests::section(&mut out, report);
     baseline(&mut out, report);
@@ -113,6 +114,9 @@ fn sections(report: &Report) -> Vec<(&'static str, &'static str)> {
             ("errors", "Errors"),
             ("database", "Database"),
         ]);
+        if report.results.capacity.is_some() {
+            sections.push(("capacity", "Capacity"));
+        }
     }
     sections.extend([("load-tests", "Load tests"), ("baseline", "Baseline")]);
     if report.trend.is_some() {

@@ -234,3 +234,34 @@ pub(super) fn database(out: &mut String, report: &Report) {
     }
     close(out);
 }
+
+/// Only for a run with a capacity search.
+pub(super) fn capacity(out: &mut String, report: &Report) {
+    let Some(capacity) = &report.results.capacity else {
+        return;
+    };
+    let rows = rows::capacity(capacity);
+    open(out, "capacity", "Capacity");
+    let _ = writeln!(out, "<p>{}</p>", esc(&rows.sentence));
+    if let Some(svg) = charts::capacity_curve(capacity) {
+        figure(
+            out,
+            &svg,
+            "Latency against the offered rate, one dot per step: flat while the pipeline keeps up, then the knee, where queues start to grow. The dashed line is the objective's limit, the vertical one the capacity found.",
+        );
+    }
+    table_head(out, &rows.columns);
+    for step in &rows.steps {
+        let _ = write!(out, "<tr>");
+        for (index, text) in step.iter().enumerate() {
+            if rows.columns[index].starts_with('#') {
+                let _ = write!(out, "{}", num(text));
+            } else {
+                let _ = write!(out, "<td>{}</td>", esc(text));
+            }
+        }
+        let _ = writeln!(out, "</tr>");
+    }
+    table_end(out);
+    close(out);
+}
