@@ -28,6 +28,7 @@ use self::builds::Builds;
 use self::noise::NoiseHistory;
 pub(crate) use self::options::Options;
 use self::rounds::Rounds;
+pub(crate) use self::rounds::{profiler_command, profiler_outcome};
 
 /// Runs the comparison; the exit code says how it went (errors are printed here).
 pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {

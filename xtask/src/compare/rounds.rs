@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use anyhow::{Context, bail};
 use perfgate_report::compare::{COMPARED, Samples, windowed_throughput};
@@ -184,14 +184,29 @@ fn preset(options: &Options, extra: &[&str]) -> Vec<String> {
 /// Runs `binary` with `args` and its results going to `out`; a failure says the last line it
 /// printed to stderr.
 fn run_profiler(binary: &Path, out: &Path, args: &[String]) -> anyhow::Result<()> {
-    let output = Command::new(binary)
+    let output = profiler_command(binary, out, args)
+        .output()
+        .with_context(|| format!("running {}", binary.display()))?;
+    profiler_outcome(binary, args, &output)
+}
+
+/// The command that runs `binary` with `args` and its results going to `out`: its stdout
+/// discarded, its stderr kept for [`profiler_outcome`]. Separate from [`run_profiler`] so that
+/// `cargo xtask scaling` can start it in a process group of its own (Ctrl-C there lets the
+/// current run finish).
+pub(crate) fn profiler_command(binary: &Path, out: &Path, args: &[String]) -> Command {
+    let mut command = Command::new(binary);
+    command
         .args(args)
         .arg("--out")
         .arg(out)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .with_context(|| format!("running {}", binary.display()))?;
+        .stderr(Stdio::piped());
+    command
+}
+
+/// A finished run of [`profiler_command`]: a failure says the last line it printed to stderr.
+pub(crate) fn profiler_outcome(binary: &Path, args: &[String], output: &Output) -> anyhow::Result<()> {
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         bail!(
