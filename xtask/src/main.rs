@@ -7,6 +7,7 @@ mod cargo;
 mod compare;
 mod flamegraph;
 mod report_scale;
+mod scaling;
 mod targets;
 mod trend;
 
@@ -59,6 +60,9 @@ enum Task {
     ReportScale(report_scale::Options),
     /// Trends over the benchmark history: slope, fit and verdict per metric, and outlying runs
     Trend(trend::Options),
+    /// Throughput at 1, 2, … N runtime workers, the Universal Scalability Law fitted to it, and
+    /// (from a trustworthy fit only) the throughput projected at 4 to 64 cores, with intervals
+    Scaling(scaling::Options),
     /// Open the HTML report in headless Chromium: fail on any console message or failed
     /// request, save screenshots at a desktop and a narrow width
     BrowserCheck(browser::Options),
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Task::Trend(options) => trend::run(&options),
         Task::Compare(options) => compare::run(&options),
         Task::BrowserCheck(options) => browser::run(&options),
+        Task::Scaling(options) => scaling::run(&options),
     };
     match outcome {
         Ok(code) => code,
