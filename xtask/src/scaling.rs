@@ -24,7 +24,8 @@
 //! `relative_rmse`, `distinct_workers`, `workers_range`, `quality`); `peak` (`null`, or
 //! `workers`, `throughput` intervals and `no_peak_share`, or `{"none": …}`); `projections`
 //! (`null` or a list of `{cores, estimate, low, high, extrapolated}`); `refusal` (why there is
-//! no projection, else `null`); `assumptions`. A bound that is infinite is written as `null`.
+//! no projection, else `null`); `assumptions`; `caveat` (counts beyond the cores measured, else
+//! `null`). A bound that is infinite is written as `null`.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -532,7 +533,13 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
             })
         }).collect::<Vec<_>>(),
     });
-    let document = with_summary(document, &summary);
+    let mut document = with_summary(document, &summary);
+    document["caveat"] = json!(
+        plan.workers
+            .last()
+            .is_some_and(|&most| most > cores)
+            .then(|| oversubscribed(cores))
+    );
     let text = serde_json::to_string_pretty(&document).context("serialising scaling.json")?;
     perfgate_output::write_atomic(&json_path, text.as_bytes())?;
     println!("scaling: wrote {}", json_path.display());
@@ -633,7 +640,7 @@ fn print(summary: &Summary, points: &[Point], machine: &Machine, elapsed: Durati
     if let Some(fit) = &summary.fit {
         let shown = |estimate: f64, interval: Option<UslInterval>, format: &dyn Fn(f64) -> String| {
             interval.map_or(format!("{:<12} (no interval)", format(estimate)), |i| {
-                format!("{:<12} {}", format(estimate), bracket(i, format))
+                format!("{:<12} {:<18}", format(estimate), bracket(i, format))
             })
         };
         let i = summary.intervals.as_ref();
@@ -742,8 +749,8 @@ fn print(summary: &Summary, points: &[Point], machine: &Machine, elapsed: Durati
 fn oversubscribed(cores: usize) -> String {
     format!(
         "Worker counts beyond this machine's {cores} cores time-share them: the fit counts that as \
-         contention and coherency, which a machine with more cores would not have, so the \
-         projections understate such a machine; fit from one with at least the cores projected to."
+         contention and coherency, which a machine with more cores would not have, so any \
+         projection understates such a machine; fit on one with at least the cores projected to."
     )
 }
 
