@@ -6,6 +6,7 @@ mod browser;
 mod cargo;
 mod compare;
 mod flamegraph;
+mod fuzz;
 mod report_scale;
 mod targets;
 mod trend;
@@ -50,6 +51,9 @@ enum Task {
     ReportScale(report_scale::Options),
     /// Trends over the benchmark history: slope, fit and verdict per metric, and outlying runs
     Trend(trend::Options),
+    /// Fuzz every reader of the report (a release child process; default 1,000,000 cases): exit 0
+    /// only without a panic, hang or abort; failing inputs go to target/perfgate/fuzz/
+    Fuzz(fuzz::Options),
     /// Open the HTML report in headless Chromium: fail on any console message or failed
     /// request, save screenshots at a desktop and a narrow width
     BrowserCheck(browser::Options),
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Task::Trend(options) => trend::run(&options),
         Task::Compare(options) => compare::run(&options),
         Task::BrowserCheck(options) => browser::run(&options),
+        Task::Fuzz(options) => fuzz::run(&options),
     };
     match outcome {
         Ok(code) => code,
