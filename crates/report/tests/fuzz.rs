@@ -265,3 +265,91 @@ fn a_slow_case_is_a_hang_reported_while_it_runs() {
         .collect();
     assert_eq!(last.iter().max(), Some(&39), "{last:?}");
 }
+
+/// serde_json stops at 128 levels and toml at 80, so a file nested far deeper is refused with an
+/// error (or, in the history, a skipped line), never a stack overflow: an overflow would abort
+/// this test binary. A parser built without its limit (serde_json's `unbounded_depth`, toml's
+/// `unbounded`) fails here.
+#[test]
+fn nesting_a_hundred_thousand_deep_is_refused_without_overflowing_the_stack() {
+    const DEPTH: usize = 100_000;
+    let target = Target::new(&root()).unwrap();
+    let scratch = fuzz::Scratch::new().unwrap();
+    let json = format!(
+        "{{\"schema_version\":{}1{}}}",
+        "[".repeat(DEPTH),
+        "]".repeat(DEPTH)
+    );
+    let toml = format!(
+        "[metrics.\"latency.p99_ms\"]\nmax = {}1{}\n",
+        "[".repeat(DEPTH),
+        "]".repeat(DEPTH)
+    );
+    let inline = format!(
+        "[metrics.\"latency.p99_ms\"]\nmax = {}1{}\n",
+        "{a=".repeat(DEPTH),
+        "}".repeat(DEPTH)
+    );
+    let cases = [
+        (Reader::Results, &json, Outcome::Rejected),
+        (Reader::Oha, &json, Outcome::Rejected),
+        (Reader::LocustJson, &json, Outcome::Rejected),
+        (Reader::Thresholds, &toml, Outcome::Rejected),
+        (Reader::Thresholds, &inline, Outcome::Rejected),
+        // The history skips the line with a warning and reads the file.
+        (Reader::History, &json, Outcome::Accepted),
+    ];
+    // On a thread with the stack the command's main thread has, as the fuzz runner's threads.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(fuzz::STACK_BYTES)
+            .spawn_scoped(scope, || {
+                for (reader, input, expected) in cases {
+                    assert_eq!(
+                        fuzz::guarded(|| target.exercise(reader, input.as_bytes(), &scratch)),
+                        Ok(expected),
+                        "{}",
+                        reader.name()
+                    );
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+}
+
+/// Found by `cargo xtask fuzz`: a figure of `5e-324` (the smallest subnormal) in a Locust
+/// history or in the benchmark history made the HTML report's chart axis ask for 2^64 ticks, a
+/// "capacity overflow" panic (exit 101 instead of a report) in `render::html::chart::scale`.
+#[test]
+fn a_subnormal_figure_in_a_history_draws_its_chart() {
+    let target = Target::new(&root()).unwrap();
+    let scratch = fuzz::Scratch::new().unwrap();
+    // The first seconds of a run, before any request: 0 requests per second, then 5e-324.
+    let locust =
+        std::fs::read_to_string(root().join("crates/report/tests/fixtures/locust-run_stats_history.csv"))
+            .unwrap()
+            .lines()
+            .take(4)
+            .map(|line| format!("{line}\n"))
+            .collect::<String>();
+    let locust = format!(
+        "{}{}",
+        &locust[..locust.rfind("\n17").unwrap()],
+        locust[locust.rfind("\n17").unwrap()..].replacen(",0.000000,", ",5e-324,", 1)
+    );
+    assert!(locust.contains(",5e-324,"), "{locust}");
+    // No error in any run but one, with 5e-324 of them.
+    let history = String::from_utf8(seeds().of(Reader::History)[0].clone()).unwrap();
+    assert!(history.contains("\"errors.total\":0.0"));
+    let history = history.replacen("\"errors.total\":0.0", "\"errors.total\":5e-324", 1);
+    for (reader, input) in [(Reader::History, &history), (Reader::LocustHistoryCsv, &locust)] {
+        assert_eq!(
+            fuzz::guarded(|| target.exercise(reader, input.as_bytes(), &scratch)),
+            Ok(Outcome::Accepted),
+            "{}",
+            reader.name()
+        );
+    }
+}

@@ -541,7 +541,7 @@ impl Mutator<'_> {
                     return;
                 };
                 let end = value_end(bytes, start);
-                let nested = self.nest(&bytes[start..end].to_vec());
+                let nested = self.nest(&bytes[start..end]);
                 bytes.splice(start..end, nested);
                 true
             }
@@ -669,7 +669,7 @@ impl Mutator<'_> {
             .collect();
         let width = rows.first().map_or(0, Vec::len);
         match self.rng.below(7) {
-            0 | 1 | 2 => {
+            0..=2 => {
                 // A field replaced by a number, hostile text or another type of value.
                 let row = self.rng.below(rows.len());
                 let column = self.rng.below(rows[row].len());
