@@ -46,6 +46,10 @@ pub(crate) struct Options {
     /// Run the loop in this process (what the parent starts; internal)
     #[arg(long, hide = true)]
     child: bool,
+    /// Abort the process on the case with this seed, to check how the parent reports an abort
+    /// (internal)
+    #[arg(long, value_name = "SEED", hide = true)]
+    abort_on_seed: Option<u64>,
 }
 
 pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
@@ -62,7 +66,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
         bail!("--hang-secs must be a number of seconds > 0");
     }
     if let Some(seed) = options.replay {
-        return replay(readers[0], seed);
+        return replay(readers[0], seed, options.abort_on_seed);
     }
     if options.child {
         return child(options, readers);
@@ -71,12 +75,15 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs one case in this process and says what it did.
-fn replay(reader: Reader, seed: u64) -> anyhow::Result<ExitCode> {
+fn replay(reader: Reader, seed: u64, abort_on_seed: Option<u64>) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
     let seeds = Seeds::load(&root)?;
     let target = Target::new(&root)?;
     let scratch = fuzz::Scratch::new()?;
     let input = fuzz::generate(reader, &seeds, seed);
+    if abort_on_seed == Some(seed) {
+        std::process::abort();
+    }
     let started = Instant::now();
     let outcome = fuzz::guarded(|| target.exercise(reader, &input, &scratch));
     println!(
@@ -126,7 +133,12 @@ fn child(options: &Options, readers: Vec<Reader>) -> anyhow::Result<ExitCode> {
     let summary = fuzz::run(
         &run_options,
         &seeds,
-        &|reader, bytes, scratch| target.exercise(reader, bytes, scratch),
+        &|reader, bytes, scratch| {
+            if options.abort_on_seed.is_some() && seeds_match(&seeds, reader, bytes, options.abort_on_seed) {
+                std::process::abort();
+            }
+            target.exercise(reader, bytes, scratch)
+        },
         &mut print_progress,
     );
     print!("{}", summary_text(&summary, run_options.threads));
@@ -135,6 +147,11 @@ fn child(options: &Options, readers: Vec<Reader>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(FAILED as u8)
     })
+}
+
+/// Whether `bytes` is the input of the case seeded `seed` (only for `--abort-on-seed`).
+fn seeds_match(seeds: &Seeds, reader: Reader, bytes: &[u8], seed: Option<u64>) -> bool {
+    seed.is_some_and(|seed| fuzz::generate(reader, seeds, seed) == bytes)
 }
 
 fn threads(options: &Options) -> usize {
@@ -237,6 +254,9 @@ fn parent(options: &Options) -> anyhow::Result<ExitCode> {
     if let Some(reader) = &options.reader {
         command.args(["--reader", reader]);
     }
+    if let Some(seed) = options.abort_on_seed {
+        command.args(["--abort-on-seed", &seed.to_string()]);
+    }
     let mut child = command
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
@@ -268,7 +288,7 @@ fn parent(options: &Options) -> anyhow::Result<ExitCode> {
         eprintln!("fuzz: failing inputs are in {OUT_DIR}");
         return Ok(ExitCode::FAILURE);
     }
-    aborted(&binary, status, &in_flight)
+    aborted(&binary, status, &in_flight, options.abort_on_seed)
 }
 
 /// The case a thread has been on for longer than [`STUCK_AFTER`], if any: each thread rewrites
@@ -307,22 +327,29 @@ fn save_input(case: Case, kind: &str) -> anyhow::Result<PathBuf> {
 
 /// The child died of something it could not catch: each thread's case in flight is run again on
 /// its own, in a child of its own, to find the one that kills the process.
-fn aborted(binary: &Path, status: ExitStatus, in_flight: &Path) -> anyhow::Result<ExitCode> {
+fn aborted(
+    binary: &Path,
+    status: ExitStatus,
+    in_flight: &Path,
+    abort_on_seed: Option<u64>,
+) -> anyhow::Result<ExitCode> {
     eprintln!(
         "fuzz: ABORT: the fuzz run died ({}); the cases in flight:",
         describe(status)
     );
     for (_, case) in in_flight_files(in_flight) {
-        let replay = Command::new(binary)
-            .args([
-                "fuzz",
-                "--reader",
-                case.reader.name(),
-                "--replay",
-                &case.seed.to_string(),
-            ])
-            .output()
-            .context("replaying a case")?;
+        let mut replay = Command::new(binary);
+        replay.args([
+            "fuzz",
+            "--reader",
+            case.reader.name(),
+            "--replay",
+            &case.seed.to_string(),
+        ]);
+        if let Some(seed) = abort_on_seed {
+            replay.args(["--abort-on-seed", &seed.to_string()]);
+        }
+        let replay = replay.output().context("replaying a case")?;
         let verdict = if replay.status.success() || replay.status.code() == Some(FAILED) {
             "does not abort on its own".to_owned()
         } else {
