@@ -109,6 +109,7 @@ fn a_case_is_its_seed() {
         let distinct: std::collections::BTreeSet<Vec<u8>> = (0..50)
             .map(|index| fuzz::generate(reader, seeds(), fuzz::case_seed(7, index)))
             .collect();
+        assert!(distinct.iter().all(|input| input.len() <= fuzz::MAX_INPUT));
         assert!(
             distinct.len() > 40,
             "{}: {} distinct inputs of 50",

@@ -13,7 +13,7 @@ mod runner;
 mod seeds;
 mod target;
 
-pub use mutate::{case_seed, generate};
+pub use mutate::{MAX_INPUT, case_seed, generate};
 pub use reader::{Format, Reader};
 pub use runner::{
     Case, CaseFn, Failure, Problem, Progress, ReaderCounts, RunOptions, STACK_BYTES, Slowest, Summary,
