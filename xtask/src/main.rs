@@ -6,6 +6,7 @@ mod browser;
 mod cargo;
 mod compare;
 mod flamegraph;
+mod fuzz;
 mod report_scale;
 mod scaling;
 mod targets;
@@ -63,6 +64,9 @@ enum Task {
     /// Throughput at 1, 2, … N runtime workers, the Universal Scalability Law fitted to it, and
     /// (from a trustworthy fit only) the throughput projected at 4 to 64 cores, with intervals
     Scaling(scaling::Options),
+    /// Fuzz every reader of the report (a release child process; default 1,000,000 cases): exit 0
+    /// only without a panic, hang or abort; failing inputs go to target/perfgate/fuzz/
+    Fuzz(fuzz::Options),
     /// Open the HTML report in headless Chromium: fail on any console message or failed
     /// request, save screenshots at a desktop and a narrow width
     BrowserCheck(browser::Options),
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Task::Compare(options) => compare::run(&options),
         Task::BrowserCheck(options) => browser::run(&options),
         Task::Scaling(options) => scaling::run(&options),
+        Task::Fuzz(options) => fuzz::run(&options),
     };
     match outcome {
         Ok(code) => code,

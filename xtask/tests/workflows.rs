@@ -95,28 +95,29 @@ fn xtask_calls_in_line(line: &str) -> Vec<(String, Vec<String>)> {
     calls
 }
 
-/// `--help` of a debug binary of this workspace, built if `cargo test` did not build it.
-fn help_of_binary(package: &str) -> String {
+/// `--help` of the debug binary `bin` of this workspace's `package`, built if `cargo test` did not
+/// build it.
+fn help_of_binary(package: &str, bin: &str) -> String {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    let binary = target.join("debug").join(package);
+    let binary = target.join("debug").join(bin);
     if !binary.exists() {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", package, "--bin", package])
+            .args(["build", "--quiet", "-p", package, "--bin", bin])
             .current_dir(root())
             .status()
             .unwrap();
         assert!(status.success());
     }
     let output = Command::new(&binary).arg("--help").output().unwrap();
-    assert!(output.status.success(), "{package} --help");
+    assert!(output.status.success(), "{bin} --help");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn help_of_task(task: &str) -> String {
     match task {
         // These pass their arguments on to the binaries; bench also takes the history flags.
-        "bench" => help_of_binary("perfgate-profiler") + " --history --no-history",
-        "report" => help_of_binary("perfgate-report"),
+        "bench" => help_of_binary("perfgate-profiler-cli", "perfgate-profiler") + " --history --no-history",
+        "report" => help_of_binary("perfgate-report", "perfgate-report"),
         _ => {
             let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
                 .args([task, "--help"])

@@ -25,6 +25,7 @@ pub mod compare;
 mod confine;
 mod error;
 pub mod evaluate;
+pub mod fuzz;
 pub mod history;
 pub mod input;
 mod input_file;

@@ -96,11 +96,32 @@ pub(super) fn linear_ticks(min: f64, max: f64, count: usize) -> Vec<f64> {
             max = 1.0;
         } else {
             let pad = min.abs() * 0.1;
-            min -= pad;
-            max += pad;
+            min = (min - pad).max(-f64::MAX);
+            max = (max + pad).min(f64::MAX);
         }
     }
-    let raw = (max - min) / count.max(1) as f64;
+    let count = count.max(1);
+    // Data at the edges of f64 have no round steps to give: a span that overflows, a step that
+    // underflows to 0 (a subnormal figure), or values so large that the step is lost in their
+    // rounding. Evenly spaced ticks instead, so that an axis never asks for more than a few
+    // (it once asked for 2^64 of them, from a Locust history with 5e-324 requests per second).
+    let even = || -> Vec<f64> {
+        (0..=count)
+            .map(|i| {
+                // Weights rather than min + i × step: neither term can overflow.
+                let t = i as f64 / count as f64;
+                if i == count {
+                    max
+                } else {
+                    min * (1.0 - t) + max * t
+                }
+            })
+            .collect()
+    };
+    let raw = (max - min) / count as f64;
+    if !(raw.is_finite() && raw > 0.0) {
+        return even();
+    }
     let exponent = raw.log10().floor() as i32;
     let mantissa = raw / 10f64.powi(exponent);
     let (mantissa, exponent) = match mantissa {
@@ -118,9 +139,21 @@ pub(super) fn linear_ticks(min: f64, max: f64, count: usize) -> Vec<f64> {
         }
     };
     let step = at(1);
-    let first = (min / step + 1e-9).floor() as i64;
-    let last = (max / step - 1e-9).ceil() as i64;
-    (first..=last).map(at).collect()
+    let first = (min / step + 1e-9).floor();
+    let last = (max / step - 1e-9).ceil();
+    // Whole steps are exact up to 2^52; beyond, ticks would not be round, nor few. A round
+    // tick past the data may also pass f64::MAX.
+    const EXACT: f64 = (1u64 << 52) as f64;
+    let round = step.is_finite()
+        && step > 0.0
+        && first.abs() <= EXACT
+        && last.abs() <= EXACT
+        && at(first as i64).is_finite()
+        && at(last as i64).is_finite();
+    if !round {
+        return even();
+    }
+    (first as i64..=last as i64).map(at).collect()
 }
 
 /// Ticks of a log axis covering `[min, max]` (values ≤ 0 are ignored): every power of ten, and 2
@@ -217,6 +250,42 @@ mod tests {
         check(0.0, 0.0, 4, &[0.0, 0.5, 1.0]);
         check(5.0, 5.0, 2, &[4.5, 5.0, 5.5]);
         check(f64::NAN, 1.0, 2, &[0.0, 0.5, 1.0]);
+    }
+
+    /// Found by `cargo xtask fuzz` (issue 15): a Locust history whose requests per second was
+    /// `5e-324` (the smallest subnormal) made the step underflow to 0, and the tick range from
+    /// `min / 0` to `max / 0` asked for more ticks than memory holds (a "capacity overflow"
+    /// panic in the HTML report's charts, from a history or a Locust file alike). Spans that
+    /// overflow, and a step lost in its values' rounding, broke it the same way.
+    #[test]
+    fn data_at_the_edges_of_f64_still_get_a_few_ticks() {
+        for (min, max) in [
+            (0.0, 5e-324),
+            (0.0, 1e-310),
+            (5e-324, 5e-324),
+            (-1e308, 1e308),
+            (-f64::MAX, f64::MAX),
+            (0.0, f64::MAX),
+            (f64::MAX, f64::MAX),
+            (1e300, 1e300 * (1.0 + f64::EPSILON)),
+            (9.007_199_254_740_992e15, 9.007_199_254_740_994e15),
+            (1e22, 1e22 + 2e6),
+        ] {
+            let ticks = linear_ticks(min, max, 4);
+            assert!(
+                (2..=21).contains(&ticks.len()),
+                "{min}..{max}: {} ticks",
+                ticks.len()
+            );
+            assert!(
+                ticks.iter().all(|tick| tick.is_finite()),
+                "{min}..{max}: {ticks:?}"
+            );
+            assert!(
+                ticks[0] <= min && ticks[ticks.len() - 1] >= max,
+                "{min}..{max}: {ticks:?}"
+            );
+        }
     }
 
     #[test]
