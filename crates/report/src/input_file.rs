@@ -8,8 +8,14 @@ use std::path::Path;
 use crate::error::{ReportError, Result};
 
 /// The largest input read whole: results, Locust and oha JSON, thresholds. perfgate's own results
-/// are well under 10 MiB; a load-test JSON of a long run a few tens.
-pub(crate) const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+/// are a few hundred KiB (time series stop at 1,024 points), a Locust JSON tens of KiB, so 8 MiB
+/// is far above any real one. The cap is about memory, not disk: a JSON reader holds the whole
+/// document as a `serde_json::Value`, about 70 bytes per input byte for a file of small nested
+/// lists (the fuzzer measured 16 MiB → 1.2 GB), so 8 MiB bounds a hostile file near 600 MB.
+pub(crate) const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The longest line of a JSON Lines history: a record is about 2 KiB.
+pub(crate) const MAX_LINE_BYTES: u64 = 1024 * 1024;
 
 /// Checks that `path` names a regular file (following symbolic links); a missing file is the
 /// usual reading error.

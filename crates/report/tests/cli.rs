@@ -723,3 +723,28 @@ fn issue_15_a_kill_at_any_moment_leaves_whole_outputs_and_the_next_run_cleans_up
         "temporaries survive the next run: {files:?}"
     );
 }
+
+/// Issue 15, point 9: an input over the size cap is refused by its size, before it is parsed
+/// (a JSON document held as a value takes up to ~70 bytes of memory per byte of input).
+#[test]
+fn issue_15_an_input_over_the_cap_is_refused_by_its_size() {
+    let workspace = Workspace::new();
+    // Valid JSON of 9 MiB: whitespace around an object.
+    let mut big = " ".repeat(9 * 1024 * 1024);
+    big.push_str("{\"schema_version\": 1}");
+    let results = workspace.write("big.json", &big);
+    let thresholds = fixture("thresholds-default.toml");
+    let output = workspace.report(&[
+        "--results",
+        results.to_str().unwrap(),
+        "--thresholds",
+        thresholds.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("big.json") && message.contains("larger than 8 MiB"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+}

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::record::{HISTORY_SCHEMA_VERSION, HistoryRecord};
 use crate::error::{ReportError, Result};
+use crate::input_file::MAX_LINE_BYTES;
 
 /// Where `cargo xtask bench` keeps the history unless told otherwise.
 pub const DEFAULT_HISTORY: &str = "target/perfgate/history.jsonl";
@@ -132,14 +133,25 @@ pub fn read_lines<T>(
     let mut line = 0;
     loop {
         bytes.clear();
-        // Lines are read as bytes so that one line of bad UTF-8 is one warning, not a failed read.
-        let read = reader
+        // Lines are read as bytes so that one line of bad UTF-8 is one warning, not a failed read;
+        // at most MAX_LINE_BYTES of a line are held, so one enormous line cannot take the memory.
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES + 1)
             .read_until(b'\n', &mut bytes)
             .map_err(|source| ReportError::read(path, source))?;
         if read == 0 {
             break;
         }
         line += 1;
+        if bytes.len() as u64 > MAX_LINE_BYTES && bytes.last() != Some(&b'\n') {
+            skip_rest_of_line(&mut reader).map_err(|source| ReportError::read(path, source))?;
+            warnings.push(format!(
+                "{}:{line}: longer than {} KiB, no history record is; line skipped",
+                path.display(),
+                MAX_LINE_BYTES / 1024
+            ));
+            continue;
+        }
         let parsed = match std::str::from_utf8(&bytes) {
             Ok(text) if text.trim().is_empty() => continue,
             // Without its newline, so a torn line's error points into the line, not past it.
@@ -152,6 +164,26 @@ pub fn read_lines<T>(
         }
     }
     Ok(Lines { values, warnings })
+}
+
+/// Reads past the end of the current line without keeping it.
+fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match buffer.iter().position(|&byte| byte == b'\n') {
+            Some(end) => {
+                reader.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let all = buffer.len();
+                reader.consume(all);
+            }
+        }
+    }
 }
 
 /// A JSON Lines file as [`read_lines`] read it.
@@ -230,6 +262,26 @@ mod tests {
             .collect();
         assert_eq!(values, [(1, 1.0), (2, 2.0)]);
         assert_eq!(history.entries[0].record, record(1.0));
+    }
+
+    #[test]
+    fn an_enormous_line_is_skipped_without_being_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.jsonl");
+        let mut text = String::from("{\"a\": 1}\n");
+        // 3 MiB on one line (a hostile or corrupt history), then a good line again.
+        text.push_str(&"[".repeat(3 * 1024 * 1024));
+        text.push_str("\n{\"b\": 2}\n");
+        std::fs::write(&path, text).unwrap();
+        let lines = read_lines(&path, parse_json).unwrap();
+        assert_eq!(lines.values.len(), 2, "{:?}", lines.warnings);
+        assert_eq!(lines.values[1].0, 3, "the line after it keeps its number");
+        assert_eq!(lines.warnings.len(), 1);
+        assert!(
+            lines.warnings[0].contains(":2: longer than 1024 KiB"),
+            "{:?}",
+            lines.warnings
+        );
     }
 
     #[test]
