@@ -262,12 +262,13 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         options.stop = stop_on_interrupt();
         let started = Instant::now();
         let mut count = 0;
-        let capacity = find_capacity(&pipeline, &run, &options, &Silent, &mut |step| {
+        let capacity = find_capacity(&pipeline, &run, &options, &Silent, &mut |step, left| {
             count += 1;
+            let per_step = started.elapsed().as_secs_f64() / f64::from(count);
             eprintln!(
-                "capacity: step {count} ({}, {:.0} s in) {} msg/s offered → p99 {:.3} ms, {:.1} % achieved: {}",
+                "capacity: step {count}, ~{left} left (~{:.0} s) ({}) {} msg/s offered → p99 {:.3} ms, {:.1} % achieved: {}",
+                per_step * left as f64,
                 step.purpose,
-                started.elapsed().as_secs_f64(),
                 summary::rate(step.offered_per_second),
                 step.p99_ms,
                 step.achieved_per_second / step.offered_per_second * 100.0,

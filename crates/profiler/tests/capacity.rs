@@ -65,7 +65,7 @@ fn the_search_finds_a_known_capacity_within_five_percent() {
     };
     let truth = 1.0 / COST.as_secs_f64();
     let mut heard = 0;
-    let capacity = find_capacity(&pipeline, &config, &options(), &Silent, &mut |_| heard += 1).unwrap();
+    let capacity = find_capacity(&pipeline, &config, &options(), &Silent, &mut |_, _| heard += 1).unwrap();
     eprintln!(
         "capacity {:.0} msg/s (failed at {:?}), truth {truth:.0}, saturation {:.0}, {} steps in {:.1} s",
         capacity.max_rate_per_second,
@@ -111,7 +111,7 @@ fn the_search_finds_a_known_capacity_within_five_percent() {
         let stop = Arc::new(AtomicBool::new(false));
         inside.stop = Arc::clone(&stop);
         let mut first = None;
-        let _ = find_capacity(&pipeline, &config, &inside, &Silent, &mut |step| {
+        let _ = find_capacity(&pipeline, &config, &inside, &Silent, &mut |step, _| {
             first.get_or_insert_with(|| step.clone());
             stop.store(true, Ordering::Relaxed);
         })
@@ -132,7 +132,7 @@ fn an_interrupted_search_keeps_what_it_measured() {
         ..options()
     };
     let mut seen = 0;
-    let capacity = find_capacity(&pipeline, &RunConfig::smoke(), &options, &Silent, &mut |_| {
+    let capacity = find_capacity(&pipeline, &RunConfig::smoke(), &options, &Silent, &mut |_, _| {
         seen += 1;
         if seen == 2 {
             stop.store(true, Ordering::Relaxed);

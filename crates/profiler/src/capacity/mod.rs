@@ -80,13 +80,14 @@ impl CapacityOptions {
 /// Finds the capacity of `pipeline` at `options.slo`: a saturation phase for the ceiling, then
 /// the rate search. `config` supplies everything else (batch size, workers, queues); its phases,
 /// lengths, rate and probes are the search's own. `on_step` hears each step as it ends (for
-/// progress). Interrupted through `options.stop`, it returns what it found so far.
+/// progress, with an estimate of the steps still to come). Interrupted through `options.stop`,
+/// it returns what it found so far.
 pub fn find_capacity<Src>(
     pipeline: &Pipeline<Src>,
     config: &RunConfig,
     options: &CapacityOptions,
     observer: &dyn Observer,
-    on_step: &mut dyn FnMut(&CapacityStep),
+    on_step: &mut dyn FnMut(&CapacityStep, usize),
 ) -> Result<CapacitySection>
 where
     Src: AsyncSource,
@@ -130,7 +131,7 @@ where
         max_moves: 3,
     };
     let mut steps = Vec::new();
-    let bracket = search(&plan, |rate, purpose| {
+    let bracket = search(&plan, |rate, purpose, left| {
         if options.stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
@@ -144,7 +145,7 @@ where
         fixed.length = Length::Duration(options.step.max(needed));
         let phase = drive(pipeline, &fixed, observer)?.fixed_rate;
         let step = judge(rate, purpose, phase.as_ref(), options);
-        on_step(&step);
+        on_step(&step, left);
         let passed = step.passed;
         steps.push(step);
         Ok(Some(passed))

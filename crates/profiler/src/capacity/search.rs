@@ -58,17 +58,21 @@ impl Purpose {
     }
 }
 
-/// Runs the search; `measure(rate, purpose)` runs one step and says whether it passed. Stops
+/// Runs the search; `measure(rate, purpose, left)` runs one step and says whether it passed
+/// (`left`: an estimate of the steps after this one, for progress). Stops
 /// early, with what it has, when `measure` returns `Ok(None)` (interrupted).
 pub(crate) fn search(
     plan: &Plan,
-    mut measure: impl FnMut(f64, Purpose) -> Result<Option<bool>>,
+    mut measure: impl FnMut(f64, Purpose, usize) -> Result<Option<bool>>,
 ) -> Result<Option<Bracket>> {
     let mut low: Option<f64> = None;
     let mut high: Option<f64> = None;
+    // What is left after a bracket of `high / low`: its bisections, then both ends repeated.
+    let after_bracket =
+        |ratio: f64| bisections(ratio, plan.resolution, plan.max_bisections) + 2 * plan.repeats;
     macro_rules! step {
-        ($rate:expr, $purpose:expr) => {
-            match measure($rate, $purpose)? {
+        ($rate:expr, $purpose:expr, $left:expr) => {
+            match measure($rate, $purpose, $left)? {
                 Some(passed) => passed,
                 None => {
                     return Ok(low.map(|sustained| Bracket {
@@ -82,7 +86,9 @@ pub(crate) fn search(
     // Up until a miss (or the ceiling passes).
     let mut rate = plan.start.clamp(plan.floor, plan.ceiling);
     loop {
-        if step!(rate, Purpose::StepUp) {
+        // Up to the ceiling at most, then a bracket one step wide.
+        let ups = ((plan.ceiling / rate).ln() / plan.growth.ln()).ceil().max(0.0) as usize;
+        if step!(rate, Purpose::StepUp, ups + after_bracket(plan.growth)) {
             low = Some(rate);
             if rate >= plan.ceiling {
                 return Ok(Some(Bracket {
@@ -108,7 +114,11 @@ pub(crate) fn search(
             }));
         }
         rate = lower;
-        if step!(rate, Purpose::StepDown) {
+        if step!(
+            rate,
+            Purpose::StepDown,
+            1 + after_bracket(plan.growth * plan.growth)
+        ) {
             low = Some(rate);
         } else {
             high = Some(rate);
@@ -120,7 +130,7 @@ pub(crate) fn search(
             break;
         }
         let middle = (low * high).sqrt();
-        match measure(middle, Purpose::Bisect)? {
+        match measure(middle, Purpose::Bisect, after_bracket((high / low).sqrt()))? {
             Some(true) => low = middle,
             Some(false) => high = middle,
             None => {
@@ -135,8 +145,8 @@ pub(crate) fn search(
     // disagrees the bracket moves that way by its own width and is tried again.
     for _ in 0..=plan.max_moves {
         let mut low_held = true;
-        for _ in 0..plan.repeats {
-            match measure(low, Purpose::Repeat)? {
+        for done in 0..plan.repeats {
+            match measure(low, Purpose::Repeat, 2 * plan.repeats - done - 1)? {
                 Some(true) => {}
                 Some(false) => {
                     low_held = false;
@@ -155,8 +165,8 @@ pub(crate) fn search(
             continue;
         }
         let mut high_passes = 0;
-        for _ in 0..plan.repeats {
-            match measure(high, Purpose::Repeat)? {
+        for done in 0..plan.repeats {
+            match measure(high, Purpose::Repeat, plan.repeats - done - 1)? {
                 Some(true) => high_passes += 1,
                 Some(false) => {}
                 None => {
@@ -190,6 +200,15 @@ pub(crate) fn search(
     }))
 }
 
+/// Bisections that narrow a bracket of `ratio` (high / low) to `resolution`.
+fn bisections(ratio: f64, resolution: f64, most: usize) -> usize {
+    if ratio <= 1.0 + resolution {
+        return 0;
+    }
+    let halvings = (ratio.ln() / (1.0 + resolution).ln()).log2().ceil();
+    (halvings.max(0.0) as usize).min(most)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,7 +231,7 @@ mod tests {
     fn run(truth: f64, noise: f64) -> (Bracket, Vec<(f64, Purpose)>) {
         let mut steps = Vec::new();
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let bracket = search(&plan(), |rate, purpose| {
+        let bracket = search(&plan(), |rate, purpose, _| {
             steps.push((rate, purpose));
             state ^= state << 13;
             state ^= state >> 7;
@@ -259,6 +278,24 @@ mod tests {
     }
 
     #[test]
+    fn the_estimate_of_steps_left_ends_at_zero_and_is_never_far_off() {
+        let mut seen = Vec::new();
+        search(&plan(), |rate, _, left| {
+            seen.push(left);
+            Ok(Some(rate <= 7_777.0))
+        })
+        .unwrap();
+        assert_eq!(seen.last(), Some(&0), "{seen:?}");
+        for (index, left) in seen.iter().enumerate() {
+            let actual = seen.len() - index - 1;
+            assert!(
+                left.abs_diff(actual) <= 3,
+                "step {index}: estimated {left}, actual {actual}: {seen:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_pipeline_faster_than_the_ceiling_is_at_least_the_ceiling() {
         let (bracket, _) = run(1e9, 0.0);
         assert_eq!(
@@ -275,7 +312,7 @@ mod tests {
         let (bracket, steps) = run(300.0, 0.0);
         assert!(steps.iter().any(|(_, p)| *p == Purpose::StepDown));
         assert!(bracket.sustained <= 300.0 && bracket.failed.unwrap() > 300.0);
-        let nothing = search(&plan(), |_, _| Ok(Some(false))).unwrap().unwrap();
+        let nothing = search(&plan(), |_, _, _| Ok(Some(false))).unwrap().unwrap();
         assert_eq!(nothing.sustained, 0.0);
         assert!(nothing.failed.unwrap() >= plan().floor, "{nothing:?}");
     }
@@ -283,7 +320,7 @@ mod tests {
     #[test]
     fn an_interruption_keeps_what_was_found() {
         let mut calls = 0;
-        let bracket = search(&plan(), |rate, _| {
+        let bracket = search(&plan(), |rate, _, _| {
             calls += 1;
             Ok(if calls > 3 { None } else { Some(rate <= 6_000.0) })
         })
@@ -292,6 +329,6 @@ mod tests {
         // 2,500 and 3,750 passed, 5,625 passed, then stopped.
         assert_eq!(bracket.sustained, 5_625.0);
         assert_eq!(bracket.failed, None);
-        assert_eq!(search(&plan(), |_, _| Ok(None)).unwrap(), None);
+        assert_eq!(search(&plan(), |_, _, _| Ok(None)).unwrap(), None);
     }
 }
