@@ -48,16 +48,25 @@ fn fixed_cost_pipeline() -> Pipeline<impl perfgate_profiler::AsyncSource<Item = 
     .build()
 }
 
+/// The objective is loose on purpose: what is known here is the capacity, and near it the
+/// latency of a busy shared machine (its pauses, other jobs) is not; the achieved-rate rule
+/// decides. (With p99<=50ms a run on a machine loaded by two other builds found 1,898.)
 fn options() -> CapacityOptions {
     CapacityOptions {
         step: Duration::from_millis(800),
         warmup: Duration::from_millis(200),
-        ..CapacityOptions::new("p99<=50ms".parse::<Slo>().unwrap())
+        ..CapacityOptions::new("p99<=250ms".parse::<Slo>().unwrap())
     }
 }
 
+/// The two tests measure time: one at a time, not side by side on two cores.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn the_search_finds_a_known_capacity_within_five_percent() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let pipeline = fixed_cost_pipeline();
     let config = RunConfig {
         batch_size: 8,
@@ -125,6 +134,9 @@ fn the_search_finds_a_known_capacity_within_five_percent() {
 
 #[test]
 fn an_interrupted_search_keeps_what_it_measured() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let pipeline = fixed_cost_pipeline();
     let stop = Arc::new(AtomicBool::new(false));
     let options = CapacityOptions {
