@@ -94,6 +94,7 @@ const NOT_MEASURED_BY_A_SMOKE_RUN: &[&str] = &[
     "asyncio.slow_polls",
     "asyncio.active_tasks",
     "profiler.cpu_probe_rss_mb",
+    "capacity.max_rate_per_second",
     "profiler.overhead_throughput_ratio",
     "profiler.overhead_p99_ratio",
     "profiler.overhead_cpu_ratio",
