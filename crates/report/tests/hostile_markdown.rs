@@ -175,11 +175,22 @@ fn now() -> ReportOptions {
     }
 }
 
+/// The full results fixture with the capacity search of another real run added, so that every
+/// section the report can have is there.
+fn base_results() -> Value {
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+    };
+    let mut base = read("results-v1-full.json");
+    base["capacity"] = read("results-capacity.json")["capacity"].clone();
+    base
+}
+
 /// The results fixture with every field the report shows holding a payload; the payloads by
 /// number.
 fn hostile_results(thresholds: &Thresholds) -> (Value, BTreeMap<usize, String>) {
     let path = fixture("results-v1-full.json");
-    let base: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let base = base_results();
     let mut found = Vec::new();
     spots(&base, &mut Vec::new(), &mut found);
     let mut shown = Vec::new();
@@ -301,8 +312,7 @@ fn write_inputs(dir: &Path, hostile: bool) -> BTreeMap<usize, String> {
     let (results, mut payloads) = if hostile {
         hostile_results(&thresholds)
     } else {
-        let text = std::fs::read_to_string(fixture("results-v1-full.json")).unwrap();
-        (serde_json::from_str(&text).unwrap(), BTreeMap::new())
+        (base_results(), BTreeMap::new())
     };
     std::fs::write(dir.join("results.json"), results.to_string()).unwrap();
     // Thresholds: a description and a unit on every metric.
