@@ -3,7 +3,8 @@
 //! An order gateway: text orders arrive, are parsed, risk-checked per account (state kept per
 //! account, so that stage is keyed), priced, and published to three downstream gateways.
 //!
-//! Run it with `cargo run --release -p perfgate-profiler --example custom_pipeline`.
+//! Run it with `cargo run --release -p perfgate-profiler --example custom_pipeline`; add
+//! `-- --capacity 'p99<=2ms'` to also find the highest order rate it sustains at that objective.
 
 use std::collections::HashMap;
 
@@ -162,5 +163,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         results.errors.by_kind,
     );
     println!("results: {}", path.display());
+    // The same capacity search `cargo xtask capacity` runs, on this pipeline.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--capacity") {
+        let slo: perfgate_profiler::capacity::Slo =
+            args.get(at + 1).ok_or("--capacity needs an objective")?.parse()?;
+        let mut options = perfgate_profiler::capacity::CapacityOptions::new(slo);
+        options.saturation = Some(results.cpu.messages_per_second);
+        // This gateway rejects about a fifth of its orders by design (risk limits, 2 % garbage):
+        // that is its business, not overload, so the search's error bound is set above it.
+        options.max_error_rate_percent = 25.0;
+        let capacity = perfgate_profiler::capacity::find_capacity(
+            &pipeline,
+            &config,
+            &options,
+            &Silent,
+            &mut |step, left| {
+                println!(
+                    "  {:>9.0} orders/s offered: p99 {:.3} ms, {}; ~{left} steps left",
+                    step.offered_per_second,
+                    step.p99_ms,
+                    if step.passed {
+                        "met".to_owned()
+                    } else {
+                        format!("missed ({})", step.missed.join("; "))
+                    }
+                );
+            },
+        )?;
+        println!(
+            "capacity at {}: {:.0} orders/s (missed at {:?}), {} steps, {:.0} s",
+            capacity.slo,
+            capacity.max_rate_per_second,
+            capacity.failed_rate_per_second.map(f64::round),
+            capacity.steps.len(),
+            capacity.duration_seconds
+        );
+    }
     Ok(())
 }
