@@ -617,3 +617,34 @@ fn a_report_without_series_still_renders() {
     assert!(html.contains("No per-stage figures in this input."));
     assert!(html.contains("<td>connected</td>"));
 }
+
+/// Issue 16: the scaling chart `cargo xtask scaling` writes: measured dots, the fit, and the
+/// projection dashed with its interval only when there is one.
+#[test]
+fn the_scaling_chart_draws_the_runs_the_fit_and_the_projection() {
+    use perfgate_report::render::html::{ScalingCurves, scaling_chart};
+    let curves = ScalingCurves {
+        measured: vec![(1.0, 300_000.0), (2.0, 520_000.0), (4.0, 610_000.0)],
+        fitted: vec![(1.0, 305_000.0), (2.0, 515_000.0), (4.0, 612_000.0)],
+        projected: vec![
+            (8.0, 500_000.0, 640_000.0, 700_000.0),
+            (16.0, 400_000.0, 600_000.0, 720_000.0),
+        ],
+    };
+    let svg = scaling_chart("Scaling <test>", &curves).expect("a chart");
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+    assert!(
+        svg.contains("Scaling &lt;test&gt;"),
+        "the title is escaped: {svg}"
+    );
+    for legend in ["measured runs", "fitted law", "projection", "95 % interval"] {
+        assert!(svg.contains(legend), "{legend} missing");
+    }
+    let refused = ScalingCurves {
+        projected: Vec::new(),
+        ..curves
+    };
+    let svg = scaling_chart("Scaling", &refused).unwrap();
+    assert!(!svg.contains("projection"), "a refused fit draws no projection");
+    assert!(scaling_chart("Scaling", &ScalingCurves::default()).is_none());
+}

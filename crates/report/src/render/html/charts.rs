@@ -159,6 +159,64 @@ pub(super) fn capacity_curve(capacity: &CapacitySection) -> Option<Svg> {
     (!plot.is_empty()).then(|| plot.render())
 }
 
+/// What `cargo xtask scaling` draws: every measured run, the fitted law and its projection with
+/// the interval, against the worker count.
+#[derive(Debug, Clone, Default)]
+pub struct ScalingCurves {
+    /// Each run: (workers, messages/s).
+    pub measured: Vec<(f64, f64)>,
+    /// The fitted law over the measured worker counts: (workers, messages/s).
+    pub fitted: Vec<(f64, f64)>,
+    /// Beyond them, when the fit is trustworthy: (cores, low, estimate, high) messages/s.
+    pub projected: Vec<(f64, f64, f64, f64)>,
+}
+
+/// The scaling chart as a standalone SVG file: measured runs as dots, the fit as a line, the
+/// projection dashed between its interval's bounds (log scale of workers: 1 to 64).
+pub fn scaling_chart(title: &str, curves: &ScalingCurves) -> Option<String> {
+    if curves.measured.is_empty() {
+        return None;
+    }
+    let k = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        points.iter().map(|&(x, y)| (x, y / 1_000.0)).collect()
+    };
+    let tips = curves
+        .measured
+        .iter()
+        .map(|(workers, rate)| format!("{workers} workers: {}", format_value(*rate, "msg/s")))
+        .collect();
+    let mut panel = Panel::new("throughput, thousand messages per second")
+        .height(240.0)
+        .line(Line::new("measured runs", k(&curves.measured), 0).dots(tips))
+        .line(Line::new("fitted law", k(&curves.fitted), 2));
+    if !curves.projected.is_empty() {
+        let pick = |index: usize| -> Vec<(f64, f64)> {
+            curves
+                .projected
+                .iter()
+                .map(|point| {
+                    let values = [point.1, point.2, point.3];
+                    (point.0, values[index] / 1_000.0)
+                })
+                .collect()
+        };
+        panel = panel
+            .line(Line::new("projection", pick(1), 2).dashed())
+            .line(Line::new("95 % interval", pick(0), GREY).dashed())
+            .line(Line::new("", pick(2), GREY).dashed());
+    }
+    let ticks = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
+        .iter()
+        .map(|&n| (n, format!("{n}")))
+        .collect();
+    let plot = Plot::new(
+        title,
+        XAxis::log_with("runtime workers (cores), log scale", ticks),
+    )
+    .panel(panel);
+    (!plot.is_empty()).then(|| plot.render().standalone())
+}
+
 /// The limits, ms, of the objective's terms on `percentile` (`p99<=2ms,p50<=1ms` → [2] for p99).
 fn slo_limits(slo: &str, percentile: &str) -> Vec<f64> {
     slo.split(',')
