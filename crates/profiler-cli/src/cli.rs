@@ -296,7 +296,7 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
 }
 
 fn parse_slo(text: &str) -> Result<Slo, String> {
-    text.parse::<Slo>().map_err(|error| error.to_string())
+    Slo::parse(text)
 }
 
 fn parse_step(text: &str) -> Result<Duration, String> {

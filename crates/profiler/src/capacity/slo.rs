@@ -58,7 +58,15 @@ impl std::str::FromStr for Slo {
     /// Parses `p99<=2ms`, `p99.9 < 10 ms`, `max<=50ms`, `p50<=500us,p99<=2ms` (units `ns`,
     /// `us`/`µs`, `ms`, `s`; `<` is read as `<=`, a latency is never exactly equal anyway).
     fn from_str(text: &str) -> Result<Self> {
-        let invalid = |why: String| ProfilerError::InvalidConfig(format!("--capacity {text:?}: {why}"));
+        Slo::parse(text).map_err(|why| ProfilerError::InvalidConfig(format!("--capacity {text:?}: {why}")))
+    }
+}
+
+impl Slo {
+    /// [`str::parse`]'s work, with the problem alone as the error (for a command line parser
+    /// that names the flag and the value itself).
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let invalid = |why: String| why;
         let mut terms = Vec::new();
         for term in text.split(',') {
             let term: String = term.chars().filter(|c| !c.is_whitespace()).collect();
