@@ -7,8 +7,10 @@ mod cargo;
 mod compare;
 mod flamegraph;
 mod fuzz;
+mod points;
 mod report_scale;
 mod scaling;
+mod sweep;
 mod targets;
 mod trend;
 
@@ -64,6 +66,10 @@ enum Task {
     /// Throughput at 1, 2, … N runtime workers, the Universal Scalability Law fitted to it, and
     /// (from a trustworthy fit only) the throughput projected at 4 to 64 cores, with intervals
     Scaling(scaling::Options),
+    /// Vary profiler knobs over listed values (`--param batch-size=1,10,32`; a grid when several
+    /// are given): interleaved repeats of a saturation and a fixed-rate run per point, each
+    /// figure's median with its interval, and the best value, or "no clear winner"
+    Sweep(sweep::Options),
     /// Fuzz every reader of the report (a release child process; default 1,000,000 cases): exit 0
     /// only without a panic, hang or abort; failing inputs go to target/perfgate/fuzz/
     Fuzz(fuzz::Options),
@@ -92,6 +98,7 @@ fn main() -> ExitCode {
         Task::Compare(options) => compare::run(&options),
         Task::BrowserCheck(options) => browser::run(&options),
         Task::Scaling(options) => scaling::run(&options),
+        Task::Sweep(options) => sweep::run(&options),
         Task::Fuzz(options) => fuzz::run(&options),
     };
     match outcome {

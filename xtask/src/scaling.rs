@@ -27,15 +27,13 @@
 //! no projection, else `null`); `assumptions`; `caveat` (counts beyond the cores measured, else
 //! `null`). A bound that is infinite is written as `null`.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use perfgate_report::{RunData, load_results};
+use perfgate_report::RunData;
 use perfgate_stats::{
     MIN_DISTINCT_WORKERS, MIN_R_SQUARED, UslFit, UslInterval, UslIntervals, UslQuality, fit_usl, median,
     usl_intervals,
@@ -43,7 +41,10 @@ use perfgate_stats::{
 use serde_json::{Value, json};
 
 use crate::cargo::build_profiler;
-use crate::compare::{profiler_command, profiler_outcome};
+use crate::points::{
+    catch_interrupt, duration, interleave, interrupted, load_average, progress_line, rate, run_profiler,
+    significant,
+};
 
 /// The most runtime workers a point may ask for: far beyond any core count worth projecting to,
 /// and a typo (`10000`) caught before it spawns ten thousand threads.
@@ -187,18 +188,7 @@ fn parse_workers(list: &str) -> Result<Vec<usize>, String> {
 /// starting) gives every count the same mean position, as ABBA rounds do for two builds; each
 /// later pair starts one count further on, so no count is always the first run after the build.
 fn schedule(workers: &[usize], repeat: usize) -> Vec<(usize, usize)> {
-    let mut order = Vec::with_capacity(workers.len() * repeat);
-    for r in 0..repeat {
-        let mut pass = workers.to_vec();
-        if !workers.is_empty() {
-            pass.rotate_left((r / 2) % workers.len());
-        }
-        if r % 2 == 1 {
-            pass.reverse();
-        }
-        order.extend(pass.into_iter().map(|n| (n, r)));
-    }
-    order
+    interleave(workers, repeat)
 }
 
 /// One measured point.
@@ -358,40 +348,6 @@ fn unreachable_peak(fit: &UslFit, intervals: &UslIntervals) -> Peak {
 
 // ---- Running -------------------------------------------------------------------------------
 
-/// Set by the first Ctrl-C: stop after the point in progress.
-static STOP: AtomicBool = AtomicBool::new(false);
-/// The process (and process group) id of the run in progress, 0 between runs.
-static CHILD: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_interrupt(_: libc::c_int) {
-    if STOP.swap(true, Ordering::Relaxed) {
-        // The second Ctrl-C. The run in progress is in its own process group, out of the
-        // terminal's reach, so it is ended here; then this process, as the default action would.
-        let child = CHILD.load(Ordering::Relaxed);
-        // SAFETY: kill, signal and raise are async-signal-safe; SIG_DFL is a valid disposition.
-        unsafe {
-            if child > 0 {
-                libc::kill(-child, libc::SIGTERM);
-            }
-            libc::signal(libc::SIGINT, libc::SIG_DFL);
-            libc::raise(libc::SIGINT);
-        }
-    }
-}
-
-/// Installs [`on_interrupt`] (`true`) or the default disposition back.
-fn catch_interrupt(on: bool) {
-    let handler = if on {
-        on_interrupt as *const () as libc::sighandler_t
-    } else {
-        libc::SIG_DFL
-    };
-    // SAFETY: the handler only touches atomics and calls async-signal-safe functions.
-    unsafe {
-        libc::signal(libc::SIGINT, handler);
-    }
-}
-
 pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let plan = match plan(options, cores) {
@@ -439,7 +395,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let mut stopped: Option<String> = None;
     catch_interrupt(true);
     for (index, &(workers, repeat)) in order.iter().enumerate() {
-        if STOP.load(Ordering::Relaxed) {
+        if interrupted() {
             break;
         }
         let dir = runs.join(format!("w{workers:04}-r{}", repeat + 1));
@@ -465,17 +421,18 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
             }
         }
         let done = index + 1;
-        let mean = started.elapsed().as_secs_f64() / done as f64;
-        eprintln!(
-            "scaling: point {done}/{} (workers {workers}, repeat {}), {} msg/s, ~{} left",
-            order.len(),
+        let detail = format!(
+            "(workers {workers}, repeat {}), {} msg/s",
             repeat + 1,
-            rate(points.last().map_or(f64::NAN, |p| p.throughput)),
-            duration(Duration::from_secs_f64(mean * (order.len() - done) as f64))
+            rate(points.last().map_or(f64::NAN, |p| p.throughput))
+        );
+        eprintln!(
+            "{}",
+            progress_line("scaling", done, order.len(), started.elapsed(), &detail)
         );
     }
     catch_interrupt(false);
-    if stopped.is_none() && STOP.load(Ordering::Relaxed) {
+    if stopped.is_none() && interrupted() {
         eprintln!(
             "scaling: interrupted: {} of {} points measured, fitting those",
             points.len(),
@@ -554,19 +511,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
 fn run_point(binary: &Path, dir: &Path, args: &[String], workers: usize) -> anyhow::Result<(f64, RunData)> {
     let mut args = args.to_vec();
     args.extend(["--runtime-workers".to_owned(), workers.to_string()]);
-    let mut command = profiler_command(binary, dir, &args);
-    // A process group of its own: the terminal sends Ctrl-C to the foreground group, which is
-    // then this task alone, so the run in progress finishes and counts.
-    command.process_group(0);
-    let child = command
-        .spawn()
-        .with_context(|| format!("running {}", binary.display()))?;
-    CHILD.store(i32::try_from(child.id()).unwrap_or(0), Ordering::Relaxed);
-    let output = child.wait_with_output();
-    CHILD.store(0, Ordering::Relaxed);
-    let output = output.with_context(|| format!("waiting for {}", binary.display()))?;
-    profiler_outcome(binary, &args, &output)?;
-    let run = load_results(&dir.join("results.json"))?;
+    let run = run_profiler(binary, dir, &args)?;
     let throughput = run
         .metrics
         .get("cpu.messages_per_second")
@@ -585,13 +530,6 @@ fn run_point(binary: &Path, dir: &Path, args: &[String], workers: usize) -> anyh
         bail!("asked for {workers} runtime workers, the results say {recorded}");
     }
     Ok((throughput, run))
-}
-
-/// The 1, 5 and 15 minute load averages (Linux), to judge how busy the machine was.
-fn load_average() -> Option<[f64; 3]> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let mut fields = text.split_whitespace().map(|f| f.parse::<f64>().ok());
-    Some([fields.next()??, fields.next()??, fields.next()??])
 }
 
 /// What the report says about the machine.
@@ -842,19 +780,6 @@ fn bracket(interval: UslInterval, format: &dyn Fn(f64) -> String) -> String {
     }
 }
 
-/// Messages per second to three significant figures: `412 k`, `1.23 M`, `950`.
-fn rate(value: f64) -> String {
-    if !value.is_finite() {
-        return "—".to_owned();
-    }
-    let (scaled, unit) = match value.abs() {
-        v if v >= 1e6 => (value / 1e6, " M"),
-        v if v >= 1e3 => (value / 1e3, " k"),
-        _ => (value, ""),
-    };
-    format!("{}{unit}", significant(scaled))
-}
-
 /// `σ` or `κ`: three significant figures, in scientific notation below 0.001.
 fn parameter(value: f64) -> String {
     if value != 0.0 && value.abs() < 1e-3 {
@@ -872,26 +797,6 @@ fn count(value: f64) -> String {
         format!("{value:.1}")
     } else {
         format!("{value:.0}")
-    }
-}
-
-/// Three significant figures (no exponent).
-fn significant(value: f64) -> String {
-    if value == 0.0 {
-        return "0".to_owned();
-    }
-    let digits = value.abs().log10().floor() as i32;
-    let decimals = (2 - digits).max(0) as usize;
-    format!("{value:.decimals$}")
-}
-
-/// `45s`, `1m10s`, `1h02m`.
-fn duration(time: Duration) -> String {
-    let seconds = time.as_secs_f64().round() as u64;
-    match seconds {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 

@@ -1,0 +1,216 @@
+//! What the tasks that measure many points of the release profiler share (`cargo xtask scaling`,
+//! `cargo xtask sweep`): running one point in a process group of its own, the Ctrl-C flag that
+//! lets the point in progress finish, the interleaved order of points and repeats, and the
+//! progress line with the time left. A leaf: it imports no task module, the tasks import it.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use perfgate_report::{RunData, load_results};
+
+use crate::compare::{profiler_command, profiler_outcome};
+
+// ---- Interrupting ----------------------------------------------------------------------------
+
+/// Set by the first Ctrl-C: stop after the point in progress.
+static STOP: AtomicBool = AtomicBool::new(false);
+/// The process (and process group) id of the run in progress, 0 between runs.
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    if STOP.swap(true, Ordering::Relaxed) {
+        // The second Ctrl-C. The run in progress is in its own process group, out of the
+        // terminal's reach, so it is ended here; then this process, as the default action would.
+        let child = CHILD.load(Ordering::Relaxed);
+        // SAFETY: kill, signal and raise are async-signal-safe; SIG_DFL is a valid disposition.
+        unsafe {
+            if child > 0 {
+                libc::kill(-child, libc::SIGTERM);
+            }
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::raise(libc::SIGINT);
+        }
+    }
+}
+
+/// Installs [`on_interrupt`] (`true`) or the default disposition back.
+pub(crate) fn catch_interrupt(on: bool) {
+    let handler = if on {
+        on_interrupt as *const () as libc::sighandler_t
+    } else {
+        libc::SIG_DFL
+    };
+    // SAFETY: the handler only touches atomics and calls async-signal-safe functions.
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+    }
+}
+
+/// Whether a Ctrl-C asked to stop after the point in progress.
+pub(crate) fn interrupted() -> bool {
+    STOP.load(Ordering::Relaxed)
+}
+
+// ---- Running ---------------------------------------------------------------------------------
+
+/// Runs the profiler `binary` once with `args`, its results going to `dir`, and reads them.
+pub(crate) fn run_profiler(binary: &Path, dir: &Path, args: &[String]) -> anyhow::Result<RunData> {
+    let mut command = profiler_command(binary, dir, args);
+    // A process group of its own: the terminal sends Ctrl-C to the foreground group, which is
+    // then this task alone, so the run in progress finishes and counts.
+    command.process_group(0);
+    let child = command
+        .spawn()
+        .with_context(|| format!("running {}", binary.display()))?;
+    CHILD.store(i32::try_from(child.id()).unwrap_or(0), Ordering::Relaxed);
+    let output = child.wait_with_output();
+    CHILD.store(0, Ordering::Relaxed);
+    let output = output.with_context(|| format!("waiting for {}", binary.display()))?;
+    profiler_outcome(binary, args, &output)?;
+    Ok(load_results(&dir.join("results.json"))?)
+}
+
+// ---- Ordering --------------------------------------------------------------------------------
+
+/// The order of the runs, `(item, repeat from 0)`: each pair of repeats goes through the items
+/// forward, then backward, so a linear drift of the machine's speed (a neighbour's job starting)
+/// gives every item the same mean position, as ABBA rounds do for two builds; each later pair
+/// starts one item further on, so no item is always the first run after the build.
+pub(crate) fn interleave<T: Copy>(items: &[T], repeat: usize) -> Vec<(T, usize)> {
+    let mut order = Vec::with_capacity(items.len() * repeat);
+    for r in 0..repeat {
+        let mut pass = items.to_vec();
+        if !items.is_empty() {
+            pass.rotate_left((r / 2) % items.len());
+        }
+        if r % 2 == 1 {
+            pass.reverse();
+        }
+        order.extend(pass.into_iter().map(|item| (item, r)));
+    }
+    order
+}
+
+// ---- Progress --------------------------------------------------------------------------------
+
+/// `{task}: point {done}/{total} {detail}, ~{time} left`, the time left being the mean time of
+/// the points so far times the points left.
+pub(crate) fn progress_line(
+    task: &str,
+    done: usize,
+    total: usize,
+    elapsed: Duration,
+    detail: &str,
+) -> String {
+    let mean = elapsed.as_secs_f64() / done.max(1) as f64;
+    format!(
+        "{task}: point {done}/{total} {detail}, ~{} left",
+        duration(Duration::from_secs_f64(mean * total.saturating_sub(done) as f64))
+    )
+}
+
+/// The 1, 5 and 15 minute load averages (Linux), to judge how busy the machine was.
+pub(crate) fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut fields = text.split_whitespace().map(|f| f.parse::<f64>().ok());
+    Some([fields.next()??, fields.next()??, fields.next()??])
+}
+
+/// Messages per second to three significant figures: `412 k`, `1.23 M`, `950`.
+pub(crate) fn rate(value: f64) -> String {
+    if !value.is_finite() {
+        return "—".to_owned();
+    }
+    let (scaled, unit) = match value.abs() {
+        v if v >= 1e6 => (value / 1e6, " M"),
+        v if v >= 1e3 => (value / 1e3, " k"),
+        _ => (value, ""),
+    };
+    format!("{}{unit}", significant(scaled))
+}
+
+/// Three significant figures (no exponent).
+pub(crate) fn significant(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    if !value.is_finite() {
+        return "—".to_owned();
+    }
+    let digits = value.abs().log10().floor() as i32;
+    let decimals = (2 - digits).max(0) as usize;
+    format!("{value:.decimals$}")
+}
+
+/// `45s`, `1m10s`, `1h02m`.
+pub(crate) fn duration(time: Duration) -> String {
+    let seconds = time.as_secs_f64().round() as u64;
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_item_runs_once_per_repeat_and_pairs_of_repeats_balance_a_drift() {
+        let items = ['a', 'b', 'c', 'd', 'e'];
+        let order = interleave(&items, 4);
+        assert_eq!(order.len(), 20);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 20, "a run twice: {order:?}");
+        for (r, pass) in order.chunks(items.len()).enumerate() {
+            assert!(pass.iter().all(|&(_, repeat)| repeat == r), "{pass:?}");
+        }
+        for pair in order.chunks(2 * items.len()) {
+            let (first, second) = pair.split_at(items.len());
+            for item in items {
+                let at = |pass: &[(char, usize)]| pass.iter().position(|&(i, _)| i == item).unwrap();
+                assert_eq!(at(first) + at(second), items.len() - 1, "{item} in {pair:?}");
+            }
+        }
+        // Forward, backward, then the next pair starts one item on.
+        let firsts: Vec<char> = order.chunks(items.len()).map(|pass| pass[0].0).collect();
+        assert_eq!(firsts, ['a', 'e', 'b', 'a']);
+        assert_eq!(interleave::<u8>(&[], 3), []);
+        assert_eq!(interleave(&[7], 2), [(7, 0), (7, 1)]);
+    }
+
+    #[test]
+    fn the_progress_line_says_which_point_how_many_left_and_the_time_left() {
+        assert_eq!(
+            progress_line(
+                "sweep",
+                3,
+                10,
+                Duration::from_secs(30),
+                "(batch-size=64, repeat 1)"
+            ),
+            "sweep: point 3/10 (batch-size=64, repeat 1), ~1m10s left"
+        );
+        assert_eq!(
+            progress_line("sweep", 10, 10, Duration::from_secs(30), "(x)"),
+            "sweep: point 10/10 (x), ~0s left"
+        );
+    }
+
+    #[test]
+    fn figures_read_as_the_progress_line_shows_them() {
+        assert_eq!(rate(412_345.0), "412 k");
+        assert_eq!(rate(1_234_567.0), "1.23 M");
+        assert_eq!(rate(950.0), "950");
+        assert_eq!(rate(f64::NAN), "—");
+        assert_eq!(significant(0.01234), "0.0123");
+        assert_eq!(duration(Duration::from_secs(45)), "45s");
+        assert_eq!(duration(Duration::from_secs(3720)), "1h02m");
+    }
+}
