@@ -687,13 +687,15 @@ fn evidence(verdict: &Verdict, stats: &[[Option<Stat>; 4]], points: &[Point]) ->
         if lowest == leader {
             let _ = write!(
                 text,
-                " Its p99 at the fixed rate, {}, is also the lowest.",
+                " {}'s p99 at the fixed rate, {}, is also the lowest.",
+                points[leader].label(),
                 with_interval(P99, own)
             );
         } else {
             let _ = write!(
                 text,
-                " Latency: its p99 at the fixed rate is {}; the lowest p99 is {}'s {}.",
+                " Latency: {}'s p99 at the fixed rate is {}; the lowest p99 is {}'s {}.",
+                points[leader].label(),
                 with_interval(P99, own),
                 points[lowest].label(),
                 with_interval(P99, lowest_stat)
@@ -713,6 +715,35 @@ fn evidence(verdict: &Verdict, stats: &[[Option<Stat>; 4]], points: &[Point]) ->
         );
     }
     text
+}
+
+/// The share of a point's median saturation throughput above which its fixed-rate latency is
+/// flagged: the rate aims at half the slowest point's, but it comes from one calibration run
+/// each, and a point measured slower later runs closer to its limit, where queueing inflates the
+/// tail.
+const LOADED: f64 = 0.6;
+
+/// Points whose fixed-rate phase ran above [`LOADED`] of their median saturation throughput.
+fn load_notes(fixed_rate: Option<f64>, stats: &[[Option<Stat>; 4]], points: &[Point]) -> Vec<String> {
+    let Some(fixed_rate) = fixed_rate else {
+        return Vec::new();
+    };
+    points
+        .iter()
+        .zip(stats)
+        .filter_map(|(point, stats)| {
+            let share = fixed_rate / stats[THROUGHPUT].as_ref()?.median;
+            (share > LOADED).then(|| {
+                format!(
+                    "{}: the fixed rate is {:.0} % of its median saturation throughput (above \
+                     {:.0} %), so its latency includes queueing near its limit.",
+                    point.label(),
+                    share * 100.0,
+                    LOADED * 100.0
+                )
+            })
+        })
+        .collect()
 }
 
 // ---- Running ---------------------------------------------------------------------------------
@@ -878,6 +909,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let stats = summarise(plan.points.len(), &runs);
     let verdict = recommend(&stats);
     let evidence = evidence(&verdict, &stats, &plan.points);
+    let notes = load_notes(fixed_rate, &stats, &plan.points);
     let rate_source = match (plan.rate, fixed_rate) {
         (Some(_), _) => "given (--rate)",
         (None, Some(_)) => "half the lowest saturation throughput of the calibration pass",
@@ -897,6 +929,9 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     println!("sweep: {header}");
     print_tables(&stats, &plan.points);
     println!("{evidence}");
+    for note in &notes {
+        println!("warning: {note}");
+    }
 
     let environment = first_run.as_ref().and_then(|run| run.environment.as_ref());
     let document = json!({
@@ -921,6 +956,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
             })).collect::<Vec<_>>(),
             "profiler_args": plan.profiler_args,
             "confidence": CONFIDENCE,
+            "rate_warnings": notes,
         },
         "metrics": METRICS.iter().map(|(id, label, unit, higher)| json!({
             "id": id, "label": label, "unit": unit, "higher_is_better": higher,
@@ -944,7 +980,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let text = serde_json::to_string_pretty(&document).context("serialising sweep.json")?;
     perfgate_output::write_atomic(&json_path, text.as_bytes())?;
     let md_path = options.out.join("sweep.md");
-    let markdown = markdown(&plan, &stats, &header, &evidence);
+    let markdown = markdown(&plan, &stats, &header, &evidence, &notes);
     perfgate_output::write_atomic(&md_path, markdown.as_bytes())?;
     println!("sweep: wrote {} and {}", json_path.display(), md_path.display());
     Ok(match stopped.as_deref() {
@@ -1029,7 +1065,13 @@ fn print_tables(stats: &[[Option<Stat>; 4]], points: &[Point]) {
 /// sweep.md. Every string in it is this task's own or a knob value checked to hold only digits,
 /// letters and `.` ([`check_value`]), so none needs escaping; the machine's CPU model (from the
 /// results) is left to sweep.json for that reason.
-fn markdown(plan: &Plan, stats: &[[Option<Stat>; 4]], header: &str, evidence: &str) -> String {
+fn markdown(
+    plan: &Plan,
+    stats: &[[Option<Stat>; 4]],
+    header: &str,
+    evidence: &str,
+    notes: &[String],
+) -> String {
     let knobs: Vec<&str> = plan.params.iter().map(|p| p.knob.as_str()).collect();
     let mut out = format!("# Sweep: {}\n\n{header}.\n\n", knobs.join(" × "));
     out.push_str(
@@ -1049,7 +1091,11 @@ fn markdown(plan: &Plan, stats: &[[Option<Stat>; 4]], header: &str, evidence: &s
     }
     let _ = write!(
         out,
-        "\n## Recommendation\n\n{evidence}\n\nCharts (throughput, p50/p99 and CPU per message against the knob) are not drawn yet.\n"
+        "\n## Recommendation\n\n{evidence}\n{}\nCharts (throughput, p50/p99 and CPU per message against the knob) are not drawn yet.\n",
+        notes
+            .iter()
+            .map(|note| format!("\n- Warning: {note}\n"))
+            .collect::<String>()
     );
     out
 }
@@ -1343,6 +1389,20 @@ mod tests {
         );
         assert!(text.contains("the lowest p99 is batch-size=1's"), "{text}");
         assert!(text.contains("only 75 % confidence"), "{text}");
+    }
+
+    #[test]
+    fn a_point_run_near_its_limit_at_the_fixed_rate_is_flagged() {
+        let stats = summarise(2, &runs(&[&[300e3, 310e3, 290e3], &[600e3, 620e3, 610e3]]));
+        let notes = load_notes(Some(200e3), &stats, &points(&["1", "10"]));
+        assert_eq!(
+            notes,
+            [
+                "batch-size=1: the fixed rate is 67 % of its median saturation throughput (above 60 %), so its latency includes queueing near its limit."
+            ]
+        );
+        assert!(load_notes(Some(150e3), &stats, &points(&["1", "10"])).is_empty());
+        assert!(load_notes(None, &stats, &points(&["1", "10"])).is_empty());
     }
 
     #[test]
