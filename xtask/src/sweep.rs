@@ -28,7 +28,7 @@
 //! `stopped` (`null`, `"interrupted"` or the failure), `machine` (`logical_cores`, `cpu_model`,
 //! `hostname`, `load_average_start`/`_end`), `settings` (`params` [{`knob`, `values`}], `repeat`,
 //! `rate`, `rate_source`, `calibration` [{`point`, `throughput_msg_per_s`}], `profiler_args`,
-//! `confidence`), `metrics` (ids and whether higher is better), `points` (`index`, `knobs`
+//! `confidence`, `rate_warnings`: points whose fixed rate was above 60 % of their saturation), `metrics` (ids and whether higher is better), `points` (`index`, `knobs`
 //! {name: value}, `args`, `runs` [{`repeat` from 1, `position` in the run order, `seconds`,
 //! `results`, `figures` {metric id: value or null}}], `summary` {metric id: null or {`runs`,
 //! `median`, `low`, `high`, `interval` ("order statistics", "min–max" or "single run"),
