@@ -498,12 +498,52 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
             .then(|| oversubscribed(cores))
     );
     let text = serde_json::to_string_pretty(&document).context("serialising scaling.json")?;
-    perfgate_output::write_atomic(&json_path, text.as_bytes())?;
-    println!("scaling: wrote {}", json_path.display());
+    // The JSON and its chart as one set: a chart never describes another run's JSON.
+    let mut outputs = perfgate_output::OutputSet::new();
+    outputs.stage(&json_path, text.as_bytes())?;
+    let chart_path = options.out.join("scaling.svg");
+    if let Some(svg) = chart(&points, &summary) {
+        outputs.stage(&chart_path, svg.as_bytes())?;
+    }
+    for path in outputs.commit()? {
+        println!("scaling: wrote {}", path.display());
+    }
     Ok(match stopped.as_deref() {
         Some(reason) if reason != "interrupted" => ExitCode::FAILURE,
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The chart beside scaling.json: every run, the fitted law over the measured counts and, from a
+/// trustworthy fit only, the projection with its interval out to 64 cores.
+fn chart(points: &[Point], summary: &Summary) -> Option<String> {
+    let measured: Vec<(f64, f64)> = points.iter().map(|p| (p.workers as f64, p.throughput)).collect();
+    let fitted = summary.fit.as_ref().map_or_else(Vec::new, |fit| {
+        let (low, high) = fit.workers_range;
+        // Enough points that the curve looks like one on a log axis.
+        (0..=40)
+            .map(|i| low * (high / low).powf(f64::from(i) / 40.0))
+            .map(|n| (n, fit.throughput(n)))
+            .collect()
+    });
+    let projected = match (&summary.intervals, &summary.outlook) {
+        (Some(intervals), Ok(_)) => {
+            let from = summary.fit.as_ref().map_or(1.0, |fit| fit.workers_range.1);
+            (0..=40)
+                .map(|i| from * (64.0 / from).powf(f64::from(i) / 40.0))
+                .filter_map(|n| intervals.project(n).map(|t| (n, t.low, t.estimate, t.high)))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    perfgate_report::render::html::scaling_chart(
+        "Throughput against runtime workers, with the Universal Scalability Law fitted",
+        &perfgate_report::render::html::ScalingCurves {
+            measured,
+            fitted,
+            projected,
+        },
+    )
 }
 
 /// Runs one point: the profiler with `workers` runtime workers, its results in `dir`; returns
@@ -949,6 +989,23 @@ mod tests {
                 results: PathBuf::from("r.json"),
             })
             .collect()
+    }
+
+    #[test]
+    fn the_chart_shows_a_projection_only_from_a_trustworthy_fit() {
+        let workers: Vec<usize> = (1..=8).collect();
+        let lawful = points(|n, _| usl(200_000.0, 0.05, 0.002, n as f64), &workers, 2);
+        let svg = chart(&lawful, &summarise(&lawful)).expect("a chart");
+        assert!(svg.contains("fitted law") && svg.contains("projection"), "{svg}");
+        // Flat noise: no fit worth projecting, so the chart has the runs and no projection.
+        let mut rng = SeededRng::new(3);
+        let noise: Vec<f64> = (0..16).map(|_| 300_000.0 * (1.0 + 0.2 * rng.normal())).collect();
+        let noisy = points(|n, r| noise[(n - 1) * 2 + r], &workers, 2);
+        let svg = chart(&noisy, &summarise(&noisy)).expect("a chart");
+        assert!(
+            svg.contains("measured runs") && !svg.contains("projection"),
+            "{svg}"
+        );
     }
 
     #[test]

@@ -180,14 +180,16 @@ pub fn scaling_chart(title: &str, curves: &ScalingCurves) -> Option<String> {
     let k = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
         points.iter().map(|&(x, y)| (x, y / 1_000.0)).collect()
     };
-    let tips = curves
-        .measured
+    // In worker order, so the line through the runs reads left to right, not in run order.
+    let mut measured = curves.measured.clone();
+    measured.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let tips = measured
         .iter()
         .map(|(workers, rate)| format!("{workers} workers: {}", format_value(*rate, "msg/s")))
         .collect();
     let mut panel = Panel::new("throughput, thousand messages per second")
         .height(240.0)
-        .line(Line::new("measured runs", k(&curves.measured), 0).dots(tips))
+        .line(Line::new("measured runs", k(&measured), 0).dots(tips))
         .line(Line::new("fitted law", k(&curves.fitted), 2));
     if !curves.projected.is_empty() {
         let pick = |index: usize| -> Vec<(f64, f64)> {
