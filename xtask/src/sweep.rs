@@ -978,11 +978,23 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     });
     let json_path = options.out.join("sweep.json");
     let text = serde_json::to_string_pretty(&document).context("serialising sweep.json")?;
-    perfgate_output::write_atomic(&json_path, text.as_bytes())?;
+    // The JSON, the Markdown and its charts as one set, the charts first.
+    let mut outputs = perfgate_output::OutputSet::new();
+    let drawn = charts(&stats, &plan.points);
+    for (name, svg) in &drawn {
+        outputs.stage(&options.out.join(name), svg.as_bytes())?;
+    }
+    outputs.stage(&json_path, text.as_bytes())?;
     let md_path = options.out.join("sweep.md");
-    let markdown = markdown(&plan, &stats, &header, &evidence, &notes);
-    perfgate_output::write_atomic(&md_path, markdown.as_bytes())?;
-    println!("sweep: wrote {} and {}", json_path.display(), md_path.display());
+    let markdown = markdown(&plan, &stats, &header, &evidence, &notes, &drawn);
+    outputs.stage(&md_path, markdown.as_bytes())?;
+    outputs.commit()?;
+    println!(
+        "sweep: wrote {}, {} and {} charts",
+        json_path.display(),
+        md_path.display(),
+        drawn.len()
+    );
     Ok(match stopped.as_deref() {
         Some(reason) if reason != "interrupted" => ExitCode::FAILURE,
         _ => ExitCode::SUCCESS,
@@ -1062,6 +1074,72 @@ fn print_tables(stats: &[[Option<Stat>; 4]], points: &[Point]) {
     println!();
 }
 
+/// The charts sweep.md shows, by file name: throughput and CPU per message per point with their
+/// intervals (low, median, high: the line between them is the interval), and p50 and p99 on a
+/// log scale.
+fn charts(stats: &[[Option<Stat>; 4]], points: &[Point]) -> Vec<(String, String)> {
+    let interval = |metric: usize| -> Vec<(String, Vec<Option<f64>>)> {
+        points
+            .iter()
+            .zip(stats)
+            .map(|(point, stats)| {
+                let values = stats[metric].as_ref().map_or(vec![None; 3], |stat| {
+                    vec![Some(stat.low), Some(stat.median), Some(stat.high)]
+                });
+                (point.label(), values)
+            })
+            .collect()
+    };
+    let latency: Vec<(String, Vec<Option<f64>>)> = points
+        .iter()
+        .zip(stats)
+        .map(|(point, stats)| {
+            let median = |metric: usize| stats[metric].as_ref().map(|stat| stat.median);
+            (point.label(), vec![median(1), median(P99)])
+        })
+        .collect();
+    let cpu = METRICS.len() - 1;
+    let knob_chart = perfgate_report::render::html::knob_chart;
+    [
+        (
+            "sweep-throughput.svg",
+            knob_chart(
+                "Throughput at saturation by point (the line spans the median's interval)",
+                "messages per second",
+                "msg/s",
+                false,
+                &["interval low", "median", "interval high"],
+                &interval(THROUGHPUT),
+            ),
+        ),
+        (
+            "sweep-latency.svg",
+            knob_chart(
+                "Latency at the shared fixed rate by point (medians)",
+                "end-to-end latency, ms (log scale)",
+                "ms",
+                true,
+                &["p50", "p99"],
+                &latency,
+            ),
+        ),
+        (
+            "sweep-cpu.svg",
+            knob_chart(
+                "Process CPU time per message by point (the line spans the median's interval)",
+                "ns per message",
+                "ns",
+                false,
+                &["interval low", "median", "interval high"],
+                &interval(cpu),
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, svg)| Some((name.to_owned(), svg?)))
+    .collect()
+}
+
 /// sweep.md. Every string in it is this task's own or a knob value checked to hold only digits,
 /// letters and `.` ([`check_value`]), so none needs escaping; the machine's CPU model (from the
 /// results) is left to sweep.json for that reason.
@@ -1071,6 +1149,7 @@ fn markdown(
     header: &str,
     evidence: &str,
     notes: &[String],
+    charts: &[(String, String)],
 ) -> String {
     let knobs: Vec<&str> = plan.params.iter().map(|p| p.knob.as_str()).collect();
     let mut out = format!("# Sweep: {}\n\n{header}.\n\n", knobs.join(" × "));
@@ -1079,6 +1158,12 @@ fn markdown(
          statistics of `median_interval` when there are enough runs for 95 %, else the runs' \
          min–max, whose confidence is stated. Spread is (max − min) / median.\n",
     );
+    if !charts.is_empty() {
+        out.push('\n');
+        for (name, _) in charts {
+            let _ = writeln!(out, "![{name}]({name})");
+        }
+    }
     for (metric, (_, label, unit, higher)) in METRICS.iter().enumerate() {
         let _ = write!(
             out,
@@ -1091,7 +1176,7 @@ fn markdown(
     }
     let _ = write!(
         out,
-        "\n## Recommendation\n\n{evidence}\n{}\nCharts (throughput, p50/p99 and CPU per message against the knob) are not drawn yet.\n",
+        "\n## Recommendation\n\n{evidence}\n{}",
         notes
             .iter()
             .map(|note| format!("\n- Warning: {note}\n"))
@@ -1389,6 +1474,30 @@ mod tests {
         );
         assert!(text.contains("the lowest p99 is batch-size=1's"), "{text}");
         assert!(text.contains("only 75 % confidence"), "{text}");
+    }
+
+    #[test]
+    fn the_charts_draw_every_point_and_the_markdown_shows_them() {
+        let stats = summarise(3, &runs(&[&[100e3, 104e3, 102e3], &[150e3, 155e3, 152e3]]));
+        let points = points(&["1", "64"]);
+        let drawn = charts(&stats, &points);
+        let names: Vec<&str> = drawn.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["sweep-throughput.svg", "sweep-latency.svg", "sweep-cpu.svg"]
+        );
+        for (name, svg) in &drawn {
+            assert!(
+                svg.contains("batch-size=1") && svg.contains("batch-size=64"),
+                "{name}: {svg}"
+            );
+        }
+        assert!(drawn[0].1.contains("interval low") && drawn[1].1.contains("p99"));
+        let plan = plan(&options(&["--param", "batch-size=1,64"])).unwrap();
+        let text = markdown(&plan, &stats, "header", "evidence", &[], &drawn);
+        assert!(text.contains("![sweep-latency.svg](sweep-latency.svg)"), "{text}");
+        // Nothing measured: no chart at all, and none linked.
+        assert!(charts(&[[None, None, None, None], [None, None, None, None]], &points).is_empty());
     }
 
     #[test]

@@ -219,6 +219,39 @@ pub fn scaling_chart(title: &str, curves: &ScalingCurves) -> Option<String> {
     (!plot.is_empty()).then(|| plot.render().standalone())
 }
 
+/// A dot plot of one figure per point of a sweep (`cargo xtask sweep`), as a standalone SVG
+/// file: a row per point (`rows`: its label and one value per series), a dot per series, a line
+/// between a row's smallest and largest value (so `low, median, high` series draw the interval).
+pub fn knob_chart(
+    title: &str,
+    axis_label: &str,
+    unit: &str,
+    log_scale: bool,
+    series: &[&str],
+    rows: &[(String, Vec<Option<f64>>)],
+) -> Option<String> {
+    let has_value = rows
+        .iter()
+        .any(|(_, values)| values.iter().flatten().next().is_some());
+    if !has_value {
+        return None;
+    }
+    let series: Vec<(&str, usize)> = series
+        .iter()
+        .enumerate()
+        .map(|(index, name)| (*name, index % 6))
+        .collect();
+    let rows: Vec<DotRow> = rows
+        .iter()
+        .map(|(label, values)| DotRow {
+            label: label.clone(),
+            values: values.clone(),
+        })
+        .collect();
+    let kind = if log_scale { Kind::Log } else { Kind::Linear };
+    Some(dots(title, axis_label, kind, &series, &rows, unit).standalone())
+}
+
 /// The limits, ms, of the objective's terms on `percentile` (`p99<=2ms,p50<=1ms` → [2] for p99).
 fn slo_limits(slo: &str, percentile: &str) -> Vec<f64> {
     slo.split(',')

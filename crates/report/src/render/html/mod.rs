@@ -18,7 +18,7 @@ mod trend;
 use std::fmt::Write;
 
 pub(crate) use self::charts::load_test_key;
-pub use self::charts::{ChartFile, ScalingCurves, chart_files, scaling_chart};
+pub use self::charts::{ChartFile, ScalingCurves, chart_files, knob_chart, scaling_chart};
 
 use self::escape::{esc, inline_code};
 use self::markup::{close, figure, key_values, note, num, open, table_end, table_head};
