@@ -4,7 +4,9 @@
 //! account, so that stage is keyed), priced, and published to three downstream gateways.
 //!
 //! Run it with `cargo run --release -p perfgate-profiler --example custom_pipeline`; add
-//! `-- --capacity 'p99<=2ms'` to also find the highest order rate it sustains at that objective.
+//! `-- --capacity 'p99<=2ms'` to also find the highest order rate it sustains at that objective,
+//! or `-- --scaling` to measure it at 1 to 8 runtime workers and fit the Universal Scalability
+//! Law, as `cargo xtask capacity` and `cargo xtask scaling` do for the default workload.
 
 use std::collections::HashMap;
 
@@ -199,6 +201,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             capacity.steps.len(),
             capacity.duration_seconds
         );
+    }
+    if args.iter().any(|arg| arg == "--scaling") {
+        let workers: Vec<usize> = (1..=8).collect();
+        let points = perfgate_profiler::scaling::measure_scaling(
+            &pipeline,
+            &config,
+            &workers,
+            2,
+            &Silent,
+            &mut |point, left| {
+                println!(
+                    "  {} workers: {:.0} orders/s ({left} points left)",
+                    point.workers, point.messages_per_second
+                );
+                true
+            },
+        )?;
+        let pairs: Vec<(f64, f64)> = points.iter().map(|point| point.as_pair()).collect();
+        match perfgate_stats::usl_intervals(&pairs, 0.95, 1_000, 16) {
+            Some(fit) if fit.fit.is_trustworthy() => {
+                for cores in [4.0, 8.0, 16.0, 32.0, 64.0] {
+                    if let Some(projected) = fit.project(cores) {
+                        println!(
+                            "  projected at {cores} cores: {:.0} orders/s [{:.0}, {:.0}]",
+                            projected.estimate, projected.low, projected.high
+                        );
+                    }
+                }
+            }
+            Some(fit) => println!(
+                "  no projection: {:?} (σ {:.3}, κ {:.4}, R² {:?})",
+                fit.fit.quality(),
+                fit.fit.sigma,
+                fit.fit.kappa,
+                fit.fit.r_squared
+            ),
+            None => println!("  no fit: too few worker counts"),
+        }
     }
     Ok(())
 }

@@ -49,6 +49,7 @@ mod pipeline;
 mod probe;
 mod results;
 mod sampler;
+pub mod scaling;
 mod sections;
 mod stats;
 mod window;

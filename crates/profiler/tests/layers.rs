@@ -30,6 +30,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("results", 5),
     ("overhead", 5),
     ("capacity", 5),
+    ("scaling", 5),
     ("live", 5),
     ("output", 5),
     ("lib", 6),
