@@ -676,6 +676,26 @@ fn evidence(verdict: &Verdict, stats: &[[Option<Stat>; 4]], points: &[Point]) ->
         Verdict::NoClearWinner { tied } => tied[0],
         Verdict::Undecided(_) => unreachable!("returned above"),
     };
+    // The points that are clearly behind: their whole interval below the leader's lower bound,
+    // so the reader knows which values to rule out even when the top is a tie.
+    if let Some(lead) = stats[leader][THROUGHPUT].as_ref() {
+        let behind: Vec<String> = stats
+            .iter()
+            .enumerate()
+            .filter(|&(p, _)| p != leader)
+            .filter_map(|(p, s)| Some((p, s[THROUGHPUT].as_ref()?)))
+            .filter(|(_, stat)| stat.runs > 1 && stat.high < lead.low)
+            .map(|(p, _)| points[p].label())
+            .collect();
+        if !behind.is_empty() {
+            let _ = write!(
+                text,
+                " Clearly slower than {} (whole interval below its): {}.",
+                points[leader].label(),
+                behind.join(", ")
+            );
+        }
+    }
     // Latency: the best by throughput need not be the best at the fixed rate (a larger batch
     // raises throughput and can raise latency too), so say where it stands.
     let lowest_p99 = stats
@@ -1474,6 +1494,12 @@ mod tests {
         );
         assert!(text.contains("the lowest p99 is batch-size=1's"), "{text}");
         assert!(text.contains("only 75 % confidence"), "{text}");
+        assert!(
+            text.contains(
+                "Clearly slower than batch-size=10 (whole interval below its): batch-size=1, batch-size=32."
+            ),
+            "{text}"
+        );
     }
 
     #[test]
