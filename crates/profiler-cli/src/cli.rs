@@ -258,7 +258,9 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     if let Some(slo) = &args.capacity {
         let mut options = CapacityOptions::new(slo.clone());
         options.step = args.capacity_step;
-        options.saturation = Some(results.cpu.messages_per_second).filter(|rate| *rate > 0.0);
+        // The search measures its own saturation, with the probes off like its steps: the run's
+        // (probes on) would be a ceiling from other conditions, and a capacity "above
+        // saturation" (116 % of it, seen) would read as nonsense.
         options.stop = stop_on_interrupt();
         let started = Instant::now();
         let mut count = 0;

@@ -171,7 +171,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let slo: perfgate_profiler::capacity::Slo =
             args.get(at + 1).ok_or("--capacity needs an objective")?.parse()?;
         let mut options = perfgate_profiler::capacity::CapacityOptions::new(slo);
-        options.saturation = Some(results.cpu.messages_per_second);
         // This gateway rejects about a fifth of its orders by design (risk limits, 2 % garbage):
         // that is its business, not overload, so the search's error bound is set above it.
         options.max_error_rate_percent = 25.0;
