@@ -138,6 +138,16 @@ pub(crate) fn duration(time: Duration) -> String {
     }
 }
 
+/// A command's options parsed from `args` as clap would (for the tests of the commands that
+/// share this module).
+#[cfg(test)]
+pub(crate) fn parse_options<T: clap::Args>(command: &'static str, args: &[&str]) -> T {
+    let matches = T::augment_args(clap::Command::new(command))
+        .try_get_matches_from(std::iter::once(command).chain(args.iter().copied()))
+        .expect("clap accepts it");
+    <T as clap::FromArgMatches>::from_arg_matches(&matches).expect("clap accepts it")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -183,14 +183,6 @@ fn parse_workers(list: &str) -> Result<Vec<usize>, String> {
     Ok(workers)
 }
 
-/// The order of the points, `(workers, repeat from 0)`: each pair of repeats goes through the
-/// counts forward, then backward, so a linear drift of the machine's speed (a neighbour's job
-/// starting) gives every count the same mean position, as ABBA rounds do for two builds; each
-/// later pair starts one count further on, so no count is always the first run after the build.
-fn schedule(workers: &[usize], repeat: usize) -> Vec<(usize, usize)> {
-    interleave(workers, repeat)
-}
-
 /// One measured point.
 #[derive(Debug, Clone)]
 struct Point {
@@ -381,7 +373,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&runs);
     std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
 
-    let order = schedule(&plan.workers, plan.repeat);
+    let order = interleave(&plan.workers, plan.repeat);
     let load_start = load_average();
     eprintln!(
         "scaling: {} points ({} worker counts × {} repeats, interleaved) on {cores} cores; Ctrl-C stops after the current point",
@@ -843,19 +835,10 @@ fn count(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use perfgate_stats::SeededRng;
 
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        options: Options,
-    }
-
     fn options(args: &[&str]) -> Options {
-        Cli::try_parse_from(std::iter::once("scaling").chain(args.iter().copied()))
-            .expect("clap accepts it")
-            .options
+        crate::points::parse_options("scaling", args)
     }
 
     fn error(args: &[&str]) -> String {
@@ -949,7 +932,7 @@ mod tests {
     #[test]
     fn every_point_runs_once_and_pairs_of_repeats_balance_a_drift() {
         let workers = [1, 2, 3, 4, 6, 8];
-        let order = schedule(&workers, 4);
+        let order = interleave(&workers, 4);
         assert_eq!(order.len(), 24);
         let mut sorted = order.clone();
         sorted.sort_unstable();
@@ -971,7 +954,7 @@ mod tests {
         assert_eq!(order[0].0, 1);
         assert_eq!(order[12].0, 2);
         assert_eq!(order[6].0, 8, "the second repeat runs backwards");
-        assert_eq!(schedule(&[], 3), []);
+        assert_eq!(interleave::<usize>(&[], 3), []);
     }
 
     fn usl(lambda: f64, sigma: f64, kappa: f64, n: f64) -> f64 {
@@ -979,7 +962,7 @@ mod tests {
     }
 
     fn points(throughput: impl Fn(usize, usize) -> f64, workers: &[usize], repeat: usize) -> Vec<Point> {
-        schedule(workers, repeat)
+        interleave(workers, repeat)
             .into_iter()
             .map(|(workers, repeat)| Point {
                 workers,

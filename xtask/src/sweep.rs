@@ -1208,18 +1208,9 @@ fn markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        options: Options,
-    }
 
     fn options(args: &[&str]) -> Options {
-        Cli::try_parse_from(std::iter::once("sweep").chain(args.iter().copied()))
-            .expect("clap accepts it")
-            .options
+        crate::points::parse_options("sweep", args)
     }
 
     fn error(args: &[&str]) -> String {
