@@ -187,8 +187,42 @@ impl Check {
                 overhead.cpu_per_message_ratio,
             );
         }
+        if let Some(capacity) = &results.capacity {
+            self.capacity(capacity);
+        }
         for (name, phase) in &results.phases {
             self.phase(&format!("/phases/{}", escape_pointer_key(name)), phase);
+        }
+    }
+
+    fn capacity(&mut self, capacity: &crate::CapacitySection) {
+        let at = "/capacity";
+        self.non_negative(at, "max_rate_per_second", capacity.max_rate_per_second);
+        self.optional(at, "failed_rate_per_second", capacity.failed_rate_per_second);
+        self.non_negative(
+            at,
+            "saturation_messages_per_second",
+            capacity.saturation_messages_per_second,
+        );
+        self.ratio(at, "min_achieved_ratio", capacity.min_achieved_ratio);
+        self.non_negative(at, "max_error_rate_percent", capacity.max_error_rate_percent);
+        self.non_negative(at, "step_seconds", capacity.step_seconds);
+        self.non_negative(at, "resolution_percent", capacity.resolution_percent);
+        self.non_negative(at, "duration_seconds", capacity.duration_seconds);
+        for (index, step) in capacity.steps.iter().enumerate() {
+            let at = format!("/capacity/steps/{index}");
+            self.non_negative(&at, "offered_per_second", step.offered_per_second);
+            self.non_negative(&at, "achieved_per_second", step.achieved_per_second);
+            self.non_negative(&at, "error_rate_percent", step.error_rate_percent);
+            self.ordered(
+                &at,
+                &[
+                    ("p50_ms", step.p50_ms),
+                    ("p99_ms", step.p99_ms),
+                    ("p999_ms", step.p999_ms),
+                    ("max_ms", step.max_ms),
+                ],
+            );
         }
     }
 
@@ -375,6 +409,21 @@ mod tests {
                 "/limit/messages_per_second",
                 Value::from(-7.0),
                 "/limit/messages_per_second: must not be negative",
+            ),
+            (
+                "/capacity/max_rate_per_second",
+                Value::from(-1.0),
+                "/capacity/max_rate_per_second: must not be negative",
+            ),
+            (
+                "/capacity/steps/0/offered_per_second",
+                Value::from(-5.0),
+                "/capacity/steps/0/offered_per_second: must not be negative",
+            ),
+            (
+                "/capacity/steps/1/p50_ms",
+                Value::from(1e9),
+                "/capacity/steps/1/p50_ms: percentiles out of order: p50_ms is above p99_ms",
             ),
             (
                 "/runtime/series/rss_mb",
