@@ -23,29 +23,25 @@
 //! speed hits every point alike. Ctrl-C stops after the run in progress and keeps what was
 //! measured; a second Ctrl-C ends that run too.
 //!
-//! Writes `target/perfgate/sweep/sweep.json` (atomically; `--out` moves it) and `sweep.md`, each
-//! run's results under `runs/`. sweep.json: `schema` ("perfgate-sweep/1"), `command`, `seconds`,
-//! `stopped` (`null`, `"interrupted"` or the failure), `machine` (`logical_cores`, `cpu_model`,
-//! `hostname`, `load_average_start`/`_end`), `settings` (`params` [{`knob`, `values`}], `repeat`,
-//! `rate`, `rate_source`, `calibration` [{`point`, `throughput_msg_per_s`}], `profiler_args`,
-//! `confidence`, `rate_warnings`: points whose fixed rate was above 60 % of their saturation), `metrics` (ids and whether higher is better), `points` (`index`, `knobs`
-//! {name: value}, `args`, `runs` [{`repeat` from 1, `position` in the run order, `seconds`,
-//! `results`, `figures` {metric id: value or null}}], `summary` {metric id: null or {`runs`,
-//! `median`, `low`, `high`, `interval` ("order statistics", "min–max" or "single run"),
-//! `coverage`, `min`, `max`, `spread_percent`}}), `recommendation` (`metric`, `verdict` ("best",
-//! "no clear winner" or "undecided"), `best`, `tied` (point indices), `evidence`).
+//! Writes `target/perfgate/sweep/results.json` (`--out` moves the folder): a results file whose
+//! `sweep` section holds every point with its knob values, runs, medians, intervals and the
+//! recommendation (the one analysis, `perfgate_results::sweep::analyse`, that the library's sweep
+//! shares), the rest of it the first run of the leading point. Then the report on it,
+//! `report.md` and `report.html` with the sweep's charts (the same as `cargo xtask report
+//! --results …/results.json`). Each run's own results are kept under `runs/`.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use perfgate_report::RunData;
-use perfgate_stats::{median, median_interval};
-use serde_json::{Value, json};
+use perfgate_results::SweepParam;
+use perfgate_results::sweep::{
+    SWEEP_METRICS, SweepMeasurement, SweepSection, SweepSettings, analyse, grid, short,
+};
+use serde_json::Value;
 
 use crate::cargo::build_profiler;
 use crate::points::{
@@ -58,7 +54,7 @@ use crate::points::{
 const MAX_POINTS: usize = 64;
 /// The most repeats.
 const MAX_REPEAT: u32 = 50;
-/// Confidence of the intervals asked of `median_interval`.
+/// Confidence asked of each median's interval.
 const CONFIDENCE: f64 = 0.95;
 /// Each run's arguments unless given after `--`: short runs, and no probe's cost in the figures.
 const DEFAULT_PROFILER_ARGS: [(&str, Option<&str>); 3] = [
@@ -165,26 +161,10 @@ const NOT_KNOBS: [(&str, &str); 21] = [
     ("allow-debug", "not a knob"),
 ];
 
-/// The figures read from every run: id, label, unit, higher is better.
-const METRICS: [(&str, &str, &str, bool); 4] = [
-    (
-        "cpu.messages_per_second",
-        "Throughput at saturation",
-        "msg/s",
-        true,
-    ),
-    ("latency.p50_ms", "p50 latency at the fixed rate", "ms", false),
-    ("latency.p99_ms", "p99 latency at the fixed rate", "ms", false),
-    (
-        "cpu.cpu_ns_per_message",
-        "CPU time per message at saturation",
-        "ns",
-        false,
-    ),
-];
-/// The index in [`METRICS`] of the figure the recommendation ranks by.
+/// The index in [`SWEEP_METRICS`] of the throughput, which the calibration and the progress
+/// line read.
 const THROUGHPUT: usize = 0;
-/// The index of the latency figure the recommendation notes.
+/// The index of the p99, which the progress line shows.
 const P99: usize = 2;
 
 #[derive(Debug, Args)]
@@ -200,22 +180,13 @@ pub(crate) struct Options {
     /// throughput of a first, saturation-only pass over the points]
     #[arg(long, value_name = "MSG_PER_S")]
     rate: Option<f64>,
-    /// Where sweep.json, sweep.md and the runs go
+    /// Where results.json, the report on it and the runs go
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/sweep")]
     out: PathBuf,
     /// Profiler arguments for every run, after `--` (e.g. `-- --messages 500000`); each replaces
     /// the default of its name (--quick, --probes none, --no-progress)
     #[arg(last = true, value_name = "PROFILER_ARGS")]
     profiler_args: Vec<String>,
-}
-
-/// One `--param`: a knob and its checked values.
-#[derive(Debug, Clone, PartialEq)]
-struct Param {
-    /// `batch-size` or `workers.decode`.
-    knob: String,
-    /// Canonical values (`010` is `10`), in the order given.
-    values: Vec<String>,
 }
 
 /// One point of the grid: a value for every knob, in the order of the `--param`s.
@@ -255,7 +226,7 @@ impl Point {
 /// The checked options: what to run.
 #[derive(Debug, PartialEq)]
 struct Plan {
-    params: Vec<Param>,
+    params: Vec<SweepParam>,
     points: Vec<Point>,
     repeat: usize,
     rate: Option<f64>,
@@ -268,7 +239,7 @@ fn plan(options: &Options) -> Result<Plan, String> {
     if options.params.is_empty() {
         return Err("give at least one --param NAME=V1,V2,… (e.g. --param batch-size=1,10,32)".to_owned());
     }
-    let mut params: Vec<Param> = Vec::new();
+    let mut params: Vec<SweepParam> = Vec::new();
     for text in &options.params {
         let param = parse_param(text)?;
         if params.iter().any(|p| p.knob == param.knob) {
@@ -335,7 +306,12 @@ fn plan(options: &Options) -> Result<Plan, String> {
         }
     }
     Ok(Plan {
-        points: grid(&params),
+        points: grid(&params)
+            .into_iter()
+            .map(|knobs| Point {
+                knobs: knobs.into_iter().collect(),
+            })
+            .collect(),
         params,
         repeat: options.repeat as usize,
         rate: options.rate,
@@ -344,7 +320,7 @@ fn plan(options: &Options) -> Result<Plan, String> {
 }
 
 /// `NAME=V1,V2,…`, checked.
-fn parse_param(text: &str) -> Result<Param, String> {
+fn parse_param(text: &str) -> Result<SweepParam, String> {
     let Some((name, list)) = text.split_once('=') else {
         return Err(format!(
             "--param {text:?}: give NAME=V1,V2,… (e.g. batch-size=1,10,32)"
@@ -366,7 +342,7 @@ fn parse_param(text: &str) -> Result<Param, String> {
         }
         values.push(value);
     }
-    Ok(Param {
+    Ok(SweepParam {
         knob: name.to_owned(),
         values,
     })
@@ -446,326 +422,6 @@ fn check_value(kind: Kind, text: &str) -> Result<String, String> {
     }
 }
 
-/// Every combination of the values, the first `--param` varying slowest (as nested loops in the
-/// order given).
-fn grid(params: &[Param]) -> Vec<Point> {
-    let mut points = vec![Point { knobs: Vec::new() }];
-    for param in params {
-        points = points
-            .into_iter()
-            .flat_map(|point| {
-                param.values.iter().map(move |value| {
-                    let mut knobs = point.knobs.clone();
-                    knobs.push((param.knob.clone(), value.clone()));
-                    Point { knobs }
-                })
-            })
-            .collect();
-    }
-    points
-}
-
-// ---- Analysis --------------------------------------------------------------------------------
-
-/// One measured run of a point.
-#[derive(Debug, Clone)]
-struct Run {
-    point: usize,
-    /// From 0.
-    repeat: usize,
-    /// Position in the run order, from 0.
-    position: usize,
-    seconds: f64,
-    results: PathBuf,
-    /// [`METRICS`]' values, NaN where the run has none.
-    figures: [f64; 4],
-}
-
-/// How an interval was made.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Method {
-    /// `median_interval`'s order statistics, at least [`CONFIDENCE`] coverage.
-    OrderStatistics,
-    /// Too few runs for a 95 % interval: the range of the runs, whose coverage of the median is
-    /// `1 - 2^(1-n)` (75 % for 3 runs, 50 % for 2).
-    MinMax,
-    /// One run: no interval.
-    Single,
-}
-
-impl Method {
-    fn name(self) -> &'static str {
-        match self {
-            Method::OrderStatistics => "order statistics",
-            Method::MinMax => "min–max",
-            Method::Single => "single run",
-        }
-    }
-}
-
-/// One point's figure over its runs.
-#[derive(Debug, Clone, PartialEq)]
-struct Stat {
-    runs: usize,
-    median: f64,
-    low: f64,
-    high: f64,
-    method: Method,
-    /// The interval's coverage of the true median; `None` for a single run.
-    coverage: Option<f64>,
-    min: f64,
-    max: f64,
-    /// `(max - min) / median`, in per cent.
-    spread_percent: f64,
-}
-
-/// The figure over the finite `values`; `None` without any.
-fn stat(values: &[f64]) -> Option<Stat> {
-    let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let median = median(&values)?;
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let n = values.len();
-    let (low, high, method, coverage) = match median_interval(&values, CONFIDENCE) {
-        Some((low, high, coverage)) => (low, high, Method::OrderStatistics, Some(coverage)),
-        None if n >= 2 => (min, max, Method::MinMax, Some(1.0 - 0.5f64.powi(n as i32 - 1))),
-        None => (min, max, Method::Single, None),
-    };
-    Some(Stat {
-        runs: n,
-        median,
-        low,
-        high,
-        method,
-        coverage,
-        min,
-        max,
-        spread_percent: if median != 0.0 {
-            (max - min) / median.abs() * 100.0
-        } else {
-            0.0
-        },
-    })
-}
-
-/// Per point (outer) and metric (inner), the figure over the point's runs.
-fn summarise(points: usize, runs: &[Run]) -> Vec<[Option<Stat>; 4]> {
-    (0..points)
-        .map(|point| {
-            std::array::from_fn(|metric| {
-                let values: Vec<f64> = runs
-                    .iter()
-                    .filter(|run| run.point == point)
-                    .map(|run| run.figures[metric])
-                    .collect();
-                stat(&values)
-            })
-        })
-        .collect()
-}
-
-/// What the throughput says.
-#[derive(Debug, PartialEq)]
-enum Verdict {
-    /// `best`'s interval is above every other point's; `runner_up` has the next median.
-    Best { best: usize, runner_up: usize },
-    /// The best median's interval overlaps these points' (the best first).
-    NoClearWinner { tied: Vec<usize> },
-    /// No comparison can be made, and why.
-    Undecided(String),
-}
-
-/// The point with the highest median throughput, if its interval is clear of every other
-/// point's; else the points whose intervals overlap it.
-fn recommend(stats: &[[Option<Stat>; 4]]) -> Verdict {
-    let mut measured: Vec<(usize, &Stat)> = stats
-        .iter()
-        .enumerate()
-        .filter_map(|(point, stats)| Some((point, stats[THROUGHPUT].as_ref()?)))
-        .collect();
-    if measured.len() < 2 {
-        return Verdict::Undecided(format!(
-            "{} point(s) measured: nothing to compare",
-            measured.len()
-        ));
-    }
-    if measured.iter().any(|(_, stat)| stat.runs < 2) {
-        return Verdict::Undecided(
-            "a point has a single run, so no interval: no winner can be claimed (use --repeat 2 or more)"
-                .to_owned(),
-        );
-    }
-    measured.sort_by(|a, b| b.1.median.total_cmp(&a.1.median));
-    let (best, top) = measured[0];
-    // The others' medians are at most the best's, so an interval overlaps the best's exactly
-    // when its top reaches the best's bottom.
-    let tied: Vec<usize> = measured[1..]
-        .iter()
-        .filter(|(_, stat)| stat.high >= top.low)
-        .map(|(point, _)| *point)
-        .collect();
-    if tied.is_empty() {
-        Verdict::Best {
-            best,
-            runner_up: measured[1].0,
-        }
-    } else {
-        Verdict::NoClearWinner {
-            tied: std::iter::once(best).chain(tied).collect(),
-        }
-    }
-}
-
-/// A figure with its unit: `412 k msg/s`, `0.123 ms`.
-fn figure(metric: usize, value: f64) -> String {
-    let (_, _, unit, _) = METRICS[metric];
-    if metric == THROUGHPUT {
-        format!("{} {unit}", rate(value))
-    } else {
-        format!("{} {unit}", significant(value))
-    }
-}
-
-/// `412 k msg/s [400 k, 420 k]`.
-fn with_interval(metric: usize, stat: &Stat) -> String {
-    let bare = |v: f64| {
-        if metric == THROUGHPUT {
-            rate(v)
-        } else {
-            significant(v)
-        }
-    };
-    format!(
-        "{} [{}, {}]",
-        figure(metric, stat.median),
-        bare(stat.low),
-        bare(stat.high)
-    )
-}
-
-/// The recommendation with its evidence, one paragraph.
-fn evidence(verdict: &Verdict, stats: &[[Option<Stat>; 4]], points: &[Point]) -> String {
-    let throughput = |p: usize| {
-        stats[p][THROUGHPUT]
-            .as_ref()
-            .map_or("—".to_owned(), |s| with_interval(THROUGHPUT, s))
-    };
-    let mut text = match verdict {
-        Verdict::Undecided(why) => return format!("No recommendation: {why}."),
-        Verdict::Best { best, runner_up } => format!(
-            "Best: {} — {} against the runner-up {}'s {}; the intervals do not overlap.",
-            points[*best].label(),
-            throughput(*best),
-            points[*runner_up].label(),
-            throughput(*runner_up)
-        ),
-        Verdict::NoClearWinner { tied } => format!(
-            "No clear winner: the throughput intervals of {} overlap ({}).",
-            tied.iter()
-                .map(|&p| points[p].label())
-                .collect::<Vec<_>>()
-                .join(", "),
-            tied.iter()
-                .map(|&p| format!("{} {}", points[p].label(), throughput(p)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    };
-    let leader = match verdict {
-        Verdict::Best { best, .. } => *best,
-        Verdict::NoClearWinner { tied } => tied[0],
-        Verdict::Undecided(_) => unreachable!("returned above"),
-    };
-    // The points that are clearly behind: their whole interval below the leader's lower bound,
-    // so the reader knows which values to rule out even when the top is a tie.
-    if let Some(lead) = stats[leader][THROUGHPUT].as_ref() {
-        let behind: Vec<String> = stats
-            .iter()
-            .enumerate()
-            .filter(|&(p, _)| p != leader)
-            .filter_map(|(p, s)| Some((p, s[THROUGHPUT].as_ref()?)))
-            .filter(|(_, stat)| stat.runs > 1 && stat.high < lead.low)
-            .map(|(p, _)| points[p].label())
-            .collect();
-        if !behind.is_empty() {
-            let _ = write!(
-                text,
-                " Clearly slower than {} (whole interval below its): {}.",
-                points[leader].label(),
-                behind.join(", ")
-            );
-        }
-    }
-    // Latency: the best by throughput need not be the best at the fixed rate (a larger batch
-    // raises throughput and can raise latency too), so say where it stands.
-    let lowest_p99 = stats
-        .iter()
-        .enumerate()
-        .filter_map(|(p, s)| Some((p, s[P99].as_ref()?)))
-        .min_by(|a, b| a.1.median.total_cmp(&b.1.median));
-    if let (Some(own), Some((lowest, lowest_stat))) = (stats[leader][P99].as_ref(), lowest_p99) {
-        if lowest == leader {
-            let _ = write!(
-                text,
-                " {}'s p99 at the fixed rate, {}, is also the lowest.",
-                points[leader].label(),
-                with_interval(P99, own)
-            );
-        } else {
-            let _ = write!(
-                text,
-                " Latency: {}'s p99 at the fixed rate is {}; the lowest p99 is {}'s {}.",
-                points[leader].label(),
-                with_interval(P99, own),
-                points[lowest].label(),
-                with_interval(P99, lowest_stat)
-            );
-        }
-    }
-    if let Some(stat) = stats[leader][THROUGHPUT].as_ref()
-        && stat.method == Method::MinMax
-    {
-        let _ = write!(
-            text,
-            " With {} runs a point's interval is its min–max, which holds the true median with \
-             only {:.0} % confidence, not {:.0} %: more repeats give a firmer answer.",
-            stat.runs,
-            stat.coverage.unwrap_or(0.0) * 100.0,
-            CONFIDENCE * 100.0
-        );
-    }
-    text
-}
-
-/// The share of a point's median saturation throughput above which its fixed-rate latency is
-/// flagged: the rate aims at half the slowest point's, but it comes from one calibration run
-/// each, and a point measured slower later runs closer to its limit, where queueing inflates the
-/// tail.
-const LOADED: f64 = 0.6;
-
-/// Points whose fixed-rate phase ran above [`LOADED`] of their median saturation throughput.
-fn load_notes(fixed_rate: Option<f64>, stats: &[[Option<Stat>; 4]], points: &[Point]) -> Vec<String> {
-    let Some(fixed_rate) = fixed_rate else {
-        return Vec::new();
-    };
-    points
-        .iter()
-        .zip(stats)
-        .filter_map(|(point, stats)| {
-            let share = fixed_rate / stats[THROUGHPUT].as_ref()?.median;
-            (share > LOADED).then(|| {
-                format!(
-                    "{}: the fixed rate is {:.0} % of its median saturation throughput (above \
-                     {:.0} %), so its latency includes queueing near its limit.",
-                    point.label(),
-                    share * 100.0,
-                    LOADED * 100.0
-                )
-            })
-        })
-        .collect()
-}
-
 // ---- Running ---------------------------------------------------------------------------------
 
 pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
@@ -812,7 +468,6 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut done = 0;
     let mut stopped: Option<String> = None;
-    let mut first_run: Option<RunData> = None;
     catch_interrupt(true);
 
     // The calibration pass: one saturation-only run per point.
@@ -829,11 +484,10 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
             let measured = run_profiler(&binary, &dir, &args).and_then(|run| {
                 let throughput = run
                     .metrics
-                    .get(METRICS[THROUGHPUT].0)
+                    .get(SWEEP_METRICS[THROUGHPUT].0)
                     .copied()
                     .filter(|t| t.is_finite() && *t > 0.0)
                     .context("the run measured no saturation throughput")?;
-                first_run.get_or_insert(run);
                 Ok(throughput)
             });
             done += 1;
@@ -866,27 +520,28 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let mut runs: Vec<Run> = Vec::new();
+    let mut runs: Vec<SweepMeasurement> = Vec::new();
     if let (Some(fixed_rate), None) = (fixed_rate, &stopped) {
         for (position, &(point, repeat)) in order.iter().enumerate() {
             if interrupted() {
                 break;
             }
-            let dir = runs_dir.join(format!("p{:02}-r{}", point + 1, repeat + 1));
+            let name = format!("p{:02}-r{}", point + 1, repeat + 1);
+            let dir = runs_dir.join(&name);
             let mut args = plan.profiler_args.clone();
             args.extend(plan.points[point].args());
             args.extend(["--rate".to_owned(), format!("{fixed_rate}")]);
             let run_started = Instant::now();
             match run_profiler(&binary, &dir, &args) {
                 Ok(data) => {
-                    let figures = METRICS.map(|(id, ..)| data.metrics.get(id).copied().unwrap_or(f64::NAN));
-                    first_run.get_or_insert(data);
-                    runs.push(Run {
+                    let figures =
+                        SWEEP_METRICS.map(|(id, ..)| data.metrics.get(id).copied().unwrap_or(f64::NAN));
+                    runs.push(SweepMeasurement {
                         point,
                         repeat,
                         position,
                         seconds: run_started.elapsed().as_secs_f64(),
-                        results: dir.join("results.json"),
+                        results: Some(format!("runs/{name}/results.json")),
                         figures,
                     });
                 }
@@ -926,19 +581,28 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     }
     let elapsed = started.elapsed();
     let load_end = load_average();
-    let stats = summarise(plan.points.len(), &runs);
-    let verdict = recommend(&stats);
-    let evidence = evidence(&verdict, &stats, &plan.points);
-    let notes = load_notes(fixed_rate, &stats, &plan.points);
     let rate_source = match (plan.rate, fixed_rate) {
         (Some(_), _) => "given (--rate)",
-        (None, Some(_)) => "half the lowest saturation throughput of the calibration pass",
+        (None, Some(_)) => "half the lowest saturation throughput of a calibration pass",
         (None, None) => "none: the calibration pass did not finish",
     };
+    let failed = stopped.as_deref().is_some_and(|reason| reason != "interrupted");
+    let section = analyse(
+        SweepSettings {
+            params: plan.params.clone(),
+            repeat: plan.repeat,
+            fixed_rate_per_second: fixed_rate,
+            rate_source: rate_source.to_owned(),
+            confidence: CONFIDENCE,
+            stopped,
+            duration_seconds: elapsed.as_secs_f64(),
+        },
+        &runs,
+    );
 
     let load = |l: Option<[f64; 3]>| l.map_or("?".to_owned(), |l| format!("{:.2}", l[0]));
-    let header = format!(
-        "{} runs of {} points in {} on {cores} logical cores (load average {} at the start, {} at the end); fixed rate {} ({rate_source})",
+    println!(
+        "sweep: {} runs of {} points in {} on {cores} logical cores (load average {} at the start, {} at the end); fixed rate {} ({rate_source})",
         runs.len(),
         plan.points.len(),
         duration(elapsed),
@@ -946,263 +610,134 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
         load(load_end),
         fixed_rate.map_or("—".to_owned(), |r| format!("{} msg/s", rate(r))),
     );
-    println!("sweep: {header}");
-    print_tables(&stats, &plan.points);
-    println!("{evidence}");
-    for note in &notes {
-        println!("warning: {note}");
+    print_table(&section);
+    println!("{}", section.recommendation.evidence);
+    for warning in &section.warnings {
+        println!("warning: {warning}");
     }
-
-    let environment = first_run.as_ref().and_then(|run| run.environment.as_ref());
-    let document = json!({
-        "schema": "perfgate-sweep/1",
-        "command": command,
-        "seconds": elapsed.as_secs_f64(),
-        "stopped": stopped,
-        "machine": {
-            "logical_cores": cores,
-            "cpu_model": environment.and_then(|e| e.cpu_model.clone()),
-            "hostname": environment.and_then(|e| e.hostname.clone()),
-            "load_average_start": load_start,
-            "load_average_end": load_end,
-        },
-        "settings": {
-            "params": plan.params.iter().map(|p| json!({"knob": p.knob, "values": p.values})).collect::<Vec<_>>(),
-            "repeat": plan.repeat,
-            "rate": fixed_rate,
-            "rate_source": rate_source,
-            "calibration": calibration.iter().map(|(point, throughput)| json!({
-                "point": point, "throughput_msg_per_s": throughput,
-            })).collect::<Vec<_>>(),
-            "profiler_args": plan.profiler_args,
-            "confidence": CONFIDENCE,
-            "rate_warnings": notes,
-        },
-        "metrics": METRICS.iter().map(|(id, label, unit, higher)| json!({
-            "id": id, "label": label, "unit": unit, "higher_is_better": higher,
-        })).collect::<Vec<_>>(),
-        "points": plan.points.iter().enumerate().map(|(index, point)| json!({
-            "index": index,
-            "knobs": point.knobs.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
-            "args": point.args(),
-            "runs": runs.iter().filter(|run| run.point == index).map(|run| json!({
-                "repeat": run.repeat + 1,
-                "position": run.position,
-                "seconds": run.seconds,
-                "results": run.results,
-                "figures": METRICS.iter().zip(run.figures).map(|((id, ..), v)| (id.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
-            })).collect::<Vec<_>>(),
-            "summary": METRICS.iter().zip(&stats[index]).map(|((id, ..), stat)| (id.to_string(), stat.as_ref().map_or(Value::Null, stat_json))).collect::<serde_json::Map<_, _>>(),
-        })).collect::<Vec<_>>(),
-        "recommendation": recommendation_json(&verdict, &evidence),
-    });
-    let json_path = options.out.join("sweep.json");
-    let text = serde_json::to_string_pretty(&document).context("serialising sweep.json")?;
-    // The JSON, the Markdown and its charts as one set, the charts first.
-    let mut outputs = perfgate_output::OutputSet::new();
-    let drawn = charts(&stats, &plan.points);
-    for (name, svg) in &drawn {
-        outputs.stage(&options.out.join(name), svg.as_bytes())?;
-    }
-    outputs.stage(&json_path, text.as_bytes())?;
-    let md_path = options.out.join("sweep.md");
-    let markdown = markdown(&plan, &stats, &header, &evidence, &notes, &drawn);
-    outputs.stage(&md_path, markdown.as_bytes())?;
-    outputs.commit()?;
-    println!(
-        "sweep: wrote {}, {} and {} charts",
-        json_path.display(),
-        md_path.display(),
-        drawn.len()
-    );
-    Ok(match stopped.as_deref() {
-        Some(reason) if reason != "interrupted" => ExitCode::FAILURE,
-        _ => ExitCode::SUCCESS,
-    })
-}
-
-fn stat_json(stat: &Stat) -> Value {
-    json!({
-        "runs": stat.runs, "median": stat.median, "low": stat.low, "high": stat.high,
-        "interval": stat.method.name(), "coverage": stat.coverage, "min": stat.min, "max": stat.max,
-        "spread_percent": stat.spread_percent,
-    })
-}
-
-fn recommendation_json(verdict: &Verdict, evidence: &str) -> Value {
-    let (name, best, tied) = match verdict {
-        Verdict::Best { best, .. } => ("best", Some(*best), Vec::new()),
-        Verdict::NoClearWinner { tied } => ("no clear winner", None, tied.clone()),
-        Verdict::Undecided(_) => ("undecided", None, Vec::new()),
+    let Some(leader) = leading_run(&section) else {
+        eprintln!("error: sweep: no run was measured, so there is no results file to write");
+        return Ok(ExitCode::FAILURE);
     };
-    json!({
-        "metric": METRICS[THROUGHPUT].0, "verdict": name, "best": best, "tied": tied, "evidence": evidence,
+    let results_path = options.out.join("results.json");
+    let text = results_file(&options.out, leader, &section, &command)?;
+    perfgate_output::write_atomic(&results_path, text.as_bytes())?;
+    println!("sweep: wrote {}", results_path.display());
+    // The report on it, as `cargo xtask report` makes it; its exit code 1 is the thresholds'
+    // verdict on the leading run, not a failure of the sweep.
+    let report_path = options.out.join("report.md");
+    let report = perfgate_report::cli::main_with(
+        [
+            "cargo xtask report".into(),
+            "--results".into(),
+            results_path.clone().into_os_string(),
+            "--out".into(),
+            report_path.clone().into_os_string(),
+            "--quiet".into(),
+        ],
+        "cargo xtask report",
+    );
+    if report == ExitCode::from(2) {
+        anyhow::bail!("the report on {} failed (above)", results_path.display());
+    }
+    println!(
+        "sweep: wrote {} and {} (cargo xtask report --results {} makes them again)",
+        report_path.display(),
+        report_path.with_extension("html").display(),
+        results_path.display()
+    );
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
-/// One row per point and metric: `label | runs | median | interval | spread`.
-fn rows(metric: usize, stats: &[[Option<Stat>; 4]], points: &[Point]) -> Vec<[String; 5]> {
-    points
+/// The run the results file's other sections come from: the first run of the leading point
+/// (the best, or the first of the tied, or the highest median throughput); `None` when nothing
+/// was measured.
+fn leading_run(section: &SweepSection) -> Option<&str> {
+    let recommendation = &section.recommendation;
+    let by_throughput = section
+        .points
         .iter()
-        .zip(stats)
-        .map(|(point, stats)| match &stats[metric] {
-            None => [point.label(), "0".into(), "—".into(), "—".into(), "—".into()],
-            Some(stat) => {
-                let bare = |v: f64| {
-                    if metric == THROUGHPUT {
-                        rate(v)
-                    } else {
-                        significant(v)
-                    }
-                };
-                [
-                    point.label(),
-                    stat.runs.to_string(),
-                    bare(stat.median),
-                    match stat.method {
-                        Method::Single => "—".to_owned(),
-                        method => format!(
-                            "{}–{} ({}, {:.0} %)",
-                            bare(stat.low),
-                            bare(stat.high),
-                            method.name(),
-                            stat.coverage.unwrap_or(0.0) * 100.0
-                        ),
-                    },
-                    format!("{:.1} %", stat.spread_percent),
-                ]
-            }
-        })
-        .collect()
+        .enumerate()
+        .filter_map(|(index, point)| Some((index, point.figure(THROUGHPUT)?.median)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(index, _)| index);
+    let leader = recommendation
+        .best
+        .or_else(|| recommendation.tied.first().copied())
+        .or(by_throughput)?;
+    section.points[leader].runs.first()?.results.as_deref()
 }
 
-fn print_tables(stats: &[[Option<Stat>; 4]], points: &[Point]) {
-    let width = points.iter().map(|p| p.label().len()).max().unwrap_or(5).max(5);
-    for (metric, (_, label, unit, higher)) in METRICS.iter().enumerate() {
-        println!(
-            "\n{label} ({unit}, {} is better)",
-            if *higher { "higher" } else { "lower" }
-        );
-        println!(
-            "  {:<width$}  {:>4}  {:>9}  {:<40}  {:>7}",
-            "point", "runs", "median", "interval", "spread"
-        );
-        for [point, runs, median, interval, spread] in rows(metric, stats, points) {
-            println!("  {point:<width$}  {runs:>4}  {median:>9}  {interval:<40}  {spread:>7}");
+/// The sweep's results file: the leading run's results (`leader`, relative to `out`) with the
+/// `sweep` section added and a warning that says which run the rest is; read back and validated
+/// before it is written, so that the file is one every reader takes.
+fn results_file(
+    out: &std::path::Path,
+    leader: &str,
+    section: &SweepSection,
+    command: &str,
+) -> anyhow::Result<String> {
+    let path = out.join(leader);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut document: Value =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+    let object = document
+        .as_object_mut()
+        .with_context(|| format!("{}: not a JSON object", path.display()))?;
+    object.insert("sweep".to_owned(), serde_json::to_value(section)?);
+    let label = section
+        .points
+        .iter()
+        .find(|point| point.runs.first().and_then(|run| run.results.as_deref()) == Some(leader))
+        .map_or_else(String::new, |point| point.label());
+    let note = Value::String(format!(
+        "This is a sweep's results file ({command}): every point is in the Sweep section; the other sections are the first run of the leading point, {label}."
+    ));
+    match object.get_mut("warnings").and_then(Value::as_array_mut) {
+        Some(warnings) => warnings.insert(0, note),
+        None => {
+            object.insert("warnings".to_owned(), Value::Array(vec![note]));
         }
+    }
+    let text = serde_json::to_string_pretty(&document)?;
+    perfgate_results::read::parse(&text)
+        .map_err(|error| anyhow::anyhow!("the sweep's results file does not read back: {error}"))?;
+    Ok(text)
+}
+
+/// The console table: a row per point, each figure's median and interval.
+fn print_table(section: &SweepSection) {
+    let labels: Vec<String> = section.points.iter().map(|point| point.label()).collect();
+    let width = labels.iter().map(String::len).max().unwrap_or(5).max(5);
+    println!(
+        "\n  {:<width$}  {:>4}  {:>26}  {:>22}  {:>22}  {:>22}",
+        "point", "runs", "msg/s [interval]", "p50 ms", "p99 ms", "CPU ns/msg"
+    );
+    for (label, point) in labels.iter().zip(&section.points) {
+        let cell = |metric: usize| {
+            point.figure(metric).map_or("—".to_owned(), |figure| {
+                format!(
+                    "{} [{}, {}]",
+                    short(metric, figure.median),
+                    short(metric, figure.low),
+                    short(metric, figure.high)
+                )
+            })
+        };
+        println!(
+            "  {label:<width$}  {:>4}  {:>26}  {:>22}  {:>22}  {:>22}",
+            point.runs.len(),
+            cell(0),
+            cell(1),
+            cell(2),
+            cell(3)
+        );
     }
     println!();
-}
-
-/// The charts sweep.md shows, by file name: throughput and CPU per message per point with their
-/// intervals (low, median, high: the line between them is the interval), and p50 and p99 on a
-/// log scale.
-fn charts(stats: &[[Option<Stat>; 4]], points: &[Point]) -> Vec<(String, String)> {
-    let interval = |metric: usize| -> Vec<(String, Vec<Option<f64>>)> {
-        points
-            .iter()
-            .zip(stats)
-            .map(|(point, stats)| {
-                let values = stats[metric].as_ref().map_or(vec![None; 3], |stat| {
-                    vec![Some(stat.low), Some(stat.median), Some(stat.high)]
-                });
-                (point.label(), values)
-            })
-            .collect()
-    };
-    let latency: Vec<(String, Vec<Option<f64>>)> = points
-        .iter()
-        .zip(stats)
-        .map(|(point, stats)| {
-            let median = |metric: usize| stats[metric].as_ref().map(|stat| stat.median);
-            (point.label(), vec![median(1), median(P99)])
-        })
-        .collect();
-    let cpu = METRICS.len() - 1;
-    let knob_chart = perfgate_report::render::html::knob_chart;
-    [
-        (
-            "sweep-throughput.svg",
-            knob_chart(
-                "Throughput at saturation by point (the line spans the median's interval)",
-                "messages per second",
-                "msg/s",
-                false,
-                &["interval low", "median", "interval high"],
-                &interval(THROUGHPUT),
-            ),
-        ),
-        (
-            "sweep-latency.svg",
-            knob_chart(
-                "Latency at the shared fixed rate by point (medians)",
-                "end-to-end latency, ms (log scale)",
-                "ms",
-                true,
-                &["p50", "p99"],
-                &latency,
-            ),
-        ),
-        (
-            "sweep-cpu.svg",
-            knob_chart(
-                "Process CPU time per message by point (the line spans the median's interval)",
-                "ns per message",
-                "ns",
-                false,
-                &["interval low", "median", "interval high"],
-                &interval(cpu),
-            ),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(name, svg)| Some((name.to_owned(), svg?)))
-    .collect()
-}
-
-/// sweep.md. Every string in it is this task's own or a knob value checked to hold only digits,
-/// letters and `.` ([`check_value`]), so none needs escaping; the machine's CPU model (from the
-/// results) is left to sweep.json for that reason.
-fn markdown(
-    plan: &Plan,
-    stats: &[[Option<Stat>; 4]],
-    header: &str,
-    evidence: &str,
-    notes: &[String],
-    charts: &[(String, String)],
-) -> String {
-    let knobs: Vec<&str> = plan.params.iter().map(|p| p.knob.as_str()).collect();
-    let mut out = format!("# Sweep: {}\n\n{header}.\n\n", knobs.join(" × "));
-    out.push_str(
-        "Each figure is the median of a point's runs with an interval for that median: the order \
-         statistics of `median_interval` when there are enough runs for 95 %, else the runs' \
-         min–max, whose confidence is stated. Spread is (max − min) / median.\n",
-    );
-    if !charts.is_empty() {
-        out.push('\n');
-        for (name, _) in charts {
-            let _ = writeln!(out, "![{name}]({name})");
-        }
-    }
-    for (metric, (_, label, unit, higher)) in METRICS.iter().enumerate() {
-        let _ = write!(
-            out,
-            "\n## {label} ({unit}, {} is better)\n\n| point | runs | median | interval | spread |\n|---|--:|--:|---|--:|\n",
-            if *higher { "higher" } else { "lower" }
-        );
-        for row in rows(metric, stats, &plan.points) {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
-    }
-    let _ = write!(
-        out,
-        "\n## Recommendation\n\n{evidence}\n{}",
-        notes
-            .iter()
-            .map(|note| format!("\n- Warning: {note}\n"))
-            .collect::<String>()
-    );
-    out
 }
 
 #[cfg(test)]
@@ -1426,158 +961,62 @@ mod tests {
         );
     }
 
-    fn runs(throughputs: &[&[f64]]) -> Vec<Run> {
-        let mut runs = Vec::new();
-        for (point, values) in throughputs.iter().enumerate() {
-            for (repeat, &throughput) in values.iter().enumerate() {
-                runs.push(Run {
-                    point,
-                    repeat,
-                    position: runs.len(),
-                    seconds: 1.0,
-                    results: PathBuf::from("r.json"),
-                    // A faster point has a higher p99 here, so the latency note names another.
-                    figures: [throughput, 0.1, throughput / 1e6, 500.0],
-                });
-            }
-        }
-        runs
-    }
-
-    fn points(values: &[&str]) -> Vec<Point> {
-        values
-            .iter()
-            .map(|v| Point {
-                knobs: vec![("batch-size".to_owned(), (*v).to_owned())],
-            })
-            .collect()
-    }
-
     #[test]
-    fn a_clear_winner_is_named_with_its_evidence() {
-        let stats = summarise(
-            3,
-            &runs(&[
-                &[100e3, 104e3, 102e3],
-                &[150e3, 155e3, 152e3],
-                &[120e3, 125e3, 130e3],
-            ]),
-        );
-        let throughput = stats[1][THROUGHPUT].as_ref().unwrap();
-        assert_eq!(throughput.method, Method::MinMax);
-        assert_eq!(
-            (throughput.low, throughput.median, throughput.high),
-            (150e3, 152e3, 155e3)
-        );
-        assert_eq!(throughput.coverage, Some(0.75));
-        let verdict = recommend(&stats);
-        assert_eq!(
-            verdict,
-            Verdict::Best {
-                best: 1,
-                runner_up: 2
-            }
-        );
-        let text = evidence(&verdict, &stats, &points(&["1", "10", "32"]));
-        assert!(
-            text.starts_with("Best: batch-size=10 — 152 k msg/s [150 k, 155 k] against the runner-up batch-size=32's 125 k msg/s [120 k, 130 k]"),
-            "{text}"
-        );
-        assert!(text.contains("the lowest p99 is batch-size=1's"), "{text}");
-        assert!(text.contains("only 75 % confidence"), "{text}");
-        assert!(
-            text.contains(
-                "Clearly slower than batch-size=10 (whole interval below its): batch-size=1, batch-size=32."
-            ),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn the_charts_draw_every_point_and_the_markdown_shows_them() {
-        let stats = summarise(3, &runs(&[&[100e3, 104e3, 102e3], &[150e3, 155e3, 152e3]]));
-        let points = points(&["1", "64"]);
-        let drawn = charts(&stats, &points);
-        let names: Vec<&str> = drawn.iter().map(|(name, _)| name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["sweep-throughput.svg", "sweep-latency.svg", "sweep-cpu.svg"]
-        );
-        for (name, svg) in &drawn {
-            assert!(
-                svg.contains("batch-size=1") && svg.contains("batch-size=64"),
-                "{name}: {svg}"
-            );
-        }
-        assert!(drawn[0].1.contains("interval low") && drawn[1].1.contains("p99"));
+    fn the_results_file_holds_every_point_and_reads_back() {
+        let out = tempfile::tempdir().unwrap();
+        let run_dir = out.path().join("runs/p02-r1");
+        std::fs::create_dir_all(&run_dir).unwrap();
+        let example = serde_json::to_string(&perfgate_results::Results::example()).unwrap();
+        std::fs::write(run_dir.join("results.json"), example).unwrap();
         let plan = plan(&options(&["--param", "batch-size=1,64"])).unwrap();
-        let text = markdown(&plan, &stats, "header", "evidence", &[], &drawn);
-        assert!(text.contains("![sweep-latency.svg](sweep-latency.svg)"), "{text}");
-        // Nothing measured: no chart at all, and none linked.
-        assert!(charts(&[[None, None, None, None], [None, None, None, None]], &points).is_empty());
-    }
-
-    #[test]
-    fn a_point_run_near_its_limit_at_the_fixed_rate_is_flagged() {
-        let stats = summarise(2, &runs(&[&[300e3, 310e3, 290e3], &[600e3, 620e3, 610e3]]));
-        let notes = load_notes(Some(200e3), &stats, &points(&["1", "10"]));
-        assert_eq!(
-            notes,
-            [
-                "batch-size=1: the fixed rate is 67 % of its median saturation throughput (above 60 %), so its latency includes queueing near its limit."
-            ]
+        let measurement = |point: usize, repeat: usize, throughput: f64| SweepMeasurement {
+            point,
+            repeat,
+            position: 0,
+            seconds: 1.0,
+            results: Some(format!("runs/p{:02}-r{}/results.json", point + 1, repeat + 1)),
+            figures: [throughput, 0.1, 0.4, 900.0],
+        };
+        let section = analyse(
+            SweepSettings {
+                params: plan.params.clone(),
+                repeat: 2,
+                fixed_rate_per_second: Some(10_000.0),
+                rate_source: "given (--rate)".to_owned(),
+                confidence: CONFIDENCE,
+                stopped: None,
+                duration_seconds: 9.0,
+            },
+            &[
+                measurement(0, 0, 100e3),
+                measurement(1, 0, 300e3),
+                measurement(0, 1, 104e3),
+                measurement(1, 1, 310e3),
+            ],
         );
-        assert!(load_notes(Some(150e3), &stats, &points(&["1", "10"])).is_empty());
-        assert!(load_notes(None, &stats, &points(&["1", "10"])).is_empty());
-    }
-
-    #[test]
-    fn overlapping_intervals_give_no_clear_winner_naming_the_tied_values() {
-        let stats = summarise(
-            3,
-            &runs(&[
-                &[100e3, 104e3, 102e3],
-                &[150e3, 155e3, 140e3],
-                &[120e3, 145e3, 130e3],
-            ]),
-        );
-        let verdict = recommend(&stats);
-        assert_eq!(verdict, Verdict::NoClearWinner { tied: vec![1, 2] });
-        let text = evidence(&verdict, &stats, &points(&["1", "10", "32"]));
+        assert_eq!(section.recommendation.best, Some(1));
+        let leader = leading_run(&section).unwrap();
+        assert_eq!(leader, "runs/p02-r1/results.json");
+        let text = results_file(
+            out.path(),
+            leader,
+            &section,
+            "cargo xtask sweep --param batch-size=1,64",
+        )
+        .unwrap();
+        let read = perfgate_results::read::parse(&text).unwrap();
+        let sweep = read.sweep.expect("the sweep section");
+        // Equal but for the last digit a float may lose in JSON's round trip.
+        assert_eq!(sweep.recommendation, section.recommendation);
+        assert_eq!(sweep.points.len(), 2);
+        assert_eq!(sweep.points[1].runs.len(), 2);
+        let median = sweep.points[1].figure(0).unwrap().median;
+        assert!((median - 305e3).abs() < 1e-6, "{median}");
+        assert_eq!(sweep.points[1].knobs["batch-size"], "64");
         assert!(
-            text.starts_with(
-                "No clear winner: the throughput intervals of batch-size=10, batch-size=32 overlap"
-            ),
-            "{text}"
+            read.warnings[0].contains("the first run of the leading point, batch-size=64"),
+            "{:?}",
+            read.warnings
         );
-        // Touching intervals overlap too: a shared value is no evidence of a difference.
-        let touching = summarise(2, &runs(&[&[100.0, 110.0], &[110.0, 120.0]]));
-        assert_eq!(recommend(&touching), Verdict::NoClearWinner { tied: vec![1, 0] });
-    }
-
-    #[test]
-    fn with_enough_runs_the_interval_is_the_order_statistics_at_95_percent() {
-        let values: Vec<f64> = (1..=9).map(f64::from).collect();
-        let stat = stat(&values).unwrap();
-        assert_eq!(stat.method, Method::OrderStatistics);
-        assert_eq!((stat.low, stat.median, stat.high), (2.0, 5.0, 8.0));
-        assert!(stat.coverage.unwrap() >= 0.95);
-        assert!((stat.spread_percent - 160.0).abs() < 1e-9);
-        assert_eq!(super::stat(&[f64::NAN]), None);
-    }
-
-    #[test]
-    fn one_run_per_point_or_one_point_decides_nothing() {
-        let single = summarise(2, &runs(&[&[100e3], &[200e3]]));
-        assert_eq!(single[0][THROUGHPUT].as_ref().unwrap().method, Method::Single);
-        match recommend(&single) {
-            Verdict::Undecided(why) => assert!(why.contains("single run"), "{why}"),
-            verdict => panic!("{verdict:?}"),
-        }
-        match recommend(&summarise(1, &runs(&[&[1.0, 2.0]]))) {
-            Verdict::Undecided(why) => assert!(why.contains("1 point(s)"), "{why}"),
-            verdict => panic!("{verdict:?}"),
-        }
-        assert!(evidence(&recommend(&[]), &[], &[]).starts_with("No recommendation: 0 point(s)"));
     }
 }

@@ -5,8 +5,11 @@
 //!
 //! Run it with `cargo run --release -p perfgate-profiler --example custom_pipeline`; add
 //! `-- --capacity 'p99<=2ms'` to also find the highest order rate it sustains at that objective,
-//! or `-- --scaling` to measure it at 1 to 8 runtime workers and fit the Universal Scalability
-//! Law, as `cargo xtask capacity` and `cargo xtask scaling` do for the default workload.
+//! `-- --scaling` to measure it at 1 to 8 runtime workers and fit the Universal Scalability
+//! Law, or `-- --sweep` to sweep the batch size and the number of accounts and recommend the
+//! best, as `cargo xtask capacity`, `scaling` and `sweep` do for the default workload. The
+//! sweep's results (`target/perfgate/custom-sweep/results.json`) are reported by `cargo xtask
+//! report --results …` like any run's.
 
 use std::collections::HashMap;
 
@@ -239,5 +242,68 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => println!("  no fit: too few worker counts"),
         }
     }
+    if args.iter().any(|arg| arg == "--sweep") {
+        sweep(&results)?;
+    }
+    Ok(())
+}
+
+/// Sweeps the batch size and the accounts (the risk stage's state) over a grid, each point three
+/// times, and writes the sweep into a copy of the run's results.
+fn sweep(results: &perfgate_profiler::Results) -> Result<(), Box<dyn std::error::Error>> {
+    use perfgate_profiler::sweep::{SweepOptions, sweep};
+    use perfgate_results::SweepParam;
+    let params = vec![
+        SweepParam {
+            knob: "batch".to_owned(),
+            values: vec!["1".to_owned(), "16".to_owned(), "64".to_owned()],
+        },
+        SweepParam {
+            knob: "accounts".to_owned(),
+            values: vec!["100".to_owned(), "100000".to_owned()],
+        },
+    ];
+    let config = RunConfig {
+        length: perfgate_profiler::Length::Messages(200_000),
+        warmup: perfgate_profiler::Length::Messages(20_000),
+        ..RunConfig::default()
+    };
+    let section = sweep(
+        &params,
+        &config,
+        &SweepOptions::default(),
+        &Silent,
+        |knobs, config| {
+            config.batch_size = knobs["batch"].parse().map_err(|_| "batch: not a whole number")?;
+            let accounts = knobs["accounts"]
+                .parse()
+                .map_err(|_| "accounts: not a whole number")?;
+            Ok(order_pipeline(accounts))
+        },
+        &mut |run| {
+            println!(
+                "  {} ({}): {:.0} orders/s, p99 {} — {} runs left, {:.0} s in",
+                run.point,
+                run.repeat
+                    .map_or("calibration".to_owned(), |r| format!("repeat {r}")),
+                run.messages_per_second,
+                run.p99_ms.map_or("—".to_owned(), |p99| format!("{p99:.3} ms")),
+                run.left,
+                run.elapsed.as_secs_f64()
+            );
+        },
+    )?;
+    println!("{}", section.recommendation.evidence);
+    for warning in &section.warnings {
+        println!("warning: {warning}");
+    }
+    let mut with_sweep = results.clone();
+    with_sweep.warnings.insert(
+        0,
+        "This file holds a sweep of the batch size and the accounts (the Sweep section); its other sections are the example's main run (batch 64, 1,000 accounts).".to_owned(),
+    );
+    with_sweep.sweep = Some(section);
+    let path = with_sweep.write_to_dir(std::path::Path::new("target/perfgate/custom-sweep"))?;
+    println!("sweep results: {}", path.display());
     Ok(())
 }

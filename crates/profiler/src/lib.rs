@@ -52,6 +52,7 @@ mod sampler;
 pub mod scaling;
 mod sections;
 mod stats;
+pub mod sweep;
 mod window;
 
 pub use attach::{AttachOptions, MessageCounter, Profiler};

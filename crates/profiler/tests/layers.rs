@@ -31,6 +31,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("overhead", 5),
     ("capacity", 5),
     ("scaling", 5),
+    ("sweep", 5),
     ("live", 5),
     ("output", 5),
     ("lib", 6),

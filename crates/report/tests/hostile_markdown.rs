@@ -175,14 +175,15 @@ fn now() -> ReportOptions {
     }
 }
 
-/// The full results fixture with the capacity search of another real run added, so that every
-/// section the report can have is there.
+/// The full results fixture with the capacity search and the sweep of other real runs added, so
+/// that every section the report can have is there.
 fn base_results() -> Value {
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
     };
     let mut base = read("results-v1-full.json");
     base["capacity"] = read("results-capacity.json")["capacity"].clone();
+    base["sweep"] = read("results-sweep.json")["sweep"].clone();
     base
 }
 

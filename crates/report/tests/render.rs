@@ -203,3 +203,71 @@ fn a_capacity_search_renders_its_section_and_chart() {
             .all(|chart| chart.key != "capacity")
     );
 }
+
+/// Issue 16: a sweep's results file (`results-sweep.json`, from a real `cargo xtask sweep`) gets a
+/// "Sweep" section in both reports: what was swept, the recommendation with its evidence, three
+/// charts and a row per point with each median and its interval.
+#[test]
+fn a_sweep_renders_its_section_and_charts() {
+    let swept = report("results-sweep.json", None, EvaluateOptions::default());
+    let sweep = swept.results.sweep.clone().expect("the fixture is a sweep");
+    let markdown = render::markdown::render(&swept);
+    golden("report-sweep.md", &markdown);
+    let section: Vec<&str> = markdown
+        .lines()
+        .skip_while(|line| !line.starts_with("## Sweep"))
+        .take_while(|line| !line.starts_with("## Load tests"))
+        .collect();
+    assert!(!section.is_empty(), "no Sweep section");
+    let rows: Vec<&&str> = section
+        .iter()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| Point"))
+        .collect();
+    assert_eq!(rows.len(), sweep.points.len());
+    for (row, point) in rows.iter().zip(&sweep.points) {
+        assert!(
+            row.starts_with(&format!("| {} | {} |", point.label(), point.runs.len())),
+            "{row}"
+        );
+    }
+    let recommendation = section
+        .iter()
+        .find(|line| line.starts_with("**Recommendation.**"))
+        .expect("the recommendation");
+    assert!(
+        recommendation.contains(&sweep.recommendation.evidence[..20]),
+        "{recommendation}"
+    );
+    let html = render::html::render(&swept);
+    assert!(html.contains("<section id=\"sweep\""), "no sweep section");
+    assert!(
+        html.contains("<a href=\"#sweep\">Sweep</a>"),
+        "not in the contents"
+    );
+    let keys: Vec<String> = render::html::chart_files(&swept)
+        .into_iter()
+        .filter(|chart| chart.section == "sweep")
+        .map(|chart| chart.key)
+        .collect();
+    assert_eq!(keys, ["sweep-throughput", "sweep-latency", "sweep-cpu"]);
+    // Knob names and values come from the file: markup in them stays text on the page and in
+    // the charts.
+    let mut hostile = swept;
+    let sweep = hostile.results.sweep.as_mut().unwrap();
+    let payload = "<img src=x onerror=alert(1)>";
+    sweep.points[0].knobs = [(payload.to_owned(), payload.to_owned())].into_iter().collect();
+    sweep.recommendation.evidence = payload.to_owned();
+    let html = render::html::render(&hostile);
+    assert!(
+        !html.contains("<img src=x"),
+        "raw markup from a knob reached the page"
+    );
+    assert!(html.contains("&lt;img src=x"), "the knob is not shown");
+    for chart in render::html::chart_files(&hostile) {
+        assert!(!chart.svg.contains("<img src=x"), "{}: raw markup", chart.key);
+    }
+    // A run that is not a sweep is as it was.
+    let plain = report("results-v1-full.json", None, EvaluateOptions::default());
+    assert!(!render::markdown::render(&plain).contains("## Sweep"));
+    assert!(!render::html::render(&plain).contains("id=\"sweep\""));
+}

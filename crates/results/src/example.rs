@@ -4,7 +4,8 @@
 //! `sampled_cpu_s` and `profile_coverage_percent` were added later, computed from its samples,
 //! rate and CPU times (that run's profiler dropped samples in libc and the kernel: 88 %). Its
 //! `capacity` section comes from a real `--quick --capacity 'p99<=20ms'` run on a 2-vCPU EPYC VM
-//! (2026-11-26), its steps cut to three.
+//! (2026-11-26), its steps cut to three; its `sweep` section from a real `cargo xtask sweep
+//! --param batch-size=1,16,64` on the same VM (crates/report/tests/fixtures/results-sweep.json).
 
 use crate::run::Results;
 

@@ -7,10 +7,12 @@
 //! - [`read::parse`], which reads a file into [`Results`] and [`validate`]s it, naming the JSON
 //!   pointer of the first problem;
 //! - [`judge`], the one rule for "improved / regressed / unchanged" that the report's baseline
-//!   check, `compare` and `trend` share.
+//!   check, `compare` and `trend` share;
+//! - [`sweep::analyse`], the one rule for "the best value of a knob" that `cargo xtask sweep` and
+//!   the profiler's library sweep share.
 //!
-//! It depends on serde alone (and indexmap for ordered maps): the profiler, the report and xtask
-//! depend on it, never the other way round.
+//! It depends on serde, indexmap for ordered maps and perfgate-stats (a leaf: the median's
+//! interval) alone: the profiler, the report and xtask depend on it, never the other way round.
 //!
 //! Layout rules: `schema_version` is the first field; additive changes keep it (new fields are
 //! `Option` or `#[serde(default)]`, so older files still read), renames or changes of meaning
@@ -30,6 +32,7 @@ mod run;
 mod sections;
 mod series;
 mod summary;
+pub mod sweep;
 pub mod validate;
 
 pub use capacity::{CapacitySection, CapacityStep};
@@ -49,3 +52,6 @@ pub use sections::{
 };
 pub use series::TimeSeries;
 pub use summary::{DepthSummary, LatencySummary, ServiceTimeSummary};
+pub use sweep::{
+    SweepFigure, SweepMetric, SweepParam, SweepPoint, SweepRecommendation, SweepRun, SweepSection,
+};

@@ -14,6 +14,7 @@ use crate::sections::{
     CacheSection, CpuSection, ErrorsSection, FanoutSection, LatencySection, LimitSection, PhaseSection,
     PipelineSection, ProcessSection, StageSection,
 };
+use crate::sweep::SweepSection;
 
 /// Version of this layout. Additive changes keep it; renames or changes of meaning bump it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -65,6 +66,11 @@ pub struct Results {
     /// `null` when no search ran.
     #[serde(default)]
     pub capacity: Option<CapacitySection>,
+    /// `cargo xtask sweep` (or the library's sweep): every point of a grid of knob values with
+    /// its runs, figures and intervals, and the best value; `null` for a run that is not a
+    /// sweep. The rest of the file is then one run of the leading point.
+    #[serde(default)]
+    pub sweep: Option<SweepSection>,
     /// Files written beside `results.json`, by kind (`flamegraph`, `pprof`).
     #[serde(default)]
     pub files: BTreeMap<String, String>,

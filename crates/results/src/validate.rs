@@ -190,6 +190,9 @@ impl Check {
         if let Some(capacity) = &results.capacity {
             self.capacity(capacity);
         }
+        if let Some(sweep) = &results.sweep {
+            self.sweep(sweep);
+        }
         for (name, phase) in &results.phases {
             self.phase(&format!("/phases/{}", escape_pointer_key(name)), phase);
         }
@@ -222,6 +225,98 @@ impl Check {
                     ("p999_ms", step.p999_ms),
                     ("max_ms", step.max_ms),
                 ],
+            );
+        }
+    }
+
+    fn sweep(&mut self, sweep: &crate::SweepSection) {
+        let at = "/sweep";
+        self.optional(at, "fixed_rate_per_second", sweep.fixed_rate_per_second);
+        self.ratio(at, "confidence", sweep.confidence);
+        self.non_negative(at, "duration_seconds", sweep.duration_seconds);
+        // The report looks points up by these indices.
+        let recommendation = &sweep.recommendation;
+        let indices = recommendation
+            .best
+            .iter()
+            .map(|&index| ("best".to_owned(), index))
+            .chain(
+                recommendation
+                    .tied
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &index)| (format!("tied/{i}"), index)),
+            )
+            .chain(
+                recommendation
+                    .behind
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &index)| (format!("behind/{i}"), index)),
+            );
+        for (field, index) in indices {
+            if index >= sweep.points.len() {
+                self.fail(
+                    format!("/sweep/recommendation/{field}"),
+                    &format!("no point {index}: the sweep has {}", sweep.points.len()),
+                );
+            }
+        }
+        for (index, point) in sweep.points.iter().enumerate() {
+            let at = format!("/sweep/points/{index}");
+            for (run_index, run) in point.runs.iter().enumerate() {
+                let at = format!("{at}/runs/{run_index}");
+                self.non_negative(&at, "seconds", run.seconds);
+                if let Some(path) = &run.results {
+                    self.relative_path(&at, "results", path);
+                }
+                for (id, value) in &run.figures {
+                    self.optional(&format!("{at}/figures"), &escape_pointer_key(id), *value);
+                }
+            }
+            for (id, figure) in &point.summary {
+                let Some(figure) = figure else { continue };
+                let at = format!("{at}/summary/{}", escape_pointer_key(id));
+                for (field, value) in [
+                    ("median", figure.median),
+                    ("low", figure.low),
+                    ("high", figure.high),
+                    ("min", figure.min),
+                    ("max", figure.max),
+                    ("spread_percent", figure.spread_percent),
+                ] {
+                    self.non_negative(&at, field, value);
+                }
+                if let Some(coverage) = figure.coverage {
+                    self.ratio(&at, "coverage", coverage);
+                }
+                if figure.runs == 0 {
+                    self.fail(format!("{at}/runs"), "a figure over no run");
+                }
+                if !(figure.low <= figure.median && figure.median <= figure.high) {
+                    self.fail(format!("{at}/median"), "outside its interval [low, high]");
+                }
+                if figure.min > figure.max {
+                    self.fail(format!("{at}/min"), "above max");
+                }
+            }
+        }
+    }
+
+    /// A path that stays inside the file's folder: relative, without `..`.
+    fn relative_path(&mut self, at: &str, field: &str, path: &str) {
+        let path = std::path::Path::new(path);
+        let escapes = path.is_absolute()
+            || path.components().any(|part| {
+                !matches!(
+                    part,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            });
+        if escapes {
+            self.fail(
+                format!("{at}/{field}"),
+                "a path must stay inside the results file's folder (relative, without `..`)",
             );
         }
     }
@@ -424,6 +519,31 @@ mod tests {
                 "/capacity/steps/1/p50_ms",
                 Value::from(1e9),
                 "/capacity/steps/1/p50_ms: percentiles out of order: p50_ms is above p99_ms",
+            ),
+            (
+                "/sweep/points/0/summary/cpu.messages_per_second/median",
+                Value::from(-1.0),
+                "/sweep/points/0/summary/cpu.messages_per_second/median: must not be negative",
+            ),
+            (
+                "/sweep/points/1/summary/latency.p99_ms/low",
+                Value::from(1e9),
+                "/sweep/points/1/summary/latency.p99_ms/median: outside its interval [low, high]",
+            ),
+            (
+                "/sweep/recommendation/best",
+                Value::from(7),
+                "/sweep/recommendation/best: no point 7: the sweep has 3",
+            ),
+            (
+                "/sweep/points/2/runs/0/results",
+                Value::from("../../../etc/passwd"),
+                "/sweep/points/2/runs/0/results: a path must stay inside the results file's folder (relative, without `..`)",
+            ),
+            (
+                "/sweep/points/2/runs/1/results",
+                Value::from("/etc/passwd"),
+                "/sweep/points/2/runs/1/results: a path must stay inside the results file's folder (relative, without `..`)",
             ),
             (
                 "/runtime/series/rss_mb",

@@ -67,21 +67,23 @@ fn the_metric_table_of_thresholds_md_is_the_catalogue() {
 /// free-form workload and run settings, repetitions' metric ids).
 fn field_names(value: &Value, names: &mut BTreeSet<String>) {
     /// Maps whose keys are data and whose values are structs.
-    const NAMED: &[&str] = &["stages", "phases"];
+    const NAMED: &[&str] = &["stages", "phases", "summary"];
     /// Maps and lists of free-form data: error kinds, counters, files, threads, series columns,
-    /// the workload's and the run's settings, the repetitions' figures by metric id.
+    /// the workload's and the run's settings, the repetitions' figures by metric id, a sweep point's
+    /// knob values and a sweep run's figures.
     const FREE_FORM: &[&str] = &[
-        "by_kind", "counters", "files", "threads", "series", "workload", "run", "summary", "runs",
+        "by_kind", "counters", "files", "threads", "series", "workload", "run", "runs", "knobs", "figures",
     ];
     match value {
         Value::Object(map) => {
             for (key, child) in map {
                 names.insert(key.clone());
                 // The overhead's `runs` are pairs of figures with fields of their own.
-                let overhead_pairs = child
-                    .get(0)
-                    .is_some_and(|first| first.get("throughput_off").is_some());
-                if FREE_FORM.contains(&key.as_str()) && !overhead_pairs {
+                // So are a sweep's, with their own and a free-form `figures` map.
+                let structured_runs = child.get(0).is_some_and(|first| {
+                    first.get("throughput_off").is_some() || first.get("position").is_some()
+                });
+                if FREE_FORM.contains(&key.as_str()) && !structured_runs {
                     continue;
                 }
                 if NAMED.contains(&key.as_str()) {

@@ -179,6 +179,7 @@ pub(crate) fn assemble(
         profiler: profiler_section(probes_run, outcome.footprint),
         repetitions: None,
         capacity: None,
+        sweep: None,
         files,
         phases,
         warnings,

@@ -86,6 +86,7 @@ pub(super) fn run_data(path: &Path, results: &Results, document: &Value) -> RunD
         .and_then(|c| c.as_u64());
     run.files = results.files.clone();
     run.capacity = results.capacity.clone();
+    run.sweep = results.sweep.clone();
     run.warnings = results.warnings.clone();
     run.repetitions = results
         .repetitions

@@ -136,6 +136,8 @@ pub struct RunData {
     pub series: Vec<PhaseSeries>,
     /// The capacity search, when the run had one (`--capacity SLO`).
     pub capacity: Option<perfgate_results::CapacitySection>,
+    /// Every point of a sweep, when the file is a sweep's (`cargo xtask sweep`).
+    pub sweep: Option<perfgate_results::SweepSection>,
 }
 
 impl RunData {
@@ -165,6 +167,7 @@ impl RunData {
             warnings: Vec::new(),
             repetitions: Vec::new(),
             capacity: None,
+            sweep: None,
             series: Vec::new(),
         }
     }

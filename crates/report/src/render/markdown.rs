@@ -31,6 +31,7 @@ pub fn render(report: &Report) -> String {
         cache_and_errors(&mut out, report);
         database(&mut out, report);
         capacity(&mut out, report, &charts);
+        sweep(&mut out, report, &charts);
     }
     super::load_tests::markdown(&mut out, report, &charts);
     baseline(&mut out, report);
@@ -314,6 +315,33 @@ fn capacity(out: &mut String, report: &Report, charts: &Charts) {
     table_head(out, &columns);
     for step in &rows.steps {
         let cells: Vec<String> = step.iter().map(|text| cell(text)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    let _ = writeln!(out);
+}
+
+/// Only for a sweep's results.
+fn sweep(out: &mut String, report: &Report, charts: &Charts) {
+    let Some(sweep) = &report.results.sweep else {
+        return;
+    };
+    let rows = rows::sweep(sweep);
+    let _ = writeln!(out, "## Sweep\n\n{}\n", escape(&rows.sentence));
+    for warning in &rows.warnings {
+        let _ = writeln!(out, "> **Warning:** {}\n", escape(warning));
+    }
+    let _ = writeln!(out, "**Recommendation.** {}\n", escape(&rows.recommendation));
+    for key in ["sweep-throughput", "sweep-latency", "sweep-cpu"] {
+        charts.embed(out, key);
+    }
+    let columns: Vec<&str> = rows
+        .columns
+        .iter()
+        .map(|column| column.trim_start_matches('#'))
+        .collect();
+    table_head(out, &columns);
+    for point in &rows.points {
+        let cells: Vec<String> = point.iter().map(|text| cell(text)).collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     let _ = writeln!(out);

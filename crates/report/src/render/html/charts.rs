@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, Svg, XAxis, bars, dots};
-use perfgate_results::{CapacitySection, CapacityStep};
+use perfgate_results::{CapacitySection, CapacityStep, SweepSection};
 
 use crate::evaluate::Movement;
 use crate::history::MetricTrend;
@@ -219,37 +219,71 @@ pub fn scaling_chart(title: &str, curves: &ScalingCurves) -> Option<String> {
     (!plot.is_empty()).then(|| plot.render().standalone())
 }
 
-/// A dot plot of one figure per point of a sweep (`cargo xtask sweep`), as a standalone SVG
-/// file: a row per point (`rows`: its label and one value per series), a dot per series, a line
-/// between a row's smallest and largest value (so `low, median, high` series draw the interval).
-pub fn knob_chart(
-    title: &str,
-    axis_label: &str,
-    unit: &str,
-    log_scale: bool,
-    series: &[&str],
-    rows: &[(String, Vec<Option<f64>>)],
-) -> Option<String> {
-    let has_value = rows
+/// A sweep's three charts (`sweep-throughput`, `sweep-latency`, `sweep-cpu`), each a dot plot
+/// with a row per point: throughput and CPU per message with the interval of their median (dots
+/// at low, median and high, the line between them the interval), and p50 and p99 at the shared
+/// fixed rate on a log scale.
+pub(super) fn sweep_charts(sweep: &SweepSection) -> Vec<(&'static str, Svg)> {
+    let interval = |metric: usize| -> Vec<DotRow> {
+        sweep
+            .points
+            .iter()
+            .map(|point| DotRow {
+                label: point.label(),
+                values: point.figure(metric).map_or(vec![None; 3], |figure| {
+                    vec![Some(figure.low), Some(figure.median), Some(figure.high)]
+                }),
+            })
+            .collect()
+    };
+    let latency: Vec<DotRow> = sweep
+        .points
         .iter()
-        .any(|(_, values)| values.iter().flatten().next().is_some());
-    if !has_value {
-        return None;
-    }
-    let series: Vec<(&str, usize)> = series
-        .iter()
-        .enumerate()
-        .map(|(index, name)| (*name, index % 6))
-        .collect();
-    let rows: Vec<DotRow> = rows
-        .iter()
-        .map(|(label, values)| DotRow {
-            label: label.clone(),
-            values: values.clone(),
+        .map(|point| DotRow {
+            label: point.label(),
+            values: vec![
+                point.figure(1).map(|figure| figure.median),
+                point.figure(2).map(|figure| figure.median),
+            ],
         })
         .collect();
-    let kind = if log_scale { Kind::Log } else { Kind::Linear };
-    Some(dots(title, axis_label, kind, &series, &rows, unit).standalone())
+    let interval_series = [("interval low", 0), ("median", 1), ("interval high", 2)];
+    [
+        (
+            "sweep-throughput",
+            "Throughput at saturation by point (the line spans the median's interval)",
+            "messages per second",
+            "msg/s",
+            Kind::Linear,
+            &interval_series[..],
+            interval(0),
+        ),
+        (
+            "sweep-latency",
+            "Latency at the shared fixed rate by point (medians)",
+            "end-to-end latency, ms (log scale)",
+            "ms",
+            Kind::Log,
+            &[("p50", 0), ("p99", 1)][..],
+            latency,
+        ),
+        (
+            "sweep-cpu",
+            "Process CPU time per message by point (the line spans the median's interval)",
+            "ns per message",
+            "ns",
+            Kind::Linear,
+            &interval_series[..],
+            interval(3),
+        ),
+    ]
+    .into_iter()
+    .filter(|(.., rows)| {
+        rows.iter()
+            .any(|row| row.values.iter().flatten().next().is_some())
+    })
+    .map(|(key, title, axis, unit, kind, series, rows)| (key, dots(title, axis, kind, series, &rows, unit)))
+    .collect()
 }
 
 /// The limits, ms, of the objective's terms on `percentile` (`p99<=2ms,p50<=1ms` → [2] for p99).
@@ -552,6 +586,11 @@ pub fn chart_files(report: &Report) -> Vec<ChartFile> {
         }
         if let Some(svg) = run.capacity.as_ref().and_then(capacity_curve) {
             charts.push(("capacity".to_owned(), "capacity", svg));
+        }
+        if let Some(sweep) = &run.sweep {
+            for (key, svg) in sweep_charts(sweep) {
+                charts.push((key.to_owned(), "sweep", svg));
+            }
         }
     }
     if let Some(svg) = endpoint_percentiles(&report.load_tests) {

@@ -18,7 +18,7 @@ mod trend;
 use std::fmt::Write;
 
 pub(crate) use self::charts::load_test_key;
-pub use self::charts::{ChartFile, ScalingCurves, chart_files, knob_chart, scaling_chart};
+pub use self::charts::{ChartFile, ScalingCurves, chart_files, scaling_chart};
 
 use self::escape::{esc, inline_code};
 use self::markup::{close, figure, key_values, note, num, open, table_end, table_head};
@@ -85,6 +85,7 @@ pub fn render(report: &Report) -> String {
         run::cache_and_errors(&mut out, report);
         run::database(&mut out, report);
         run::capacity(&mut out, report);
+        run::sweep(&mut out, report);
     }
     load_tests::section(&mut out, report);
     baseline(&mut out, report);
@@ -116,6 +117,9 @@ fn sections(report: &Report) -> Vec<(&'static str, &'static str)> {
         ]);
         if report.results.capacity.is_some() {
             sections.push(("capacity", "Capacity"));
+        }
+        if report.results.sweep.is_some() {
+            sections.push(("sweep", "Sweep"));
         }
     }
     sections.extend([("load-tests", "Load tests"), ("baseline", "Baseline")]);

@@ -265,3 +265,49 @@ pub(super) fn capacity(out: &mut String, report: &Report) {
     table_end(out);
     close(out);
 }
+
+/// Only for a sweep's results.
+pub(super) fn sweep(out: &mut String, report: &Report) {
+    let Some(sweep) = &report.results.sweep else {
+        return;
+    };
+    let rows = rows::sweep(sweep);
+    open(out, "sweep", "Sweep");
+    let _ = writeln!(out, "<p>{}</p>", esc(&rows.sentence));
+    for warning in &rows.warnings {
+        let _ = writeln!(
+            out,
+            "<div class=\"callout\"><strong>Warning:</strong> {}</div>",
+            esc(warning)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<p><strong>Recommendation.</strong> {}</p>",
+        esc(&rows.recommendation)
+    );
+    for (key, svg) in charts::sweep_charts(sweep) {
+        let caption = match key {
+            "sweep-throughput" => {
+                "Saturation throughput by point: the dots are the interval's ends and the median; a point whose line lies wholly left of another's is clearly slower."
+            }
+            "sweep-latency" => "p50 and p99 at the one fixed rate every point ran at, medians (log scale).",
+            _ => "Process CPU time per message at saturation by point, with the median's interval.",
+        };
+        figure(out, &svg, caption);
+    }
+    table_head(out, &rows.columns);
+    for point in &rows.points {
+        let _ = write!(out, "<tr>");
+        for (index, text) in point.iter().enumerate() {
+            if rows.columns[index].starts_with('#') {
+                let _ = write!(out, "{}", num(text));
+            } else {
+                let _ = write!(out, "<td>{}</td>", esc(text));
+            }
+        }
+        let _ = writeln!(out, "</tr>");
+    }
+    table_end(out);
+    close(out);
+}

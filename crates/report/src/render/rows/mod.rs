@@ -3,7 +3,7 @@
 //! bars), and their order. Each renderer marks these up and escapes them its own way; nothing
 //! here knows Markdown or HTML. `cell.rs` holds the cells every table is made of; `frame.rs` the
 //! rows of the summary, the environment and the appendix, `run.rs` those of the in-process
-//! sections, `capacity.rs` those of the capacity search, and `load_tests.rs` those of the "Load tests" section. The Trend section's rows are
+//! sections, `capacity.rs` those of the capacity search, `sweep.rs` those of a sweep, and `load_tests.rs` those of the "Load tests" section. The Trend section's rows are
 //! `render/trend.rs`'s, beside the console table that shares them.
 
 mod capacity;
@@ -11,6 +11,7 @@ mod cell;
 mod frame;
 mod load_tests;
 mod run;
+mod sweep;
 #[cfg(test)]
 mod test_support;
 
@@ -26,3 +27,4 @@ pub(super) use self::load_tests::{
 pub(super) use self::run::{
     Errors, cache, cpu, database, errors, event_loop, latency, memory, profile, stages,
 };
+pub(super) use self::sweep::sweep;
