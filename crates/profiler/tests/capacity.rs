@@ -3,11 +3,8 @@
 //! messages a second. The search must land within 5 % of that, and single steps at a dense set
 //! of fixed rates around it must agree with the interval it reports.
 //!
-//! The service clock, not a busy loop: a loop that spins 500 µs of wall time is as slow as the
-//! machine is busy (on a shared 2-core runner with other jobs it did 660–890 msg/s, not 2,000),
-//! so its capacity would not be known. The clock (each message done `COST` after the previous
-//! one, the worker sleeping while it is ahead) gives exactly `1 / COST` as long as the machine
-//! has any CPU to spare.
+//! The service clock is `tests/common`'s: exactly `1 / COST` while the machine has any CPU to
+//! spare.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -15,39 +12,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use perfgate_profiler::capacity::{CapacityOptions, Slo, find_capacity};
-use perfgate_profiler::{Pipeline, RunConfig, Silent, StageError, source_fn, stage_fn};
+use perfgate_profiler::{Pipeline, RunConfig, Silent};
 use perfgate_results::{CapacitySection, CapacityStep};
 
 const COST: Duration = Duration::from_micros(500);
-const SLACK: Duration = Duration::from_millis(5);
+
+mod common;
 
 fn fixed_cost_pipeline() -> Pipeline<impl perfgate_profiler::AsyncSource<Item = u64>> {
-    Pipeline::builder(|_| {
-        let mut next = 0_u64;
-        source_fn(move || {
-            next += 1;
-            std::future::ready(Some(next))
-        })
-    })
-    .stage("work", |_| {
-        let mut free_at = tokio::time::Instant::now();
-        stage_fn(move |value: u64| {
-            let now = tokio::time::Instant::now();
-            // A message is done COST after the previous one; an idle worker banks at most
-            // SLACK of unused time, so a busy one runs at exactly 1 / COST however late the
-            // timer wakes it.
-            free_at = free_at.max(now - SLACK) + COST;
-            // tokio's timer ticks in milliseconds: sleep only when ahead by more than two.
-            let wait = (free_at > now + Duration::from_millis(2)).then_some(free_at);
-            async move {
-                if let Some(done) = wait {
-                    tokio::time::sleep_until(done).await;
-                }
-                Ok::<_, StageError>(value)
-            }
-        })
-    })
-    .build()
+    common::service_clock(COST, Arc::default())
 }
 
 /// The objective is loose on purpose: what is known here is the capacity, and near it the
@@ -244,7 +217,7 @@ fn a_dense_sweep_of_rates_agrees_with_the_search() {
     // A hockey stick, not noise: by construction the first tries pass up to 2,000 msg/s and miss
     // above it, one change. Noise here moves a step one way only: a stall of the shared machine
     // makes a step below the capacity miss, while above it no stall can make the worker finish
-    // more than 1 / COST a second (plus the few messages of SLACK it may bank), so the
+    // more than 1 / COST a second (plus the few messages of slack it may bank, tests/common), so the
     // achieved-rate rule misses whatever happens. One such stray miss turns one rate and adds
     // two changes: three. Only one rate can sit in the knee (they are 8 % apart, the interval
     // about 2 % wide), and it moves the change, it does not add one. A fourth change needs two

@@ -11,40 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use perfgate_profiler::sweep::{SweepOptions, sweep};
-use perfgate_profiler::{Length, Pipeline, RunConfig, Silent, StageError, source_fn, stage_fn};
+use perfgate_profiler::{Length, RunConfig, Silent};
 use perfgate_results::SweepParam;
 
-const SLACK: Duration = Duration::from_millis(5);
+mod common;
 
-/// One worker at `cost` per message; `sources` counts the pipelines the sweep ran.
-fn service_clock(
-    cost: Duration,
-    sources: Arc<AtomicUsize>,
-) -> Pipeline<impl perfgate_profiler::AsyncSource<Item = u64>> {
-    Pipeline::builder(move |_| {
-        sources.fetch_add(1, Ordering::Relaxed);
-        let mut next = 0_u64;
-        source_fn(move || {
-            next += 1;
-            std::future::ready(Some(next))
-        })
-    })
-    .stage("work", move |_| {
-        let mut free_at = tokio::time::Instant::now();
-        stage_fn(move |value: u64| {
-            let now = tokio::time::Instant::now();
-            free_at = free_at.max(now - SLACK) + cost;
-            let wait = (free_at > now + Duration::from_millis(2)).then_some(free_at);
-            async move {
-                if let Some(done) = wait {
-                    tokio::time::sleep_until(done).await;
-                }
-                Ok::<_, StageError>(value)
-            }
-        })
-    })
-    .build()
-}
+use common::service_clock;
 
 /// Short runs, counted in messages, with short queues: a saturation window that starts behind a
 /// full channel of warm-up messages measures the draining too (1,024 queued at 1,250 msg/s is

@@ -88,6 +88,21 @@ fn table_head(out: &mut String, columns: &[&str]) {
     );
 }
 
+/// A whole table of text cells from the shared rows (a leading `#` on a column, the HTML page's
+/// mark of a numeric column, is dropped here), each cell escaped, and a blank line after it.
+fn text_table<R: AsRef<[String]>>(out: &mut String, columns: &[&str], rows: &[R]) {
+    let columns: Vec<&str> = columns
+        .iter()
+        .map(|column| column.trim_start_matches('#'))
+        .collect();
+    table_head(out, &columns);
+    for row in rows {
+        let cells: Vec<String> = row.as_ref().iter().map(|text| cell(text)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    let _ = writeln!(out);
+}
+
 fn header(out: &mut String, report: &Report) {
     let run = &report.results;
     let _ = writeln!(out, "# Benchmark results\n");
@@ -307,17 +322,7 @@ fn capacity(out: &mut String, report: &Report, charts: &Charts) {
     let rows = rows::capacity(capacity);
     let _ = writeln!(out, "## Capacity\n\n{}\n", escape(&rows.sentence));
     charts.embed(out, "capacity");
-    let columns: Vec<&str> = rows
-        .columns
-        .iter()
-        .map(|column| column.trim_start_matches('#'))
-        .collect();
-    table_head(out, &columns);
-    for step in &rows.steps {
-        let cells: Vec<String> = step.iter().map(|text| cell(text)).collect();
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
-    }
-    let _ = writeln!(out);
+    text_table(out, &rows.columns, &rows.steps);
 }
 
 /// Only for a sweep's results.
@@ -334,17 +339,7 @@ fn sweep(out: &mut String, report: &Report, charts: &Charts) {
     for key in ["sweep-throughput", "sweep-latency", "sweep-cpu"] {
         charts.embed(out, key);
     }
-    let columns: Vec<&str> = rows
-        .columns
-        .iter()
-        .map(|column| column.trim_start_matches('#'))
-        .collect();
-    table_head(out, &columns);
-    for point in &rows.points {
-        let cells: Vec<String> = point.iter().map(|text| cell(text)).collect();
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
-    }
-    let _ = writeln!(out);
+    text_table(out, &rows.columns, &rows.points);
 }
 
 fn baseline(out: &mut String, report: &Report) {

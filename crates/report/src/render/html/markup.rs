@@ -64,6 +64,24 @@ pub(super) fn table_end(out: &mut String) {
     out.push_str("</tbody></table></div>\n");
 }
 
+/// A whole table of text cells: `columns` as [`table_head`] takes them (a leading `#` marks a
+/// numeric column), each row's cells escaped, the numeric ones right-aligned.
+pub(super) fn text_table<R: AsRef<[String]>>(out: &mut String, columns: &[&str], rows: &[R]) {
+    table_head(out, columns);
+    for row in rows {
+        out.push_str("<tr>");
+        for (column, text) in columns.iter().zip(row.as_ref()) {
+            if column.starts_with('#') {
+                out.push_str(&num(text));
+            } else {
+                let _ = write!(out, "<td>{}</td>", esc(text));
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    table_end(out);
+}
+
 /// A numeric cell of escaped text.
 pub(super) fn num(text: &str) -> String {
     format!("<td class=\"num\">{}</td>", esc(text))

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::chart::Svg;
 use super::charts;
 use super::escape::esc;
-use super::markup::{close, figure, key_values, note, num, open, table_end, table_head};
+use super::markup::{close, figure, key_values, note, num, open, table_end, table_head, text_table};
 use crate::model::Report;
 use crate::render::rows::{self, Errors};
 
@@ -250,19 +250,7 @@ pub(super) fn capacity(out: &mut String, report: &Report) {
             "Latency against the offered rate, one dot per step: flat while the pipeline keeps up, then the knee, where queues start to grow. The dashed line is the objective's limit, the vertical one the capacity found.",
         );
     }
-    table_head(out, &rows.columns);
-    for step in &rows.steps {
-        let _ = write!(out, "<tr>");
-        for (index, text) in step.iter().enumerate() {
-            if rows.columns[index].starts_with('#') {
-                let _ = write!(out, "{}", num(text));
-            } else {
-                let _ = write!(out, "<td>{}</td>", esc(text));
-            }
-        }
-        let _ = writeln!(out, "</tr>");
-    }
-    table_end(out);
+    text_table(out, &rows.columns, &rows.steps);
     close(out);
 }
 
@@ -296,18 +284,6 @@ pub(super) fn sweep(out: &mut String, report: &Report) {
         };
         figure(out, &svg, caption);
     }
-    table_head(out, &rows.columns);
-    for point in &rows.points {
-        let _ = write!(out, "<tr>");
-        for (index, text) in point.iter().enumerate() {
-            if rows.columns[index].starts_with('#') {
-                let _ = write!(out, "{}", num(text));
-            } else {
-                let _ = write!(out, "<td>{}</td>", esc(text));
-            }
-        }
-        let _ = writeln!(out, "</tr>");
-    }
-    table_end(out);
+    text_table(out, &rows.columns, &rows.points);
     close(out);
 }
