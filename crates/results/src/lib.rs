@@ -21,6 +21,7 @@
 
 mod capacity;
 pub mod catalogue;
+pub mod chaos;
 mod error;
 mod example;
 pub mod judge;
@@ -37,6 +38,7 @@ pub mod validate;
 
 pub use capacity::{CapacitySection, CapacityStep};
 pub use catalogue::{Better, METRICS, MetricDef, Source, metric};
+pub use chaos::{ChaosBand, ChaosScenario, ChaosSection, ChaosTimeline};
 pub use error::{ReadError, escape_pointer_key};
 pub use example::example_with;
 pub use probes::{

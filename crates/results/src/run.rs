@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::capacity::CapacitySection;
+use crate::chaos::ChaosSection;
 use crate::probes::{AsyncioSection, MemorySection, RuntimeSection};
 use crate::profiler::ProfilerSection;
 use crate::repetitions::RepetitionsSection;
@@ -71,6 +72,10 @@ pub struct Results {
     /// sweep. The rest of the file is then one run of the leading point.
     #[serde(default)]
     pub sweep: Option<SweepSection>,
+    /// `--chaos SCENARIO`: each fault injected into a fixed-rate phase and how the pipeline
+    /// degraded and recovered; `null` for a run without faults.
+    #[serde(default)]
+    pub chaos: Option<ChaosSection>,
     /// Files written beside `results.json`, by kind (`flamegraph`, `pprof`).
     #[serde(default)]
     pub files: BTreeMap<String, String>,

@@ -193,6 +193,9 @@ impl Check {
         if let Some(sweep) = &results.sweep {
             self.sweep(sweep);
         }
+        if let Some(chaos) = &results.chaos {
+            self.chaos(chaos);
+        }
         for (name, phase) in &results.phases {
             self.phase(&format!("/phases/{}", escape_pointer_key(name)), phase);
         }
@@ -299,6 +302,83 @@ impl Check {
                 if figure.min > figure.max {
                     self.fail(format!("{at}/min"), "above max");
                 }
+            }
+        }
+    }
+
+    fn chaos(&mut self, chaos: &crate::ChaosSection) {
+        self.non_negative("/chaos", "window_ms", chaos.window_ms);
+        for (name, scenario) in &chaos.scenarios {
+            let at = format!("/chaos/scenarios/{}", escape_pointer_key(name));
+            for (field, value) in [
+                ("strength", scenario.strength),
+                ("offered_per_second", scenario.offered_per_second),
+                ("fault_start_s", scenario.fault_start_s),
+                ("fault_end_s", scenario.fault_end_s),
+                ("window_s", scenario.window_s),
+                ("degraded_throughput_ratio", scenario.degraded_throughput_ratio),
+            ] {
+                self.non_negative(&at, field, value);
+            }
+            self.optional(&at, "degraded_p99_ratio", scenario.degraded_p99_ratio);
+            self.optional(&at, "recovery_s", scenario.recovery_s);
+            self.optional(&at, "backlog_drain_s", scenario.backlog_drain_s);
+            if scenario.fault_end_s < scenario.fault_start_s {
+                self.fail(format!("{at}/fault_end_s"), "the fault ends before it starts");
+            }
+            if scenario.recovered != scenario.recovery_s.is_some() {
+                self.fail(
+                    format!("{at}/recovery_s"),
+                    "a recovery time is given exactly when `recovered` is true",
+                );
+            }
+            let band = &scenario.band;
+            let band_at = format!("{at}/band");
+            for (field, value) in [
+                ("throughput_median", band.throughput_median),
+                ("throughput_low", band.throughput_low),
+                ("throughput_high", band.throughput_high),
+                ("p99_median_ms", band.p99_median_ms),
+                ("p99_high_ms", band.p99_high_ms),
+            ] {
+                self.non_negative(&band_at, field, value);
+            }
+            if !(band.throughput_low <= band.throughput_median
+                && band.throughput_median <= band.throughput_high)
+            {
+                self.fail(
+                    format!("{band_at}/throughput_median"),
+                    "outside its band [throughput_low, throughput_high]",
+                );
+            }
+            if band.p99_median_ms > band.p99_high_ms {
+                self.fail(format!("{band_at}/p99_median_ms"), "above p99_high_ms");
+            }
+            let timeline = &scenario.timeline;
+            let timeline_at = format!("{at}/timeline");
+            for (column, length) in [
+                ("throughput", timeline.throughput.len()),
+                ("p99_ms", timeline.p99_ms.len()),
+                ("backlog", timeline.backlog.len()),
+            ] {
+                if length != timeline.t_s.len() {
+                    self.fail(
+                        format!("{timeline_at}/{column}"),
+                        &format!(
+                            "expected as many values as `t_s` has ({}), found {length}",
+                            timeline.t_s.len()
+                        ),
+                    );
+                }
+            }
+            let columns = timeline
+                .t_s
+                .iter()
+                .chain(&timeline.throughput)
+                .chain(timeline.p99_ms.iter().flatten())
+                .chain(&timeline.backlog);
+            if columns.clone().any(|value| !value.is_finite() || *value < 0.0) {
+                self.fail(timeline_at, "a value that is negative or not finite");
             }
         }
     }

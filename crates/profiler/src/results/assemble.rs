@@ -180,6 +180,7 @@ pub(crate) fn assemble(
         repetitions: None,
         capacity: None,
         sweep: None,
+        chaos: None,
         files,
         phases,
         warnings,
