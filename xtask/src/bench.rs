@@ -70,6 +70,36 @@ fn capacity_args(args: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// `cargo xtask chaos [--scenario NAME,...|all] [bench options]`: the bench with `--chaos`.
+pub(crate) fn chaos(args: &[String]) -> anyhow::Result<ExitCode> {
+    run(&chaos_args(args))
+}
+
+/// The bench's arguments for a chaos run: `--scenario X` (or `--scenario=X`) becomes `--chaos
+/// X`, every scenario when none is given; the profiler checks the names before anything runs.
+fn chaos_args(args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len() + 2);
+    let mut scenarios = None;
+    let mut given = args.iter();
+    while let Some(arg) = given.next() {
+        if arg == "--scenario" {
+            // A missing value is the profiler's to refuse: `--chaos` without one.
+            scenarios = Some(given.next().cloned().unwrap_or_default());
+        } else if let Some(value) = arg.strip_prefix("--scenario=") {
+            scenarios = Some(value.to_owned());
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    if !out.iter().any(|arg| arg == "--help" || arg == "-h") {
+        out.extend([
+            "--chaos".to_owned(),
+            scenarios.unwrap_or_else(|| "all".to_owned()),
+        ]);
+    }
+    out
+}
+
 pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let args = split_args(args)?;
     // Found before the build and the run, not after them: a folder the outputs cannot go in.
@@ -206,6 +236,18 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chaos_takes_the_scenarios_and_passes_the_rest_to_the_bench() {
+        let args = |given: &[&str]| chaos_args(&given.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>());
+        assert_eq!(args(&["--quick"]), ["--quick", "--chaos", "all"]);
+        assert_eq!(
+            args(&["--scenario", "load_burst", "--quick"]),
+            ["--quick", "--chaos", "load_burst"]
+        );
+        assert_eq!(args(&["--scenario=error_burst"]), ["--chaos", "error_burst"]);
+        assert_eq!(args(&["--help"]), ["--help"]);
+    }
 
     #[test]
     fn capacity_takes_the_objective_and_passes_the_rest_to_the_bench() {

@@ -45,6 +45,16 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Inject faults into fixed-rate phases and measure degradation and recovery: `cargo xtask
+    /// chaos [--scenario NAME,...]` runs the bench (every bench option works, e.g. `--quick`)
+    /// and then each scenario (all by default), recorded as `chaos` in results.json
+    /// (docs/chaos.md)
+    #[command(disable_help_flag = true)]
+    Chaos {
+        /// `--scenario NAME,...` and options for the bench
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Evaluate the latest results against thresholds and write docs/benchmark-results.md; every
     /// argument is passed on (`cargo xtask report --help` lists them)
     #[command(disable_help_flag = true)]
@@ -87,6 +97,7 @@ fn main() -> ExitCode {
     let outcome = match cli.task {
         Task::Bench { args } => bench::run(&args),
         Task::Capacity { args } => bench::capacity(&args),
+        Task::Chaos { args } => bench::chaos(&args),
         Task::Report { args } => Ok(perfgate_report::cli::main_with(
             std::iter::once("cargo xtask report".into()).chain(args.into_iter().map(Into::into)),
             "cargo xtask report",

@@ -104,7 +104,7 @@ const KNOBS: [(&str, Kind); 14] = [
 /// The pipeline's stages, for `workers.STAGE`.
 const STAGES: [&str; 4] = ["decode", "enrich", "aggregate", "fanout"];
 /// Profiler flags that are not knobs, and why.
-const NOT_KNOBS: [(&str, &str); 21] = [
+const NOT_KNOBS: [(&str, &str); 23] = [
     (
         "rate",
         "every point's fixed-rate phase runs at one rate; set it with this task's --rate",
@@ -155,6 +155,11 @@ const NOT_KNOBS: [(&str, &str); 21] = [
     (
         "workers",
         "give one stage's workers as workers.STAGE (stages: decode, enrich, aggregate, fanout)",
+    ),
+    ("chaos", "a different measurement (cargo xtask chaos); not a knob"),
+    (
+        "chaos-seed",
+        "a different measurement (cargo xtask chaos); not a knob",
     ),
     ("no-progress", "not a knob"),
     ("serve-metrics", "not a knob"),

@@ -13,6 +13,7 @@ use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use perfgate_profiler::ResultsFiles;
 use perfgate_profiler::capacity::{CapacityOptions, Slo, find_capacity};
+use perfgate_profiler::chaos::{ChaosOptions, Scenario, run_chaos, scenario, scenario_names};
 use perfgate_profiler::live::{LiveMetrics, serve};
 use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
 use perfgate_profiler::{Length, Observer, Probes, ProfilerError, RunConfig, Silent, available_cores};
@@ -166,6 +167,18 @@ struct Args {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_step, requires = "capacity")]
     capacity_step: Duration,
 
+    /// After the run, inject faults into fixed-rate phases and measure degradation and
+    /// recovery: `all`, or scenarios by name, comma-separated (slow_dependency, error_burst,
+    /// subscriber_stall, blocked_worker, stage_panic, load_burst); recorded as `chaos` (see
+    /// docs/chaos.md). With --quick each phase is 1.5 s + 1 s of fault + 3 s, else 3 + 2 + 5 s
+    #[arg(long, value_name = "SCENARIOS", value_parser = parse_chaos)]
+    chaos: Option<ChaosList>,
+
+    /// Seed of the faults' choices (which messages an error burst rejects): the same seed gives
+    /// the same faults, so two builds' chaos runs compare
+    #[arg(long, value_name = "N", default_value_t = 42, requires = "chaos")]
+    chaos_seed: u64,
+
     /// Output directory for results.json, flamegraph.svg and profile.pb
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/latest")]
     out: PathBuf,
@@ -292,9 +305,77 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         }
         results.capacity = Some(capacity);
     }
+    if let Some(list) = &args.chaos {
+        let mut options = if args.quick {
+            ChaosOptions::quick()
+        } else {
+            ChaosOptions::default()
+        };
+        options.seed = args.chaos_seed;
+        // The run's own fixed rate, so that the chaos phases are the fixed-rate phase it measured
+        // with a fault in it; measured afresh if that phase did not run.
+        options.rate = results
+            .latency
+            .as_ref()
+            .and_then(|latency| latency.rate_per_second);
+        let scenarios: Vec<Scenario> = list
+            .0
+            .iter()
+            .filter_map(|name| scenario(name, pipeline.stage_names(), pipeline.subscribers(), &options))
+            .collect();
+        let count = scenarios.len();
+        let mut done = 0;
+        let chaos = run_chaos(
+            &pipeline,
+            &run,
+            &scenarios,
+            &options,
+            &Silent,
+            &mut |name, result| {
+                done += 1;
+                eprintln!(
+                    "chaos: {name} ({done} of {count}): throughput ×{:.2} and p99 ×{} during the fault; {}",
+                    result.degraded_throughput_ratio,
+                    result
+                        .degraded_p99_ratio
+                        .map_or("—".to_owned(), |ratio| format!("{ratio:.1}")),
+                    match result.recovery_s {
+                        Some(seconds) => format!("back to normal {seconds:.1} s after it"),
+                        None => "did not recover within the run".to_owned(),
+                    }
+                );
+            },
+        )
+        .context("the chaos run failed")?;
+        results.chaos = Some(chaos);
+    }
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--chaos`: the scenarios to run, by name, in the order known.
+#[derive(Debug, Clone)]
+struct ChaosList(Vec<String>);
+
+fn parse_chaos(text: &str) -> Result<ChaosList, String> {
+    let known: Vec<&str> = scenario_names().collect();
+    if text.trim() == "all" {
+        return Ok(ChaosList(known.iter().map(|name| (*name).to_owned()).collect()));
+    }
+    let mut names = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        if !known.contains(&name) {
+            return Err(format!(
+                "{name:?} is not a scenario (all, or: {})",
+                known.join(", ")
+            ));
+        }
+        if !names.iter().any(|known: &String| known == name) {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(ChaosList(names))
 }
 
 fn parse_slo(text: &str) -> Result<Slo, String> {

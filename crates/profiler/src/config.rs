@@ -161,6 +161,45 @@ pub struct RunConfig {
     /// `live::LiveMetrics`): the driver hands it to the pipeline's
     /// terminals and the lag probe and tells it the phases. `None`: nowhere.
     pub live: Option<Arc<dyn LiveSink>>,
+    /// A fault to inject into the fixed-rate phase (`chaos`), at its times from the measured
+    /// window's start. `None`: a healthy run.
+    pub fault: Option<crate::faults::Fault>,
+}
+
+/// A fault the pipeline can take: a stage it names exists, a subscriber it names is there, its
+/// strength is sane and it lasts.
+fn validate_fault(fault: &crate::faults::Fault, stages: &[String], subscribers: usize) -> Result<()> {
+    use crate::faults::FaultKind;
+    let invalid = |message: String| Err(ProfilerError::InvalidConfig(format!("fault: {message}")));
+    if let Some(name) = fault.stage()
+        && !stages.iter().any(|stage| stage == name)
+    {
+        return Err(ProfilerError::UnknownStage {
+            name: name.to_owned(),
+            known: stages.join(", "),
+        });
+    }
+    if fault.duration.is_zero() || fault.duration > MAX_PHASE_DURATION || fault.start > MAX_PHASE_DURATION {
+        return invalid(format!(
+            "it must last more than 0 s and start and last at most {} s",
+            MAX_PHASE_DURATION.as_secs()
+        ));
+    }
+    match &fault.kind {
+        FaultKind::SlowStage { factor, .. } if !(factor.is_finite() && (1.0..=1_000.0).contains(factor)) => {
+            invalid(format!("slowdown factor {factor}: give 1 to 1000"))
+        }
+        FaultKind::ErrorBurst { share, .. } if !(0.0..=1.0).contains(share) => {
+            invalid(format!("error share {share}: give 0 to 1"))
+        }
+        FaultKind::LoadBurst { factor } if !(factor.is_finite() && *factor > 0.0 && *factor <= 100.0) => {
+            invalid(format!("load factor {factor}: give more than 0, at most 100"))
+        }
+        FaultKind::SubscriberStall { subscriber } if *subscriber >= subscribers => {
+            invalid(format!("subscriber {subscriber}: the pipeline has {subscribers}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl Default for RunConfig {
@@ -192,6 +231,7 @@ impl Default for RunConfig {
             heap_profile: false,
             lag_comparison: false,
             live: None,
+            fault: None,
         }
     }
 }
@@ -318,6 +358,9 @@ impl RunConfig {
                     "stage '{name}' can have at most {MAX_THREADS} workers, got {count}"
                 ));
             }
+        }
+        if let Some(fault) = &self.fault {
+            validate_fault(fault, stages, subscribers)?;
         }
         Ok(())
     }

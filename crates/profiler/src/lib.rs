@@ -32,11 +32,13 @@
 pub mod alloc;
 mod attach;
 pub mod capacity;
+pub mod chaos;
 mod clock;
 mod config;
 mod driver;
 mod environment;
 mod error;
+mod faults;
 mod host_steal;
 mod length;
 pub mod live;

@@ -30,6 +30,8 @@ const LAYERS: &[(&str, usize)] = &[
     ("results", 5),
     ("overhead", 5),
     ("capacity", 5),
+    ("chaos", 5),
+    ("faults", 0),
     ("scaling", 5),
     ("sweep", 5),
     ("live", 5),

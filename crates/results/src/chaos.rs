@@ -37,7 +37,7 @@ pub struct ChaosSection {
     pub seed: u64,
     /// The rolling window the timeline and the band are read in, ms.
     pub window_ms: f64,
-    /// The scenarios, in the order run.
+    /// The scenarios by name (a reader may see them in name order: JSON objects have none).
     pub scenarios: IndexMap<String, ChaosScenario>,
 }
 

@@ -40,6 +40,41 @@ pub(crate) struct FeedPlan {
     pub(crate) length: Length,
     pub(crate) pacing: Pacing,
     pub(crate) batch_size: usize,
+    /// A burst of offered load (a `LoadBurst` fault) at a fixed rate: the rate times `factor`
+    /// from `after` to `until`, both from the measured window's start.
+    pub(crate) burst: Option<Burst>,
+}
+
+/// See [`FeedPlan::burst`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Burst {
+    pub(crate) after: Duration,
+    pub(crate) until: Duration,
+    pub(crate) factor: f64,
+}
+
+/// The fixed-rate schedule as the feeder runs it, published when the measured window begins so
+/// that the fault controller can count the messages due by any moment (the open-loop backlog
+/// includes messages the feeder could not send yet).
+#[derive(Debug, Default)]
+pub(crate) struct DueCount {
+    schedule: std::sync::OnceLock<(Vec<RateSegment>, u64)>,
+    /// Every message the feeder generated, once it has stopped: nothing more is due.
+    total: std::sync::OnceLock<u64>,
+}
+
+impl DueCount {
+    /// Messages due by `now_ns` (run clock), warm-up included; `None` before the window began.
+    pub(crate) fn due_by(&self, now_ns: u64) -> Option<u64> {
+        let (segments, _) = self.schedule.get()?;
+        let due = count_at(segments, now_ns);
+        Some(self.total.get().map_or(due, |total| due.min(*total)))
+    }
+
+    /// The measured window's start on the schedule, ns; `None` before it began.
+    pub(crate) fn window_start_ns(&self) -> Option<u64> {
+        self.schedule.get().map(|(_, start)| *start)
+    }
 }
 
 /// What the feeder sent.
@@ -93,7 +128,7 @@ pub(crate) async fn feed<Src>(
     plan: FeedPlan,
     clock: Clock,
     window: &WindowState,
-    finished: &AtomicU64,
+    (finished, due): (&AtomicU64, &DueCount),
 ) -> FeedReport
 where
     Src: AsyncSource,
@@ -121,10 +156,17 @@ where
                 window.begin();
                 report.opened_late = !window.wait_opened(OPEN_LIMIT);
                 schedule.postpone(waiting.elapsed());
+                let started_ns = schedule.position(scheduled, &clock);
+                if let Some(burst) = plan.burst {
+                    schedule.add_burst(started_ns, burst);
+                }
+                if let Pacing::Rate(_) = plan.pacing {
+                    let _ = due.schedule.set((schedule.segments.clone(), started_ns));
+                }
                 segment = Segment {
                     measured: true,
                     length: plan.length,
-                    started_ns: schedule.position(scheduled, &clock),
+                    started_ns,
                     sent: 0,
                 };
                 continue;
@@ -193,6 +235,7 @@ where
             break;
         }
     }
+    let _ = due.total.set(report.generated());
     // The window ends when its last measured message has finished (messages leave the pipeline
     // in any order, so when all of them have), not when it was sent.
     if !report.disconnected {
@@ -217,29 +260,102 @@ fn wait_finished(finished: &AtomicU64, target: u64, limit: Duration) -> u64 {
     }
 }
 
-/// The fixed-rate schedule: message `n` is due at `origin + n / rate`.
+/// A stretch of the fixed-rate schedule at one rate: message `n` of it is due at
+/// `start_ns + (n - first) / rate`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RateSegment {
+    start_ns: u64,
+    /// The number of the stretch's first message.
+    first: f64,
+    /// Messages per second.
+    rate: f64,
+}
+
+/// Messages due by `now_ns` on `segments`.
+fn count_at(segments: &[RateSegment], now_ns: u64) -> u64 {
+    let Some(segment) = segments.iter().rev().find(|segment| segment.start_ns <= now_ns) else {
+        return 0;
+    };
+    (segment.first + (now_ns - segment.start_ns) as f64 * segment.rate / 1e9).floor() as u64 + 1
+}
+
+/// The feeder's schedule: flat out, or message `n` due at `origin + n / rate` (with a burst,
+/// piecewise: see [`Schedule::add_burst`]).
 struct Schedule {
     pacing: Pacing,
     origin_ns: u64,
+    /// At a fixed rate, the stretches of the schedule in order; the first starts at the origin.
+    segments: Vec<RateSegment>,
 }
 
 impl Schedule {
     fn new(pacing: Pacing, origin_ns: u64) -> Self {
-        Self { pacing, origin_ns }
+        let segments = match pacing {
+            Pacing::Rate(rate) => vec![RateSegment {
+                start_ns: origin_ns,
+                first: 0.0,
+                rate,
+            }],
+            Pacing::Saturation => Vec::new(),
+        };
+        Self {
+            pacing,
+            origin_ns,
+            segments,
+        }
     }
 
     /// Moves the rest of the schedule `by` later (a pause that is not the pipeline's).
     fn postpone(&mut self, by: Duration) {
         if let Pacing::Rate(_) = self.pacing {
             self.origin_ns += by.as_nanos() as u64;
+            for segment in &mut self.segments {
+                segment.start_ns += by.as_nanos() as u64;
+            }
         }
+    }
+
+    /// The rate times `burst.factor` from `burst.after` to `burst.until` after `window_ns`.
+    fn add_burst(&mut self, window_ns: u64, burst: Burst) {
+        let Pacing::Rate(rate) = self.pacing else {
+            return;
+        };
+        let at = |offset: Duration| window_ns + offset.as_nanos() as u64;
+        // Where message numbering stands at a moment of the current (last) stretch.
+        let first_at = |segments: &[RateSegment], when: u64| {
+            let last = segments[segments.len() - 1];
+            last.first + when.saturating_sub(last.start_ns) as f64 * last.rate / 1e9
+        };
+        let (from, to) = (at(burst.after), at(burst.until.max(burst.after)));
+        let first = first_at(&self.segments, from);
+        self.segments.push(RateSegment {
+            start_ns: from,
+            first,
+            rate: rate * burst.factor,
+        });
+        let first = first_at(&self.segments, to);
+        self.segments.push(RateSegment {
+            start_ns: to,
+            first,
+            rate,
+        });
     }
 
     fn intended_ns(&self, message: u64) -> u64 {
         match self.pacing {
             Pacing::Saturation => self.origin_ns,
-            // Computed from the origin every time, so rounding never accumulates into drift.
-            Pacing::Rate(rate) => self.origin_ns + (message as f64 * 1e9 / rate) as u64,
+            // Computed from the stretch's start every time, so rounding never accumulates into
+            // drift.
+            Pacing::Rate(_) => {
+                let n = message as f64;
+                let segment = self
+                    .segments
+                    .iter()
+                    .rev()
+                    .find(|segment| segment.first <= n)
+                    .unwrap_or(&self.segments[0]);
+                segment.start_ns + ((n - segment.first) * 1e9 / segment.rate) as u64
+            }
         }
     }
 
@@ -308,6 +424,45 @@ mod tests {
             schedule.intended_ns(3_000_000_000),
             1_000 + 1_000_000_000_000_000_000
         );
+    }
+
+    #[test]
+    fn a_burst_triples_the_rate_for_its_stretch_then_returns() {
+        let mut schedule = Schedule::new(Pacing::Rate(1_000.0), 0);
+        // The window begins at 1 s (message 1,000); the burst from 2 s to 3 s after it.
+        schedule.add_burst(
+            1_000_000_000,
+            Burst {
+                after: Duration::from_secs(2),
+                until: Duration::from_secs(3),
+                factor: 3.0,
+            },
+        );
+        let second = 1_000_000_000;
+        assert_eq!(schedule.intended_ns(1_000), second);
+        assert_eq!(
+            schedule.intended_ns(3_000),
+            3 * second,
+            "1,000 msg/s until the burst"
+        );
+        assert_eq!(
+            schedule.intended_ns(3_003),
+            3 * second + 1_000_000,
+            "3,000 msg/s in it"
+        );
+        assert_eq!(
+            schedule.intended_ns(6_000),
+            4 * second,
+            "3,000 messages in its second"
+        );
+        assert_eq!(schedule.intended_ns(7_000), 5 * second, "1,000 msg/s after it");
+        // The count the controller reads agrees with the schedule.
+        assert_eq!(count_at(&schedule.segments, 3 * second), 3_001);
+        assert_eq!(count_at(&schedule.segments, 4 * second), 6_001);
+        assert_eq!(count_at(&schedule.segments, 5 * second), 7_001);
+        // A pause moves every stretch.
+        schedule.postpone(Duration::from_millis(1));
+        assert_eq!(schedule.intended_ns(7_000), 5 * second + 1_000_000);
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! pipeline. Knows nothing of any particular workload, nor of what reads its figures: the live
 //! sink, if the run has one, is handed down to the pipeline's terminals and the lag sampler.
 
+mod fault_control;
 mod feed;
 mod limit;
 mod phase;
 
+pub(crate) use fault_control::FaultRecord;
 pub(crate) use feed::{FEED_TICK_NS, Pacing};
 pub(crate) use limit::LimitOutcome;
-pub(crate) use phase::{PhaseOutcome, StageOutcome};
+
+pub(crate) use phase::{FAULT_SAMPLE, PhaseOutcome, StageOutcome};
 
 use crate::config::RunConfig;
 use crate::error::Result;

@@ -7,11 +7,15 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::feed::{DRAIN_LIMIT, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, TightTimerSlack, feed};
+use super::fault_control::{FaultRecord, control};
+use super::feed::{
+    Burst, DRAIN_LIMIT, DueCount, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, TightTimerSlack, feed,
+};
 use crate::attach::{AttachOptions, Parts, Profiler};
 use crate::clock::Clock;
 use crate::config::RunConfig;
 use crate::error::{ProfilerError, Result, panic_message};
+use crate::faults::{FaultKind, FaultSwitches};
 use crate::observer::{Observer, PhaseStart};
 use crate::pipeline::{
     AsyncSource, Counter, ErrorTally, Pipeline, SubscriberReport, Wiring, WiringSettings, WorkerReport,
@@ -43,6 +47,11 @@ pub(crate) struct PhaseOutcome {
     pub(crate) wall: Duration,
     /// What the probes measured over the window.
     pub(crate) probes: ProbeOutcome,
+    /// The fault injected into this phase, if any: when the window began and the backlog.
+    pub(crate) faults: Option<FaultRecord>,
+    /// Stages that panicked: name, panics caught (each replaced the worker's stage), the first
+    /// panic's message.
+    pub(crate) panics: Vec<(String, u64, String)>,
 }
 
 /// One stage's figures, summed over its workers.
@@ -96,6 +105,9 @@ pub(crate) fn phase_name(pacing: Pacing) -> &'static str {
     }
 }
 
+/// How often the fault controller samples the backlog; the chaos analysis's window.
+pub(crate) const FAULT_SAMPLE: Duration = Duration::from_millis(100);
+
 fn settings(config: &RunConfig) -> WiringSettings {
     WiringSettings {
         batch_size: config.batch_size,
@@ -105,6 +117,7 @@ fn settings(config: &RunConfig) -> WiringSettings {
         slow_delay: config.slow_subscriber_delay,
         lag_threshold_ns: config.subscriber_lag_threshold.as_nanos() as u64,
         workers: config.workers.clone(),
+        faults: None,
     }
 }
 
@@ -169,7 +182,26 @@ where
         what: "tokio runtime",
         source,
     })?;
-    let mut wiring = Wiring::new(clock.clone(), settings(config), lag.clone(), config.live.clone());
+    // A fault is injected into the fixed-rate phase only: it is measured against that phase's
+    // steady state.
+    let fault = config
+        .fault
+        .as_ref()
+        .filter(|_| matches!(pacing, Pacing::Rate(_)));
+    let fault_stage = fault
+        .and_then(|fault| fault.stage())
+        .and_then(|name| pipeline.stage_names().iter().position(|stage| stage == name));
+    let switches = fault.map(|fault| {
+        Arc::new(FaultSwitches::new(
+            pipeline.stage_names().len(),
+            pipeline.subscribers(),
+            fault.seed,
+        ))
+    });
+    let mut wiring_settings = settings(config);
+    wiring_settings.faults = switches.clone();
+    let due = DueCount::default();
+    let mut wiring = Wiring::new(clock.clone(), wiring_settings, lag.clone(), config.live.clone());
     let inlet = {
         let _inside = runtime.enter();
         if let Some(lag) = lag.as_ref().filter(|_| config.lag_comparison) {
@@ -190,6 +222,14 @@ where
         length: config.length,
         pacing,
         batch_size: config.batch_size,
+        burst: fault.and_then(|fault| match fault.kind {
+            FaultKind::LoadBurst { factor } => Some(Burst {
+                after: fault.start,
+                until: fault.start + fault.duration,
+                factor,
+            }),
+            _ => None,
+        }),
     };
     let source = pipeline.source(0);
     // This phase is a client of the attach API, with the parts its pipeline shares.
@@ -225,7 +265,26 @@ where
         excluded_heap_bytes: footprint.heap_bytes as f64,
     };
     let profiler = Profiler::attach_parts(runtime.handle(), options, parts)?;
+    let runtime_handle = runtime.handle().clone();
+    let mut fault_record = None;
+    let due = &due;
     let fed = std::thread::scope(|scope| {
+        let controller = fault.zip(switches.as_deref()).map(|(fault, switches)| {
+            let (clock, window, finished, handle) = (&clock, &*window, &*finished, &runtime_handle);
+            std::thread::Builder::new()
+                .name("pg-faults".into())
+                .spawn_scoped(scope, move || {
+                    control(
+                        fault,
+                        fault_stage,
+                        switches,
+                        (clock, window, due, finished),
+                        handle,
+                        FAULT_SAMPLE,
+                    )
+                })
+                .expect("spawning the fault controller")
+        });
         // The feeder drives the runtime from a thread of its own, never the caller's: a caller
         // inside an async context (a `#[tokio::main]`) cannot `block_on` a second runtime, and a
         // panic there must not leave the sampler waiting for a stop that never comes.
@@ -236,8 +295,14 @@ where
             .name("pg-feeder".into())
             .spawn_scoped(scope, move || {
                 let _slack = matches!(pacing, Pacing::Rate(_)).then(TightTimerSlack::set);
-                let feed_report =
-                    runtime.block_on(feed(source, inlet, plan, feed_clock, window, feed_finished));
+                let feed_report = runtime.block_on(feed(
+                    source,
+                    inlet,
+                    plan,
+                    feed_clock,
+                    window,
+                    (feed_finished, due),
+                ));
                 let (worker_results, subscriber_results) = runtime.block_on(async {
                     let mut worker_results = Vec::with_capacity(workers.len());
                     for handle in workers {
@@ -254,7 +319,11 @@ where
             })
             .expect("spawning the feeder thread");
         report_progress(observer, &finished, started, || feeder.is_finished());
-        feeder.join()
+        let fed = feeder.join();
+        if let Some(controller) = controller {
+            fault_record = controller.join().ok();
+        }
+        fed
     });
     let sampled = profiler.finish_parts();
     let (feed_report, worker_results, subscriber_results) = fed.map_err(|panic| ProfilerError::Panicked {
@@ -305,6 +374,8 @@ where
         subscribers: subscriber_reports,
         wall: Duration::ZERO,
         probes: probe_outcome,
+        faults: fault_record,
+        panics: Vec::new(),
     };
     if outcome.feed.opened_late {
         probe_warnings.push(format!(
@@ -328,7 +399,23 @@ where
     outcome.probes.warnings.splice(0..0, probe_warnings);
     let last_stage = stages.len().saturating_sub(1);
     for report in reports {
+        if report.panics > 0 {
+            let name = stages[report.stage_index].name.clone();
+            match outcome.panics.iter_mut().find(|(stage, ..)| *stage == name) {
+                Some((_, count, _)) => *count += report.panics,
+                None => outcome.panics.push((
+                    name,
+                    report.panics,
+                    report.first_panic.clone().unwrap_or_default(),
+                )),
+            }
+        }
         absorb(&mut outcome, &mut stages[report.stage_index], report, last_stage);
+    }
+    for (stage, count, first) in &outcome.panics {
+        outcome.probes.warnings.push(format!(
+            "panic: stage {stage:?} panicked {count} time(s) (first: {first}); each message it panicked on counts as an error of kind `panic` and the worker's stage was replaced"
+        ));
     }
     outcome.stages = stages;
     outcome.wall = started.elapsed();

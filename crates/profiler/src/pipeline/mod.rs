@@ -105,7 +105,7 @@ impl<Src: AsyncSource, T: Send + Sync + 'static> PipelineBuilder<Src, T> {
         let prefix_install = self.install;
         let install_factory = Arc::clone(&factory);
         let install: Installer<Src::Item, S::Out> = Arc::new(move |wiring, downstream| {
-            let inlet = wiring.install_stage(index, &stage_name, &*install_factory, key.clone(), downstream);
+            let inlet = wiring.install_stage(index, &stage_name, &install_factory, key.clone(), downstream);
             prefix_install(wiring, inlet)
         });
         let prefix_inline = self.inline;

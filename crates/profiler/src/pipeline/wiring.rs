@@ -15,6 +15,7 @@ use super::stage::{Stage, Subscriber, WorkerInfo};
 use super::terminal::Terminal;
 use super::worker::{SubscriberReport, WorkerContext, WorkerReport, run_subscriber, run_worker};
 use crate::clock::Clock;
+use crate::faults::FaultSwitches;
 use crate::live_sink::LiveSink;
 use crate::probe::lag::{LagShared, instrument};
 
@@ -35,6 +36,8 @@ pub(crate) struct WiringSettings {
     pub(crate) lag_threshold_ns: u64,
     /// Workers per stage name; stages not named get one.
     pub(crate) workers: BTreeMap<String, usize>,
+    /// The switches of a fault injected into this phase, if any.
+    pub(crate) faults: Option<Arc<FaultSwitches>>,
 }
 
 impl WiringSettings {
@@ -108,7 +111,7 @@ impl Wiring {
         &mut self,
         index: usize,
         name: &str,
-        factory: &F,
+        factory: &Arc<F>,
         key: Option<KeyFn<In>>,
         downstream: Downstream<S::Out>,
     ) -> Downstream<In>
@@ -116,7 +119,7 @@ impl Wiring {
         In: Send + 'static,
         S: Stage<In>,
         S::Out: Sync,
-        F: Fn(WorkerInfo) -> S,
+        F: Fn(WorkerInfo) -> S + Send + Sync + 'static,
     {
         let workers = self.settings.workers_for(name);
         let queued = Arc::new(AtomicU64::new(0));
@@ -124,17 +127,25 @@ impl Wiring {
         for worker in 0..workers {
             let (tx, rx) = mpsc::channel(self.settings.channel_batches);
             senders.push(tx);
-            let stage = factory(WorkerInfo {
+            let info = WorkerInfo {
                 index: worker,
                 count: workers,
-            });
+            };
+            let stage = factory(info);
+            // A stage that panics is replaced by a fresh one from the same factory.
+            let rebuild = {
+                let factory = Arc::clone(factory);
+                move || factory(info)
+            };
             let context = WorkerContext {
                 stage_index: index,
                 clock: self.clock.clone(),
                 queued: Arc::clone(&queued),
                 finished: Arc::clone(&self.finished),
+                worker,
+                faults: self.settings.faults.clone(),
             };
-            let task = self.spawn(run_worker(stage, rx, downstream.fork(), context));
+            let task = self.spawn(run_worker(stage, rebuild, rx, downstream.fork(), context));
             self.workers.push(task);
         }
         self.stages.push(StageMeta {
@@ -166,6 +177,7 @@ impl Wiring {
                 self.clock.clone(),
                 slow,
                 self.settings.lag_threshold_ns,
+                (index, self.settings.faults.clone()),
             ));
             self.subscribers.push(task);
         }

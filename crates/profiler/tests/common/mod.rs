@@ -1,10 +1,19 @@
-//! What several integration tests share: a pipeline whose capacity is known by construction.
+//! What several integration tests share: pipelines whose capacity is known by construction.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use perfgate_profiler::{AsyncSource, Pipeline, StageError, source_fn, stage_fn};
+
+/// A source counting from 1.
+fn counter() -> impl AsyncSource<Item = u64> {
+    let mut next = 0_u64;
+    source_fn(move || {
+        next += 1;
+        std::future::ready(Some(next))
+    })
+}
 
 /// What an idle worker may bank of unused service time.
 const SLACK: Duration = Duration::from_millis(5);
@@ -17,6 +26,10 @@ const SLACK: Duration = Duration::from_millis(5);
 /// not 2,000), so its capacity would not be known. Here each message is done `cost` after the
 /// previous one and the worker sleeps while it is ahead. `sources` counts the sources made (one
 /// per run), so a test can tell whether anything ran.
+#[allow(
+    dead_code,
+    reason = "not every test binary that includes this module uses every pipeline"
+)]
 pub(crate) fn service_clock(
     cost: Duration,
     sources: Arc<AtomicUsize>,
@@ -48,4 +61,27 @@ pub(crate) fn service_clock(
         })
     })
     .build()
+}
+
+/// One worker that spends `cost` of wall time on each message, busy (as CPU work does): its
+/// capacity is about `1 / cost`, less the harness's own share, and less again when the machine
+/// is busy — so a test compares it with its own measured saturation, not with `1 / cost`. Unlike
+/// the service clock, its time per message is real elapsed time, which is what an injected
+/// slowdown multiplies.
+#[allow(
+    dead_code,
+    reason = "not every test binary that includes this module uses every pipeline"
+)]
+pub(crate) fn busy_stage(cost: Duration) -> Pipeline<impl AsyncSource<Item = u64>> {
+    Pipeline::builder(|_| counter())
+        .stage("work", move |_| {
+            stage_fn(move |value: u64| {
+                let until = std::time::Instant::now() + cost;
+                while std::time::Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                std::future::ready(Ok::<_, StageError>(value))
+            })
+        })
+        .build()
 }
