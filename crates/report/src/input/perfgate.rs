@@ -87,6 +87,7 @@ pub(super) fn run_data(path: &Path, results: &Results, document: &Value) -> RunD
     run.files = results.files.clone();
     run.capacity = results.capacity.clone();
     run.sweep = results.sweep.clone();
+    run.chaos = results.chaos.clone();
     run.warnings = results.warnings.clone();
     run.repetitions = results
         .repetitions

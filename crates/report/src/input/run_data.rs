@@ -138,6 +138,9 @@ pub struct RunData {
     pub capacity: Option<perfgate_results::CapacitySection>,
     /// Every point of a sweep, when the file is a sweep's (`cargo xtask sweep`).
     pub sweep: Option<perfgate_results::SweepSection>,
+    /// Every fault injected and what the pipeline did, when the run had chaos scenarios
+    /// (`--chaos SCENARIO`).
+    pub chaos: Option<perfgate_results::ChaosSection>,
 }
 
 impl RunData {
@@ -168,6 +171,7 @@ impl RunData {
             repetitions: Vec::new(),
             capacity: None,
             sweep: None,
+            chaos: None,
             series: Vec::new(),
         }
     }
