@@ -17,6 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use common::fixture;
 use perfgate_report::{Report, ReportOptions, Thresholds, parse_results, render};
+use perfgate_results::{ChaosBand, ChaosScenario, ChaosSection, ChaosTimeline};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 
@@ -175,8 +176,8 @@ fn now() -> ReportOptions {
     }
 }
 
-/// The full results fixture with the capacity search and the sweep of other real runs added, so
-/// that every section the report can have is there.
+/// The full results fixture with the capacity search and the sweep of other real runs added, and
+/// a chaos section, so that every section the report can have is there.
 fn base_results() -> Value {
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
@@ -184,7 +185,63 @@ fn base_results() -> Value {
     let mut base = read("results-v1-full.json");
     base["capacity"] = read("results-capacity.json")["capacity"].clone();
     base["sweep"] = read("results-sweep.json")["sweep"].clone();
+    base["chaos"] = serde_json::to_value(synthetic_chaos()).unwrap();
     base
+}
+
+/// A chaos section made up in code, not measured (no fixture from a real chaos run exists yet):
+/// every text field the section has (scenario names, fault, target, error kinds), in a scenario
+/// that recovered and one that did not, for the search above to fill with payloads.
+fn synthetic_chaos() -> ChaosSection {
+    let scenario = |fault: &str, target: Option<&str>, recovery_s: Option<f64>| ChaosScenario {
+        fault: fault.to_owned(),
+        target: target.map(str::to_owned),
+        strength: 10.0,
+        offered_per_second: 1_000.0,
+        fault_start_s: 1.0,
+        fault_end_s: 2.0,
+        window_s: 4.0,
+        band: ChaosBand {
+            windows: 4,
+            throughput_median: 1_000.0,
+            throughput_low: 950.0,
+            throughput_high: 1_050.0,
+            p99_median_ms: 2.0,
+            p99_high_ms: 3.0,
+        },
+        degraded_throughput_ratio: 0.5,
+        degraded_p99_ratio: Some(4.0),
+        recovered: recovery_s.is_some(),
+        recovery_s,
+        errors_by_kind: [("injected_fault".to_owned(), 20), ("panic".to_owned(), 1)]
+            .into_iter()
+            .collect(),
+        dropped_deliveries: 3,
+        backlog_peak: 200,
+        backlog_drain_s: recovery_s,
+        generated: 4_000,
+        processed: 3_979,
+        errors: 21,
+        timeline: ChaosTimeline {
+            t_s: vec![1.0, 2.0, 3.0, 4.0],
+            throughput: vec![1_000.0, 500.0, 1_000.0, 1_000.0],
+            p99_ms: vec![Some(2.0), None, Some(2.5), Some(2.0)],
+            backlog: vec![0.0, 200.0, 10.0, 0.0],
+        },
+    };
+    ChaosSection {
+        seed: 7,
+        window_ms: 1_000.0,
+        scenarios: [
+            (
+                "slow_dependency".to_owned(),
+                scenario("slowdown", Some("decode"), Some(0.5)),
+            ),
+            ("error_burst".to_owned(), scenario("errors", None, None)),
+        ]
+        .into_iter()
+        .collect(),
+    }
 }
 
 /// The results fixture with every field the report shows holding a payload; the payloads by

@@ -32,6 +32,7 @@ pub fn render(report: &Report) -> String {
         database(&mut out, report);
         capacity(&mut out, report, &charts);
         sweep(&mut out, report, &charts);
+        chaos(&mut out, report, &charts);
     }
     super::load_tests::markdown(&mut out, report, &charts);
     baseline(&mut out, report);
@@ -340,6 +341,22 @@ fn sweep(out: &mut String, report: &Report, charts: &Charts) {
         charts.embed(out, key);
     }
     text_table(out, &rows.columns, &rows.points);
+}
+
+/// Only for a run with chaos scenarios: the table, then each scenario's timeline (with a chart
+/// link prefix).
+fn chaos(out: &mut String, report: &Report, charts: &Charts) {
+    let Some(chaos) = &report.results.chaos else {
+        return;
+    };
+    let rows = rows::chaos(chaos);
+    let _ = writeln!(out, "## Chaos\n\n{}\n", escape(&rows.sentence));
+    if !rows.scenarios.is_empty() {
+        text_table(out, &rows.columns, &rows.scenarios);
+    }
+    for chart in charts.in_section("chaos") {
+        let _ = writeln!(out, "{}\n", chart.image);
+    }
 }
 
 fn baseline(out: &mut String, report: &Report) {

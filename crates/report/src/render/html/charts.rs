@@ -1,13 +1,14 @@
 //! Which charts the HTML report draws, from which data: latency percentile curves, the probes'
-//! time series of each phase on one time axis, the baseline changes, the history's trend per
-//! metric, and the load tests over time and per endpoint. Each returns the chart, or `None` when
+//! time series of each phase on one time axis, the capacity search, a sweep's points, each chaos
+//! scenario's timeline around its fault, the baseline changes, the history's trend per metric,
+//! and the load tests over time and per endpoint. Each returns the chart, or `None` when
 //! the input has nothing to draw; [`chart_files`] gives every one of them as an SVG file of its
 //! own, under a stable name, for the Markdown report. Drawing itself is `chart.rs`'s.
 
 use std::collections::BTreeSet;
 
-use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, Svg, XAxis, bars, dots};
-use perfgate_results::{CapacitySection, CapacityStep, SweepSection};
+use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, Svg, XAxis, XMark, XSpan, bars, dots};
+use perfgate_results::{CapacitySection, CapacityStep, ChaosScenario, SweepSection};
 
 use crate::evaluate::Movement;
 use crate::history::MetricTrend;
@@ -15,6 +16,7 @@ use crate::input::{PhaseSeries, RunData, StageRow};
 use crate::loadtest::{EndpointKind, LoadTest};
 use crate::metric::format_value;
 use crate::model::Report;
+use crate::render::rows::DID_NOT_RECOVER;
 
 /// End-to-end latency metrics with their place on the percentile axis (`1 / (1 - q)`) and their
 /// label; the maximum goes where p99.99 would.
@@ -286,6 +288,91 @@ pub(super) fn sweep_charts(sweep: &SweepSection) -> Vec<(&'static str, Svg)> {
     .collect()
 }
 
+/// Colour of a fault's shading (vermilion).
+const FAULT: usize = 5;
+/// Colour of the recovery line (green).
+const RECOVERED: usize = 2;
+
+/// A chaos scenario's timeline around its fault: throughput, p99 (log scale: the fault can
+/// multiply it a hundredfold) and the backlog stacked on one time axis, the fault's window shaded
+/// across all three, the steady-state band's edges dashed, and a vertical line where the pipeline
+/// was back inside the band for good; no line when it did not recover, and the title and the
+/// fault's legend entry say so (the legend is what a reader of the chart file sees).
+pub(super) fn chaos_timeline(name: &str, scenario: &ChaosScenario) -> Option<Svg> {
+    let timeline = &scenario.timeline;
+    let column = |values: &[f64]| -> Vec<(f64, f64)> {
+        timeline.t_s.iter().copied().zip(values.iter().copied()).collect()
+    };
+    // A window where nothing finished has no p99: a gap in the line.
+    let p99: Vec<f64> = timeline
+        .p99_ms
+        .iter()
+        .map(|p99| p99.unwrap_or(f64::NAN))
+        .collect();
+    let band = &scenario.band;
+    let mut throughput = Panel::new("Throughput, messages finished per second").line(Line::new(
+        "",
+        column(&timeline.throughput),
+        2,
+    ));
+    let mut latency = Panel::new("p99 latency, ms (log scale)")
+        .log()
+        .line(Line::new("", column(&p99), 1));
+    // No window before the fault, no band to draw.
+    if band.windows > 0 {
+        throughput = throughput
+            .mark(Mark::new(
+                format!(
+                    "steady-state band {}–{}",
+                    format_value(band.throughput_low, ""),
+                    format_value(band.throughput_high, "msg/s")
+                ),
+                band.throughput_low,
+                GREY,
+            ))
+            .mark(Mark::new("", band.throughput_high, GREY));
+        latency = latency.mark(Mark::new(
+            format!("band edge {}", format_value(band.p99_high_ms, "ms")),
+            band.p99_high_ms,
+            GREY,
+        ));
+    }
+    let recovery = scenario.recovery_s.filter(|_| scenario.recovered);
+    let outcome = match recovery {
+        Some(_) => String::new(),
+        None => format!(", {DID_NOT_RECOVER}"),
+    };
+    let mut plot = Plot::new(
+        format!("{name}: throughput, p99 and backlog around the fault{outcome}"),
+        XAxis::linear("time since the measured window started, s"),
+    )
+    .span(XSpan::new(
+        format!(
+            "fault {}–{} s{outcome}",
+            format_value(scenario.fault_start_s, ""),
+            format_value(scenario.fault_end_s, "")
+        ),
+        scenario.fault_start_s,
+        scenario.fault_end_s,
+        FAULT,
+    ));
+    if let Some(recovery) = recovery {
+        plot = plot.x_mark(XMark::new(
+            format!("recovered {} after the fault", format_value(recovery, "s")),
+            scenario.fault_end_s + recovery,
+            RECOVERED,
+        ));
+    }
+    let plot = plot.panel(throughput).panel(latency).panel(
+        Panel::new("Backlog, messages waiting in the pipeline").line(Line::new(
+            "",
+            column(&timeline.backlog),
+            4,
+        )),
+    );
+    (!plot.is_empty()).then(|| plot.render())
+}
+
 /// The limits, ms, of the objective's terms on `percentile` (`p99<=2ms,p50<=1ms` → [2] for p99).
 fn slo_limits(slo: &str, percentile: &str) -> Vec<f64> {
     slo.split(',')
@@ -554,11 +641,13 @@ pub(super) fn endpoint_percentiles(tests: &[LoadTest]) -> Option<Svg> {
 pub struct ChartFile {
     /// Its name, the same each time a report is made from inputs of the same shape: lowercase
     /// letters, digits and `-`, unique within the report. `latency`, `over-time-<phase>`
-    /// (`over-time-saturation`, `over-time-fixed-rate`), `stages`, `endpoints`, `load-<n>` (the
-    /// n-th load test, from 1), `baseline`, `trend-<metric>` (`trend-latency-p99-ms`).
+    /// (`over-time-saturation`, `over-time-fixed-rate`), `stages`, `capacity`,
+    /// `sweep-throughput`, `sweep-latency`, `sweep-cpu`, `chaos-<scenario>`
+    /// (`chaos-slow-dependency`), `endpoints`, `load-<n>` (the n-th load test, from 1),
+    /// `baseline`, `trend-<metric>` (`trend-latency-p99-ms`).
     pub key: String,
     /// The id of the HTML report's section that shows it: `cpu`, `over-time`, `stages`,
-    /// `load-tests`, `baseline` or `trend`.
+    /// `capacity`, `sweep`, `chaos`, `load-tests`, `baseline` or `trend`.
     pub section: &'static str,
     /// The chart's title, plain text (the SVG holds it escaped).
     pub title: String,
@@ -590,6 +679,11 @@ pub fn chart_files(report: &Report) -> Vec<ChartFile> {
         if let Some(sweep) = &run.sweep {
             for (key, svg) in sweep_charts(sweep) {
                 charts.push((key.to_owned(), "sweep", svg));
+            }
+        }
+        for (name, scenario) in run.chaos.iter().flat_map(|chaos| &chaos.scenarios) {
+            if let Some(svg) = chaos_timeline(name, scenario) {
+                charts.push((key("chaos", name), "chaos", svg));
             }
         }
     }
@@ -637,7 +731,7 @@ pub(crate) fn load_test_key(index: usize) -> String {
     format!("load-{}", index + 1)
 }
 
-/// Longest part of a key taken from the input (a phase's name), in characters.
+/// Longest part of a key taken from the input (a phase's or a scenario's name), in characters.
 const KEY_PART: usize = 48;
 
 /// `prefix-name`, the name made safe for a file name and a link: ASCII letters and digits,

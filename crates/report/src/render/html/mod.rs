@@ -86,6 +86,7 @@ pub fn render(report: &Report) -> String {
         run::database(&mut out, report);
         run::capacity(&mut out, report);
         run::sweep(&mut out, report);
+        run::chaos(&mut out, report);
     }
     load_tests::section(&mut out, report);
     baseline(&mut out, report);
@@ -120,6 +121,9 @@ fn sections(report: &Report) -> Vec<(&'static str, &'static str)> {
         }
         if report.results.sweep.is_some() {
             sections.push(("sweep", "Sweep"));
+        }
+        if report.results.chaos.is_some() {
+            sections.push(("chaos", "Chaos"));
         }
     }
     sections.extend([("load-tests", "Load tests"), ("baseline", "Baseline")]);

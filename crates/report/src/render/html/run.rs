@@ -1,6 +1,7 @@
 //! The HTML report's in-process sections: CPU and latency (with the percentile curve and the
 //! flamegraph), memory, event loop and runtime, the probes over time, pipeline stages, cache,
-//! errors and the older files' database figures. Same figures as the Markdown report's.
+//! errors, the older files' database figures, and a capacity search's, a sweep's and chaos
+//! runs' sections when the results have them. Same figures as the Markdown report's.
 
 use std::fmt::Write;
 
@@ -285,5 +286,26 @@ pub(super) fn sweep(out: &mut String, report: &Report) {
         figure(out, &svg, caption);
     }
     text_table(out, &rows.columns, &rows.points);
+    close(out);
+}
+
+/// Only for a run with chaos scenarios: the table first (every scenario at a glance), then each
+/// scenario's timeline under its name.
+pub(super) fn chaos(out: &mut String, report: &Report) {
+    let Some(chaos) = &report.results.chaos else {
+        return;
+    };
+    let rows = rows::chaos(chaos);
+    open(out, "chaos", "Chaos");
+    let _ = writeln!(out, "<p>{}</p>", esc(&rows.sentence));
+    if !rows.scenarios.is_empty() {
+        text_table(out, &rows.columns, &rows.scenarios);
+    }
+    for ((name, caption), scenario) in rows.captions.iter().zip(chaos.scenarios.values()) {
+        if let Some(svg) = charts::chaos_timeline(name, scenario) {
+            let _ = writeln!(out, "<h3>{}</h3>", esc(name));
+            figure(out, &svg, caption);
+        }
+    }
     close(out);
 }

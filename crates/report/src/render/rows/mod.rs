@@ -3,11 +3,13 @@
 //! bars), and their order. Each renderer marks these up and escapes them its own way; nothing
 //! here knows Markdown or HTML. `cell.rs` holds the cells every table is made of; `frame.rs` the
 //! rows of the summary, the environment and the appendix, `run.rs` those of the in-process
-//! sections, `capacity.rs` those of the capacity search, `sweep.rs` those of a sweep, and `load_tests.rs` those of the "Load tests" section. The Trend section's rows are
-//! `render/trend.rs`'s, beside the console table that shares them.
+//! sections, `capacity.rs` those of the capacity search, `sweep.rs` those of a sweep, `chaos.rs`
+//! those of the chaos runs, and `load_tests.rs` those of the "Load tests" section. The Trend
+//! section's rows are `render/trend.rs`'s, beside the console table that shares them.
 
 mod capacity;
 mod cell;
+mod chaos;
 mod frame;
 mod load_tests;
 mod run;
@@ -17,6 +19,7 @@ mod test_support;
 
 pub(super) use self::capacity::capacity;
 pub(super) use self::cell::Cell;
+pub(super) use self::chaos::{DID_NOT_RECOVER, chaos};
 pub(super) use self::frame::{
     TALLIED, all_within_target, checks, environment, files, gated_regressions, tally, verdict,
 };

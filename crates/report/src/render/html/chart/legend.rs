@@ -1,10 +1,10 @@
-//! Legends: the swatch and name of each named line or mark of a panel, laid out in rows after the
-//! panel's title, and the one row of series of a dot plot. Which entries there are, and their
-//! colours, is the charts' to say.
+//! Legends: the swatch and name of each named line, mark or shaded stretch of a panel, laid out
+//! in rows after the panel's title, and the one row of series of a dot plot. Which entries there
+//! are, and their colours, is the charts' to say.
 
 use std::fmt::Write;
 
-use super::svg::n;
+use super::svg::{SHADE, n};
 use super::text::{LABEL_CHARS, clip, text_width};
 use crate::render::html::escape::esc;
 
@@ -18,6 +18,17 @@ pub(super) struct Entry<'a> {
     pub(super) name: &'a str,
     /// CSS classes of the swatch: the colour, and `dashed` for a dashed line.
     pub(super) class: String,
+    /// What the swatch is drawn as.
+    pub(super) swatch: Swatch,
+}
+
+/// The shape of a legend entry's swatch: what it names is drawn the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Swatch {
+    /// A short line (a series, a reference line).
+    Line,
+    /// A small shaded block (a shaded stretch of the x axis).
+    Area,
 }
 
 /// A panel's legend entries laid out in rows.
@@ -56,14 +67,32 @@ impl<'a> Legend<'a> {
     pub(super) fn draw(&self, body: &mut String, top: f64) {
         for (row, x_at, entry) in &self.laid {
             let base = top + 13.0 + *row as f64 * LEGEND_ROW;
+            body.push_str("<g class=\"legend\">");
+            match entry.swatch {
+                Swatch::Line => {
+                    let _ = write!(
+                        body,
+                        "<line class=\"swatch {}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>",
+                        entry.class,
+                        n(*x_at),
+                        n(base - 4.0),
+                        n(x_at + 16.0),
+                        n(base - 4.0),
+                    );
+                }
+                Swatch::Area => {
+                    let _ = write!(
+                        body,
+                        "<rect class=\"shade {}\" x=\"{}\" y=\"{}\" width=\"16\" height=\"10\" {SHADE}/>",
+                        entry.class,
+                        n(*x_at),
+                        n(base - 9.0),
+                    );
+                }
+            }
             let _ = write!(
                 body,
-                "<g class=\"legend\"><line class=\"swatch {}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
-                entry.class,
-                n(*x_at),
-                n(base - 4.0),
-                n(x_at + 16.0),
-                n(base - 4.0),
+                "<text x=\"{}\" y=\"{}\">{}</text></g>",
                 n(x_at + 20.0),
                 n(base),
                 esc(&clip(entry.name, LABEL_CHARS))

@@ -1,10 +1,11 @@
-//! Hand-written SVG charts for the HTML report: panels of lines stacked on one shared x axis,
-//! diverging bars and dot plots, inline or as files of their own. It knows nothing of perfgate's
-//! data (`charts.rs` decides what to draw from what) and escapes every text it is given; colours
-//! and fonts come from CSS through classes (`c0`…`c7`: the page's style sheet inline, `theme.css`
-//! and `chart.css` inside a file), so the elements hold geometry only. Its modules, each using
-//! only those listed before it: `text`, `scale`, `svg`, `axis`, `legend`, then the charts
-//! (`panel` and `plot`, `bars`, `dots`).
+//! Hand-written SVG charts for the HTML report: panels of lines stacked on one shared x axis
+//! (stretches of it shaded and moments marked across every panel), diverging bars and dot plots,
+//! inline or as files of their own. It knows nothing of perfgate's data (`charts.rs` decides what
+//! to draw from what) and escapes every text it is given; colours and fonts come from CSS through
+//! classes (`c0`…`c7`: the page's style sheet inline, `theme.css` and `chart.css` inside a file),
+//! so the elements hold geometry only, but for the see-through fill of shading (`svg::SHADE`).
+//! Its modules, each using only those listed before it: `text`, `scale`, `svg`, `axis`, `legend`,
+//! then the charts (`panel` and `plot`, `bars`, `dots`).
 
 mod axis;
 mod bars;
@@ -18,7 +19,7 @@ mod text;
 
 pub(super) use self::bars::{Bar, bars};
 pub(super) use self::dots::{DotRow, dots};
-pub(super) use self::panel::{Line, Mark, Panel};
+pub(super) use self::panel::{Line, Mark, Panel, XMark, XSpan};
 pub(super) use self::plot::{Plot, XAxis};
 pub(super) use self::scale::Kind;
 pub(super) use self::svg::Svg;

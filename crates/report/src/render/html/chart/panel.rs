@@ -1,13 +1,14 @@
 //! One panel of a stacked plot: its lines, reference marks and legend, and a y axis of its own,
-//! drawn at a given height against the plot's shared x axis. Stacking the panels and the x axis
+//! drawn at a given height against the plot's shared x axis, with what the plot draws across
+//! every panel at x values (shaded stretches, vertical lines). Stacking the panels and the x axis
 //! itself are `plot.rs`'s.
 
 use std::fmt::Write;
 
 use super::axis::{self, Area, Axis};
-use super::legend::{Entry, Legend};
+use super::legend::{Entry, Legend, Swatch};
 use super::scale::{Kind, Scale, bounds};
-use super::svg::n;
+use super::svg::{SHADE, n};
 use super::text::BOLD_CHAR;
 use crate::render::html::escape::esc;
 
@@ -56,7 +57,8 @@ impl Line {
     }
 }
 
-/// A horizontal reference line across a panel, named in its legend.
+/// A horizontal reference line across a panel, named in its legend unless its label is empty
+/// (the second edge of a band the first names).
 #[derive(Debug, Clone)]
 pub(crate) struct Mark {
     label: String,
@@ -75,6 +77,54 @@ impl Mark {
     }
 }
 
+/// A shaded stretch of the shared x axis (a fault's window), drawn across every panel of a plot
+/// behind its lines and named once, in the first panel's legend.
+#[derive(Debug, Clone)]
+pub(crate) struct XSpan {
+    label: String,
+    from: f64,
+    to: f64,
+    colour: usize,
+    /// Whether this panel's legend names it (the plot's first panel only).
+    listed: bool,
+}
+
+impl XSpan {
+    /// Shading from `from` to `to` on the x axis.
+    pub(crate) fn new(label: impl Into<String>, from: f64, to: f64, colour: usize) -> Self {
+        XSpan {
+            label: label.into(),
+            from,
+            to,
+            colour,
+            listed: true,
+        }
+    }
+}
+
+/// A vertical dashed line at one x value (a moment: when the pipeline recovered), drawn across
+/// every panel of a plot and named once, in the first panel's legend.
+#[derive(Debug, Clone)]
+pub(crate) struct XMark {
+    label: String,
+    value: f64,
+    colour: usize,
+    /// Whether this panel's legend names it (the plot's first panel only).
+    listed: bool,
+}
+
+impl XMark {
+    /// A dashed vertical line at `value` on the x axis.
+    pub(crate) fn new(label: impl Into<String>, value: f64, colour: usize) -> Self {
+        XMark {
+            label: label.into(),
+            value,
+            colour,
+            listed: true,
+        }
+    }
+}
+
 /// One panel: a y axis of its own, lines and marks, under a title that names the quantity and
 /// its unit.
 #[derive(Debug, Clone)]
@@ -85,6 +135,8 @@ pub(crate) struct Panel {
     height: f64,
     lines: Vec<Line>,
     marks: Vec<Mark>,
+    spans: Vec<XSpan>,
+    x_marks: Vec<XMark>,
 }
 
 impl Panel {
@@ -97,6 +149,8 @@ impl Panel {
             height: 110.0,
             lines: Vec::new(),
             marks: Vec::new(),
+            spans: Vec::new(),
+            x_marks: Vec::new(),
         }
     }
 
@@ -133,16 +187,33 @@ impl Panel {
         self
     }
 
+    /// The plot's shaded stretches and vertical lines, drawn in this panel too; named in its
+    /// legend only when `listed` (the first panel), so that a plot names each once.
+    pub(super) fn across(mut self, spans: &[XSpan], x_marks: &[XMark], listed: bool) -> Self {
+        self.spans.extend(spans.iter().map(|span| XSpan {
+            listed,
+            ..span.clone()
+        }));
+        self.x_marks.extend(x_marks.iter().map(|mark| XMark {
+            listed,
+            ..mark.clone()
+        }));
+        self
+    }
+
     /// Whether any line has a point.
     pub(super) fn has_data(&self) -> bool {
         self.lines.iter().any(|line| !line.points.is_empty())
     }
 
-    /// The x values of every point (for the plot's shared x axis).
+    /// The x values of every point, shaded stretch and vertical line (for the plot's shared x
+    /// axis: what is marked is on it).
     pub(super) fn x_values(&self) -> impl Iterator<Item = f64> {
         self.lines
             .iter()
             .flat_map(|line| line.points.iter().map(|point| point.0))
+            .chain(self.spans.iter().flat_map(|span| [span.from, span.to]))
+            .chain(self.x_marks.iter().map(|mark| mark.value))
     }
 
     /// The y axis: round ticks covering the lines and marks (and zero unless fitted or log), and
@@ -196,6 +267,9 @@ impl Panel {
         };
         axis::grid(body, &area, x, Some(&y));
         y.draw_y_labels(body, left);
+        for span in &self.spans {
+            span.draw(body, &x.scale, &area);
+        }
         for mark in &self.marks {
             if let Some(at) = y.scale.map(mark.value) {
                 let _ = write!(
@@ -208,6 +282,9 @@ impl Panel {
                     esc(&mark.label)
                 );
             }
+        }
+        for mark in &self.x_marks {
+            mark.draw(body, &x.scale, &area);
         }
         for line in &self.lines {
             line.draw(body, &x.scale, &y.scale);
@@ -223,20 +300,86 @@ impl Panel {
         plot_bottom
     }
 
-    /// The legend: each named line, then each mark (always dashed).
+    /// The legend: each named line, then each named mark (always dashed), then the plot's
+    /// shaded stretches and vertical lines when this panel names them.
     fn legend_entries(&self) -> Vec<Entry<'_>> {
         self.lines
             .iter()
             .filter(|line| !line.name.is_empty())
-            .map(|line| Entry {
-                name: &line.name,
-                class: format!("c{}{}", line.colour % 8, dash_class(line.stroke)),
+            .map(|line| {
+                line_entry(
+                    &line.name,
+                    format!("c{}{}", line.colour % 8, dash_class(line.stroke)),
+                )
             })
-            .chain(self.marks.iter().map(|mark| Entry {
-                name: &mark.label,
-                class: format!("c{} dashed", mark.colour % 8),
-            }))
+            .chain(
+                self.marks
+                    .iter()
+                    .filter(|mark| !mark.label.is_empty())
+                    .map(|mark| line_entry(&mark.label, format!("c{} dashed", mark.colour % 8))),
+            )
+            .chain(
+                self.spans
+                    .iter()
+                    .filter(|span| span.listed && !span.label.is_empty())
+                    .map(|span| Entry {
+                        name: &span.label,
+                        class: format!("c{}", span.colour % 8),
+                        swatch: Swatch::Area,
+                    }),
+            )
+            .chain(
+                self.x_marks
+                    .iter()
+                    .filter(|mark| mark.listed && !mark.label.is_empty())
+                    .map(|mark| line_entry(&mark.label, format!("c{} dashed", mark.colour % 8))),
+            )
             .collect()
+    }
+}
+
+impl XSpan {
+    /// The shading over the part of the span inside `x`'s domain, the plot area's full height;
+    /// nothing when none of it is.
+    fn draw(&self, body: &mut String, x: &Scale, area: &Area) {
+        let (Some(from), Some(to)) = (x.map(self.from), x.map(self.to)) else {
+            return;
+        };
+        let (from, to) = (
+            from.min(to).clamp(area.left, area.right),
+            from.max(to).clamp(area.left, area.right),
+        );
+        if to <= from {
+            return;
+        }
+        let _ = write!(
+            body,
+            "<rect class=\"shade c{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" {SHADE}><title>{}</title></rect>",
+            self.colour % 8,
+            n(from),
+            n(area.top),
+            n(to - from),
+            n(area.bottom - area.top),
+            esc(&self.label)
+        );
+    }
+}
+
+impl XMark {
+    /// The dashed line from the plot area's top to its bottom, if `x`'s domain holds its value.
+    fn draw(&self, body: &mut String, x: &Scale, area: &Area) {
+        let Some(at) = x.map(self.value).filter(|_| x.contains(self.value)) else {
+            return;
+        };
+        let _ = write!(
+            body,
+            "<line class=\"mark c{0} dashed\" x1=\"{1}\" y1=\"{2}\" x2=\"{1}\" y2=\"{3}\"><title>{4}</title></line>",
+            self.colour % 8,
+            n(at),
+            n(area.top),
+            n(area.bottom),
+            esc(&self.label)
+        );
     }
 }
 
@@ -265,6 +408,15 @@ impl Line {
                 );
             }
         }
+    }
+}
+
+/// A legend entry drawn as a short line.
+fn line_entry(name: &str, class: String) -> Entry<'_> {
+    Entry {
+        name,
+        class,
+        swatch: Swatch::Line,
     }
 }
 

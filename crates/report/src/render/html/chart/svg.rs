@@ -16,6 +16,12 @@ pub(super) fn n(value: f64) -> String {
     }
 }
 
+/// How a shaded stretch is filled: its class's colour, see-through so that the grid and the lines
+/// under it stay readable. Presentation attributes rather than a rule in `chart.css`: that style
+/// sheet is inlined into every page and every chart file, and only the charts that shade anything
+/// need this (a CSS rule for `.shade` would take precedence over these).
+pub(super) const SHADE: &str = "fill=\"currentColor\" fill-opacity=\"0.16\"";
+
 /// A drawn chart: its title, its size in SVG units and its elements, to go inline in the page
 /// ([`Svg::inline`]) or into a file of its own ([`Svg::standalone`]).
 #[derive(Debug, Clone, PartialEq)]
