@@ -179,6 +179,11 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 42, requires = "chaos")]
     chaos_seed: u64,
 
+    /// The rate the chaos phases offer, msg/s [default: 30 % of the run's saturation
+    /// throughput, a steady state for the whole phase]
+    #[arg(long, value_name = "MSG_PER_S", requires = "chaos", value_parser = positive_float)]
+    chaos_rate: Option<f64>,
+
     /// Output directory for results.json, flamegraph.svg and profile.pb
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/latest")]
     out: PathBuf,
@@ -312,12 +317,12 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
             ChaosOptions::default()
         };
         options.seed = args.chaos_seed;
-        // The run's own fixed rate, so that the chaos phases are the fixed-rate phase it measured
-        // with a fault in it; measured afresh if that phase did not run.
-        options.rate = results
-            .latency
-            .as_ref()
-            .and_then(|latency| latency.rate_per_second);
+        // A share of the run's saturation throughput (probes on, so a little under the chaos
+        // phases' own limit), or the rate given; measured afresh if that phase did not run.
+        options.rate = args.chaos_rate.or_else(|| {
+            (results.cpu.messages_per_second > 0.0)
+                .then(|| (results.cpu.messages_per_second * options.rate_fraction).round())
+        });
         let scenarios: Vec<Scenario> = list
             .0
             .iter()

@@ -37,12 +37,17 @@ pub(crate) struct Verdict {
 /// Windows on each side of the centred median.
 const SMOOTH_REACH: usize = 2;
 
-/// A centred median of `2 × SMOOTH_REACH + 1` windows (fewer at the ends); `None`s are left out.
+/// A median of `2 × SMOOTH_REACH + 1` windows, centred, or shifted inwards at the ends so that it
+/// always has as many (a median of three at the last window would let two noisy windows in
+/// four decide); `None`s are left out.
 fn smooth(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let span = 2 * SMOOTH_REACH + 1;
     (0..values.len())
         .map(|i| {
-            let around: Vec<f64> = values
-                [i.saturating_sub(SMOOTH_REACH)..(i + SMOOTH_REACH + 1).min(values.len())]
+            let start = i
+                .saturating_sub(SMOOTH_REACH)
+                .min(values.len().saturating_sub(span));
+            let around: Vec<f64> = values[start..(start + span).min(values.len())]
                 .iter()
                 .flatten()
                 .copied()
@@ -66,9 +71,16 @@ pub(crate) fn analyse(
     (start_s, end_s): (f64, f64),
     offered_until_s: f64,
 ) -> Option<Verdict> {
-    let throughput: Vec<Option<f64>> = timeline.throughput.iter().map(|&v| Some(v)).collect();
+    // Only the windows while the schedule offered load: after it, the drain is no steady state
+    // and the last window is a part of one.
+    let offered = timeline
+        .t_s
+        .iter()
+        .take_while(|&&end| end <= offered_until_s + 1e-9)
+        .count();
+    let throughput: Vec<Option<f64>> = timeline.throughput[..offered].iter().map(|&v| Some(v)).collect();
     let throughput = smooth(&throughput);
-    let p99 = smooth(&timeline.p99_ms);
+    let p99 = smooth(&timeline.p99_ms[..offered]);
     let starts: Vec<f64> = timeline.t_s.iter().map(|end| end - window_s).collect();
     let before: Vec<usize> = (0..starts.len())
         .filter(|&i| starts[i] >= SETTLE_S && timeline.t_s[i] <= start_s + 1e-9)

@@ -69,7 +69,14 @@ pub(crate) fn control(
             record.backlog.push((now, left));
             next_sample += every_ns;
         }
-        let wake = next_sample.min(if on { off_ns } else { on_ns });
+        // The next thing to do: a sample, or the fault's next edge (none once it is over —
+        // waking for a past edge would spin this thread and take a core from the pipeline).
+        let edge = match (on, off) {
+            (false, _) => on_ns,
+            (true, false) => off_ns,
+            (true, true) => u64::MAX,
+        };
+        let wake = next_sample.min(edge);
         let now = clock.now_ns();
         if wake > now {
             std::thread::sleep(Duration::from_nanos((wake - now).min(5_000_000)));
