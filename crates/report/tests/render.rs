@@ -535,3 +535,44 @@ fn chaos_text_from_the_input_stays_text() {
     assert!(!charts[0].svg.contains("<img src=x"), "raw markup in the chart");
     assert!(charts[0].svg.contains("&lt;img src=x onerror=alert(1)&gt;"));
 }
+
+/// Issue 17: a real chaos run (`results-chaos.json`, from `cargo xtask chaos --quick`, every
+/// scenario on the default workload) renders its section: a row and a timeline per scenario, and
+/// its figures reach thresholds, compare and trend through the catalogue.
+#[test]
+fn a_real_chaos_run_renders_its_section() {
+    let run = report("results-chaos.json", None, EvaluateOptions::default());
+    let chaos = run.results.chaos.clone().expect("the fixture is a chaos run");
+    assert_eq!(chaos.scenarios.len(), 6);
+    let markdown = render::markdown::render(&run);
+    golden("report-chaos.md", &markdown);
+    let section: Vec<&str> = markdown
+        .lines()
+        .skip_while(|line| !line.starts_with("## Chaos"))
+        .take_while(|line| !line.starts_with("## Load tests"))
+        .collect();
+    for name in chaos.scenarios.keys() {
+        // Markdown escapes the underscores of the names.
+        let shown = format!("| {} |", name.replace('_', "\\_"));
+        assert!(
+            section.iter().any(|line| line.starts_with(&shown)),
+            "no row for {name}"
+        );
+    }
+    for (name, scenario) in &chaos.scenarios {
+        assert_eq!(
+            scenario.generated,
+            scenario.processed + scenario.errors,
+            "{name}: the fixture conserves"
+        );
+        if let Some(recovery) = scenario.recovery_s {
+            assert_eq!(
+                run.results.metrics.get(&format!("chaos.{name}.recovery_s")),
+                Some(&recovery),
+                "{name}: the catalogue reads the recovery time"
+            );
+        }
+    }
+    let charts = render::html::chart_files(&run);
+    assert_eq!(charts.iter().filter(|chart| chart.section == "chaos").count(), 6);
+}

@@ -141,6 +141,12 @@ fn latency(results: &Results) -> Option<&crate::summary::LatencySummary> {
     results.latency.as_ref().map(|latency| &latency.summary)
 }
 
+/// A chaos scenario's recovery time moves by whole windows (100 ms) from run to run, a large
+/// share of a recovery of a second or two: provisional, until A/A chaos runs measure it.
+const CHAOS_RECOVERY_FLOOR_PCT: f64 = 25.0;
+/// A degraded ratio is a ratio of windowed figures of a noisy machine: provisional, as above.
+const CHAOS_RATIO_FLOOR_PCT: f64 = 10.0;
+
 /// Every metric, in report order.
 pub const METRICS: &[MetricDef] = &[
     results(
@@ -465,6 +471,168 @@ pub const METRICS: &[MetricDef] = &[
     )
     // The search's resolution is 2 % and its answer moves by a step of it from run to run.
     .floor(4.0),
+    results(
+        "chaos.slow_dependency.recovery_s",
+        "s",
+        Lower,
+        "time from the end of a stage's dependency ten times slower until throughput and p99 were back in their steady-state band for good",
+        "/chaos/scenarios/slow_dependency/recovery_s",
+        |r| r.chaos.as_ref()?.scenarios.get("slow_dependency")?.recovery_s,
+    )
+    .floor(CHAOS_RECOVERY_FLOOR_PCT),
+    results(
+        "chaos.slow_dependency.degraded_throughput_ratio",
+        "ratio",
+        Higher,
+        "throughput during a stage's dependency ten times slower, over its steady-state median",
+        "/chaos/scenarios/slow_dependency/degraded_throughput_ratio",
+        |r| Some(r.chaos.as_ref()?.scenarios.get("slow_dependency")?.degraded_throughput_ratio),
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.slow_dependency.degraded_p99_ratio",
+        "ratio",
+        Lower,
+        "p99 latency during a stage's dependency ten times slower, over its steady-state median",
+        "/chaos/scenarios/slow_dependency/degraded_p99_ratio",
+        |r| r.chaos.as_ref()?.scenarios.get("slow_dependency")?.degraded_p99_ratio,
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.error_burst.recovery_s",
+        "s",
+        Lower,
+        "time from the end of a 20 % error burst until throughput and p99 were back in their steady-state band for good",
+        "/chaos/scenarios/error_burst/recovery_s",
+        |r| r.chaos.as_ref()?.scenarios.get("error_burst")?.recovery_s,
+    )
+    .floor(CHAOS_RECOVERY_FLOOR_PCT),
+    results(
+        "chaos.error_burst.degraded_throughput_ratio",
+        "ratio",
+        Higher,
+        "throughput during a 20 % error burst, over its steady-state median",
+        "/chaos/scenarios/error_burst/degraded_throughput_ratio",
+        |r| Some(r.chaos.as_ref()?.scenarios.get("error_burst")?.degraded_throughput_ratio),
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.error_burst.degraded_p99_ratio",
+        "ratio",
+        Lower,
+        "p99 latency during a 20 % error burst, over its steady-state median",
+        "/chaos/scenarios/error_burst/degraded_p99_ratio",
+        |r| r.chaos.as_ref()?.scenarios.get("error_burst")?.degraded_p99_ratio,
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.subscriber_stall.recovery_s",
+        "s",
+        Lower,
+        "time from the end of a subscriber stalling and reconnecting until throughput and p99 were back in their steady-state band for good",
+        "/chaos/scenarios/subscriber_stall/recovery_s",
+        |r| r.chaos.as_ref()?.scenarios.get("subscriber_stall")?.recovery_s,
+    )
+    .floor(CHAOS_RECOVERY_FLOOR_PCT),
+    results(
+        "chaos.subscriber_stall.degraded_throughput_ratio",
+        "ratio",
+        Higher,
+        "throughput during a subscriber stalling and reconnecting, over its steady-state median",
+        "/chaos/scenarios/subscriber_stall/degraded_throughput_ratio",
+        |r| Some(r.chaos.as_ref()?.scenarios.get("subscriber_stall")?.degraded_throughput_ratio),
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.subscriber_stall.degraded_p99_ratio",
+        "ratio",
+        Lower,
+        "p99 latency during a subscriber stalling and reconnecting, over its steady-state median",
+        "/chaos/scenarios/subscriber_stall/degraded_p99_ratio",
+        |r| r.chaos.as_ref()?.scenarios.get("subscriber_stall")?.degraded_p99_ratio,
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.blocked_worker.recovery_s",
+        "s",
+        Lower,
+        "time from the end of a runtime worker blocked until throughput and p99 were back in their steady-state band for good",
+        "/chaos/scenarios/blocked_worker/recovery_s",
+        |r| r.chaos.as_ref()?.scenarios.get("blocked_worker")?.recovery_s,
+    )
+    .floor(CHAOS_RECOVERY_FLOOR_PCT),
+    results(
+        "chaos.blocked_worker.degraded_throughput_ratio",
+        "ratio",
+        Higher,
+        "throughput during a runtime worker blocked, over its steady-state median",
+        "/chaos/scenarios/blocked_worker/degraded_throughput_ratio",
+        |r| Some(r.chaos.as_ref()?.scenarios.get("blocked_worker")?.degraded_throughput_ratio),
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.blocked_worker.degraded_p99_ratio",
+        "ratio",
+        Lower,
+        "p99 latency during a runtime worker blocked, over its steady-state median",
+        "/chaos/scenarios/blocked_worker/degraded_p99_ratio",
+        |r| r.chaos.as_ref()?.scenarios.get("blocked_worker")?.degraded_p99_ratio,
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.stage_panic.recovery_s",
+        "s",
+        Lower,
+        "time from the end of a stage panicking until throughput and p99 were back in their steady-state band for good",
+        "/chaos/scenarios/stage_panic/recovery_s",
+        |r| r.chaos.as_ref()?.scenarios.get("stage_panic")?.recovery_s,
+    )
+    .floor(CHAOS_RECOVERY_FLOOR_PCT),
+    results(
+        "chaos.stage_panic.degraded_throughput_ratio",
+        "ratio",
+        Higher,
+        "throughput during a stage panicking, over its steady-state median",
+        "/chaos/scenarios/stage_panic/degraded_throughput_ratio",
+        |r| Some(r.chaos.as_ref()?.scenarios.get("stage_panic")?.degraded_throughput_ratio),
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.stage_panic.degraded_p99_ratio",
+        "ratio",
+        Lower,
+        "p99 latency during a stage panicking, over its steady-state median",
+        "/chaos/scenarios/stage_panic/degraded_p99_ratio",
+        |r| r.chaos.as_ref()?.scenarios.get("stage_panic")?.degraded_p99_ratio,
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.load_burst.recovery_s",
+        "s",
+        Lower,
+        "time from the end of a ×3 burst of offered load until throughput and p99 were back in their steady-state band for good",
+        "/chaos/scenarios/load_burst/recovery_s",
+        |r| r.chaos.as_ref()?.scenarios.get("load_burst")?.recovery_s,
+    )
+    .floor(CHAOS_RECOVERY_FLOOR_PCT),
+    results(
+        "chaos.load_burst.degraded_throughput_ratio",
+        "ratio",
+        Higher,
+        "throughput during a ×3 burst of offered load, over its steady-state median",
+        "/chaos/scenarios/load_burst/degraded_throughput_ratio",
+        |r| Some(r.chaos.as_ref()?.scenarios.get("load_burst")?.degraded_throughput_ratio),
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
+    results(
+        "chaos.load_burst.degraded_p99_ratio",
+        "ratio",
+        Lower,
+        "p99 latency during a ×3 burst of offered load, over its steady-state median",
+        "/chaos/scenarios/load_burst/degraded_p99_ratio",
+        |r| r.chaos.as_ref()?.scenarios.get("load_burst")?.degraded_p99_ratio,
+    )
+    .floor(CHAOS_RATIO_FLOOR_PCT),
     results(
         "profiler.overhead_throughput_ratio",
         "ratio",

@@ -5,7 +5,9 @@
 //! rate and CPU times (that run's profiler dropped samples in libc and the kernel: 88 %). Its
 //! `capacity` section comes from a real `--quick --capacity 'p99<=20ms'` run on a 2-vCPU EPYC VM
 //! (2026-11-26), its steps cut to three; its `sweep` section from a real `cargo xtask sweep
-//! --param batch-size=1,16,64` on the same VM (crates/report/tests/fixtures/results-sweep.json).
+//! --param batch-size=1,16,64` on the same VM (crates/report/tests/fixtures/results-sweep.json);
+//! its `chaos` section from a real `cargo xtask chaos --quick` there (results-chaos.json), each
+//! scenario's timeline cut to its first five windows.
 
 use crate::run::Results;
 

@@ -49,6 +49,7 @@ impl Seeds {
         let results = vec![
             read(&format!("{FIXTURES}/results-v1-full.json"))?,
             read(&format!("{FIXTURES}/results-sweep.json"))?,
+            read(&format!("{FIXTURES}/results-chaos.json"))?,
             read(EXAMPLE_RESULTS)?,
         ];
         let mut by_reader = vec![Vec::new(); Reader::ALL.len()];
