@@ -6,8 +6,10 @@
 //! Run it with `cargo run --release -p perfgate-profiler --example custom_pipeline`; add
 //! `-- --capacity 'p99<=2ms'` to also find the highest order rate it sustains at that objective,
 //! `-- --scaling` to measure it at 1 to 8 runtime workers and fit the Universal Scalability
-//! Law, or `-- --sweep` to sweep the batch size and the number of accounts and recommend the
-//! best, as `cargo xtask capacity`, `scaling` and `sweep` do for the default workload. The
+//! Law, `-- --sweep` to sweep the batch size and the number of accounts and recommend the
+//! best, or `-- --chaos` to inject each fault the pipeline can take and measure how it degrades
+//! and recovers, as `cargo xtask capacity`, `scaling`, `sweep` and `chaos` do for the default
+//! workload. The
 //! sweep's results (`target/perfgate/custom-sweep/results.json`) are reported by `cargo xtask
 //! report --results …` like any run's.
 
@@ -245,6 +247,52 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.iter().any(|arg| arg == "--sweep") {
         sweep(&results)?;
     }
+    if args.iter().any(|arg| arg == "--chaos") {
+        chaos(&pipeline, &config, &results)?;
+    }
+    Ok(())
+}
+
+/// Every chaos scenario the order gateway can take (its stages are `parse` and `risk`, so the
+/// slow dependency is the risk check's and the error burst the parser's), at 30 % of its
+/// saturation, written into a copy of the run's results.
+fn chaos(
+    pipeline: &perfgate_profiler::Pipeline<OrderFlow>,
+    config: &RunConfig,
+    results: &perfgate_profiler::Results,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use perfgate_profiler::chaos::{ChaosOptions, all_scenarios, run_chaos};
+    let mut options = ChaosOptions::quick();
+    options.rate = Some((results.cpu.messages_per_second * options.rate_fraction).round());
+    let scenarios = all_scenarios(pipeline.stage_names(), pipeline.subscribers(), &options);
+    let section = run_chaos(
+        pipeline,
+        config,
+        &scenarios,
+        &options,
+        &Silent,
+        &mut |name, result| {
+            println!(
+                "  {name}: {} — throughput ×{:.2}, p99 ×{}, {}; errors {:?}, {} deliveries dropped",
+                result.target.as_deref().unwrap_or("whole pipeline"),
+                result.degraded_throughput_ratio,
+                result
+                    .degraded_p99_ratio
+                    .map_or("—".to_owned(), |ratio| format!("{ratio:.1}")),
+                result
+                    .recovery_s
+                    .map_or("did not recover".to_owned(), |seconds| format!(
+                        "back {seconds:.1} s after"
+                    )),
+                result.errors_by_kind,
+                result.dropped_deliveries
+            );
+        },
+    )?;
+    let mut with_chaos = results.clone();
+    with_chaos.chaos = Some(section);
+    let path = with_chaos.write_to_dir(std::path::Path::new("target/perfgate/custom-chaos"))?;
+    println!("chaos results: {}", path.display());
     Ok(())
 }
 
