@@ -576,3 +576,45 @@ fn a_real_chaos_run_renders_its_section() {
     let charts = render::html::chart_files(&run);
     assert_eq!(charts.iter().filter(|chart| chart.section == "chaos").count(), 6);
 }
+
+/// Issue 17: thresholds hold a chaos run to account — a recovery slower than its limit fails, a
+/// degraded ratio above its minimum passes, and a run without that scenario is "not available".
+#[test]
+fn thresholds_judge_chaos_figures() {
+    use perfgate_report::{Status, Thresholds, evaluate};
+    let run = load_results(&fixture("results-chaos.json")).unwrap();
+    let chaos = run.chaos.clone().unwrap();
+    let slow = &chaos.scenarios["slow_dependency"];
+    let recovery = slow.recovery_s.expect("the fixture's slow dependency recovered");
+    let ratio = chaos.scenarios["error_burst"].degraded_throughput_ratio;
+    let text = format!(
+        "[metrics.\"chaos.slow_dependency.recovery_s\"]\nmax = {}\n\n[metrics.\"chaos.error_burst.degraded_throughput_ratio\"]\nmin = {}\n",
+        recovery / 2.0,
+        ratio / 2.0
+    );
+    let thresholds = Thresholds::parse(Path::new("chaos.toml"), &text).unwrap();
+    let status = |evaluation: &perfgate_report::Evaluation, id: &str| {
+        evaluation
+            .checks
+            .iter()
+            .find(|check| check.id == id)
+            .map(|check| check.status)
+    };
+    let evaluation = evaluate(&run, &thresholds, None, EvaluateOptions::default());
+    if recovery > 0.0 {
+        assert_eq!(
+            status(&evaluation, "chaos.slow_dependency.recovery_s"),
+            Some(Status::Fail)
+        );
+    }
+    assert_eq!(
+        status(&evaluation, "chaos.error_burst.degraded_throughput_ratio"),
+        Some(Status::Pass)
+    );
+    let plain = load_results(&fixture("results-v1-full.json")).unwrap();
+    let evaluation = evaluate(&plain, &thresholds, None, EvaluateOptions::default());
+    assert_eq!(
+        status(&evaluation, "chaos.slow_dependency.recovery_s"),
+        Some(Status::NotAvailable)
+    );
+}

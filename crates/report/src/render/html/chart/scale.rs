@@ -204,6 +204,13 @@ pub(super) fn tick_labels(ticks: &[f64]) -> Vec<String> {
     ticks
         .iter()
         .map(|tick| {
+            // A log axis spans decades: its ticks under a thousand read plainly (`0.1`, not
+            // `0.0001k`); `0.5M` stays.
+            let (divisor, suffix) = if tick.abs() < 1e3 {
+                (1.0, "")
+            } else {
+                (divisor, suffix)
+            };
             let value = tick / divisor;
             let decimals = (0..=6)
                 .find(|&d| {
@@ -327,5 +334,9 @@ mod tests {
         assert_eq!(tick_labels(&[0.0, 1_500_000.0]), ["0", "1.5M"]);
         assert_eq!(tick_labels(&[-20.0, -0.0, 20.0]), ["-20", "0", "20"]);
         assert_eq!(tick_labels(&[0.001, 0.01]), ["0.001", "0.01"]);
+        assert_eq!(
+            tick_labels(&[0.1, 1.0, 10.0, 100.0, 1_000.0, 10_000.0]),
+            ["0.1", "1", "10", "100", "1k", "10k"]
+        );
     }
 }
