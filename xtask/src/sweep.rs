@@ -104,7 +104,7 @@ const KNOBS: [(&str, Kind); 14] = [
 /// The pipeline's stages, for `workers.STAGE`.
 const STAGES: [&str; 4] = ["decode", "enrich", "aggregate", "fanout"];
 /// Profiler flags that are not knobs, and why.
-const NOT_KNOBS: [(&str, &str); 23] = [
+const NOT_KNOBS: [(&str, &str); 24] = [
     (
         "rate",
         "every point's fixed-rate phase runs at one rate; set it with this task's --rate",
@@ -159,6 +159,10 @@ const NOT_KNOBS: [(&str, &str); 23] = [
     ("chaos", "a different measurement (cargo xtask chaos); not a knob"),
     (
         "chaos-seed",
+        "a different measurement (cargo xtask chaos); not a knob",
+    ),
+    (
+        "chaos-rate",
         "a different measurement (cargo xtask chaos); not a knob",
     ),
     ("no-progress", "not a knob"),

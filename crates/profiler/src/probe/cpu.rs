@@ -44,6 +44,13 @@ const BLOCKLIST: [&str; 4] = ["libc", "libgcc", "pthread", "vdso"];
 /// ranking: everything rootward of it is the runtime's and perfgate's plumbing.
 const BOUNDARIES: &[&str] = &[
     "perfgate_profiler::pipeline::worker::",
+    // The worker's catch of a panicking stage wraps every call to `process` (a stage's own
+    // `catch_unwind` would move the boundary into it, leaving its callers out: rare, and they
+    // would be the stage's own wrapping).
+    "<futures_util::future::future::catch_unwind::CatchUnwind",
+    "<core::panic::unwind_safe::AssertUnwindSafe",
+    "std::panicking::catch_unwind",
+    "std::panic::catch_unwind",
     "perfgate_profiler::pipeline::inline::",
     "<perfgate_profiler::pipeline::inline::",
     "perfgate_profiler::driver::",
