@@ -76,12 +76,21 @@ pub(crate) fn busy_stage(cost: Duration) -> Pipeline<impl AsyncSource<Item = u64
     Pipeline::builder(|_| counter())
         .stage("work", move |_| {
             stage_fn(move |value: u64| {
-                let until = std::time::Instant::now() + cost;
-                while std::time::Instant::now() < until {
-                    std::hint::spin_loop();
-                }
+                spin(cost);
                 std::future::ready(Ok::<_, StageError>(value))
             })
         })
         .build()
+}
+
+/// Busy for `cost` of wall time, as CPU work is.
+#[allow(
+    dead_code,
+    reason = "not every test binary that includes this module uses every pipeline"
+)]
+pub(crate) fn spin(cost: Duration) {
+    let until = std::time::Instant::now() + cost;
+    while std::time::Instant::now() < until {
+        std::hint::spin_loop();
+    }
 }
