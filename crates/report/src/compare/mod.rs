@@ -58,6 +58,49 @@ pub const COMPARED: &[Compared] = &[
     compared("errors.total", Kind::Exact),
 ];
 
+/// The figures of a chaos scenario that `compare --chaos SCENARIO` adds to [`COMPARED`], as
+/// `chaos.<scenario>.<figure>` (their directions and noise floors are the catalogue's).
+pub const CHAOS_FIGURES: [&str; 3] = ["recovery_s", "degraded_throughput_ratio", "degraded_p99_ratio"];
+
+/// The metrics a comparison looks at: [`COMPARED`], and with a chaos scenario that scenario's
+/// [`CHAOS_FIGURES`] after them (timed: judged by their intervals). Not in [`COMPARED`] itself,
+/// so that a comparison without chaos runs lists no chaos rows. A scenario the catalogue does not
+/// know adds nothing (the command line refuses one first).
+pub fn compared_metrics(chaos: Option<&str>) -> Vec<Compared> {
+    let mut list = COMPARED.to_vec();
+    if let Some(scenario) = chaos {
+        list.extend(CHAOS_FIGURES.iter().filter_map(|figure| {
+            metric(&format!("chaos.{scenario}.{figure}")).map(|def| compared(def.id, Kind::Measured))
+        }));
+    }
+    list
+}
+
+/// A round's figure that is infinite rather than missing: a chaos scenario that ran but whose
+/// `recovery_s` is `null` (the pipeline did not recover within the run) or whose
+/// `degraded_p99_ratio` is `null` (nothing finished during the fault). Such a round is the worst
+/// outcome there is, not a round without a figure: [`compare`] counts these rounds per side
+/// instead of dropping them with the missing ones (see [`MetricOutcome::candidate_unbounded`]).
+pub const UNBOUNDED: f64 = f64::INFINITY;
+
+/// The chaos figures of `scenario` in a run, by metric id: the catalogue's, with [`UNBOUNDED`]
+/// for a figure that is `null` in a scenario that ran. Empty when the run has no such scenario.
+pub fn chaos_figures(run: &crate::RunData, scenario: &str) -> std::collections::BTreeMap<String, f64> {
+    let Some(ran) = run.chaos.as_ref().and_then(|chaos| chaos.scenarios.get(scenario)) else {
+        return std::collections::BTreeMap::new();
+    };
+    let value = |figure: &str| match figure {
+        "recovery_s" => ran.recovery_s.unwrap_or(UNBOUNDED),
+        "degraded_p99_ratio" => ran.degraded_p99_ratio.unwrap_or(UNBOUNDED),
+        _ => ran.degraded_throughput_ratio,
+    };
+    CHAOS_FIGURES
+        .iter()
+        .map(|figure| (format!("chaos.{scenario}.{figure}"), value(figure)))
+        .filter(|(_, value)| !value.is_nan())
+        .collect()
+}
+
 /// The configured noise floor of a metric: the catalogue's (0 for an exact or unknown one).
 pub fn configured_floor(id: &str) -> f64 {
     metric(id).map_or(0.0, MetricDef::floor_pct)
@@ -209,6 +252,12 @@ pub struct MetricOutcome {
     pub gate: Gate,
     /// Rounds with a figure on both sides.
     pub rounds: usize,
+    /// Rounds (runs, unpaired) whose base figure was [`UNBOUNDED`]: a chaos scenario that did
+    /// not recover within the run, or finished nothing during the fault.
+    pub base_unbounded: usize,
+    /// The same for the candidate. When the candidate has more such rounds than the base, the
+    /// metric regressed whatever its other rounds say (see [`unbounded_rounds`]).
+    pub candidate_unbounded: usize,
     /// Why, in a sentence.
     pub reason: String,
 }
@@ -223,7 +272,7 @@ pub struct Comparison {
     pub options: CompareOptions,
     /// Worst gate over the metrics.
     pub gate: Gate,
-    /// Per metric, in [`COMPARED`] order.
+    /// Per metric, in the order of the samples ([`compared_metrics`]).
     pub metrics: Vec<MetricOutcome>,
 }
 
@@ -255,6 +304,15 @@ pub fn compare(
 }
 
 fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64) -> MetricOutcome {
+    unbounded_rounds(
+        design,
+        sample,
+        options,
+        figures_outcome(design, sample, options, floor),
+    )
+}
+
+fn figures_outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64) -> MetricOutcome {
     let def = metric(&sample.id);
     let better = def.map_or(Better::Lower, |d| d.better);
     let higher_is_better = better == Better::Higher;
@@ -288,6 +346,8 @@ fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64
         severity: Severity::None,
         gate: Gate::Pass,
         rounds: 0,
+        base_unbounded: sample.base.iter().filter(|v| **v == UNBOUNDED).count(),
+        candidate_unbounded: sample.candidate.iter().filter(|v| **v == UNBOUNDED).count(),
         reason: String::new(),
     };
     // "Worse" as a signed change in percent: positive is a regression whatever the direction.
@@ -307,8 +367,14 @@ fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64
                 .base
                 .iter()
                 .zip(&sample.candidate)
-                .filter(|(b, c)| b.is_finite() && c.is_finite() && **b > 0.0 && **c >= 0.0)
-                .map(|(b, c)| c / b)
+                .filter(|(b, c)| b.is_finite() && c.is_finite() && **b >= 0.0 && **c >= 0.0)
+                // Both sides 0 (a chaos run that was back in its band at once) is a round
+                // without change; 0 on the base side alone gives no ratio.
+                .filter_map(|(b, c)| match (*b == 0.0, *c == 0.0) {
+                    (true, true) => Some(1.0),
+                    (true, false) => None,
+                    _ => Some(c / b),
+                })
                 .collect();
             out.rounds = ratios.len();
             stats::median_interval(&ratios, options.confidence)
@@ -381,6 +447,89 @@ fn outcome(design: Design, sample: &Samples, options: CompareOptions, floor: f64
         }
     }
     out
+}
+
+/// Rounds whose figure was [`UNBOUNDED`] (a chaos run that did not recover, or finished nothing
+/// during the fault). They cannot enter a ratio, and dropping them like missing figures would let
+/// a candidate that stops recovering look unchanged, judged on the rounds where it still did. So
+/// they are counted per side and compared on their own:
+/// - paired: the rounds where exactly one side was unbounded are a sign test (McNemar's, exact):
+///   the candidate alone in more of them than the base alone is a regression (severity high),
+///   failing the gate when the one-sided binomial probability of that many or more under no
+///   change is below half of 1 − confidence (as the interval's ends are), else warning; the
+///   other way round, with the finite rounds not regressed, an improvement;
+/// - unpaired: a larger share of the candidate's runs is a regression that warns (no pairing to
+///   test it by), a smaller one an improvement.
+///
+/// Rounds unbounded on both sides are ties. The finite rounds keep their own analysis, whose
+/// reason follows.
+fn unbounded_rounds(
+    design: Design,
+    sample: &Samples,
+    options: CompareOptions,
+    mut out: MetricOutcome,
+) -> MetricOutcome {
+    let (base, candidate) = (out.base_unbounded, out.candidate_unbounded);
+    if base == 0 && candidate == 0 {
+        return out;
+    }
+    let (worse, better, p_worse) = match design {
+        Design::Paired => {
+            let pairs = || sample.base.iter().zip(&sample.candidate);
+            let candidate_alone = pairs()
+                .filter(|(b, c)| **c == UNBOUNDED && **b != UNBOUNDED)
+                .count();
+            let base_alone = pairs()
+                .filter(|(b, c)| **b == UNBOUNDED && **c != UNBOUNDED)
+                .count();
+            let p = binomial_upper_tail(candidate_alone, candidate_alone + base_alone);
+            (candidate_alone > base_alone, base_alone > candidate_alone, p)
+        }
+        Design::Unpaired => {
+            let share = |n: usize, of: &[f64]| n as f64 / of.len().max(1) as f64;
+            let (b, c) = (share(base, &sample.base), share(candidate, &sample.candidate));
+            (c > b, b > c, 1.0)
+        }
+    };
+    let counts = format!(
+        "unbounded (did not recover, or nothing finished during the fault) in {candidate} of {} round(s), base {base} of {}",
+        sample.candidate.len(),
+        sample.base.len()
+    );
+    let finite = if out.reason.is_empty() {
+        String::new()
+    } else {
+        format!("; the other rounds: {}", out.reason)
+    };
+    if worse {
+        out.verdict = Verdict::Regressed;
+        out.severity = Severity::High;
+        let alpha = (1.0 - options.confidence) / 2.0;
+        out.gate = out
+            .gate
+            .max(if p_worse < alpha { Gate::Fail } else { Gate::Warn });
+        out.reason = format!("{counts}: worse (p = {p_worse:.3}){finite}");
+    } else if better && out.verdict != Verdict::Regressed {
+        out.verdict = Verdict::Improved;
+        out.severity = out.severity.max(Severity::Low);
+        out.reason = format!("{counts}: better{finite}");
+    } else {
+        out.reason = format!("{counts}{finite}");
+    }
+    out
+}
+
+/// P(X ≥ k) for X ~ Binomial(n, ½): 1 for k = 0.
+fn binomial_upper_tail(k: usize, n: usize) -> f64 {
+    let mut term = 0.5_f64.powi(i32::try_from(n).unwrap_or(i32::MAX)); // C(n, 0)/2^n
+    let mut tail = 0.0;
+    for i in 0..=n {
+        if i >= k {
+            tail += term;
+        }
+        term *= (n - i) as f64 / (i + 1) as f64;
+    }
+    tail.min(1.0)
 }
 
 fn exact(mut out: MetricOutcome, base: &[f64], candidate: &[f64]) -> MetricOutcome {
@@ -699,6 +848,125 @@ mod tests {
         let outcome = &compare(Design::Paired, &[samples], CompareOptions::default(), &no_history).metrics[0];
         assert_eq!(outcome.verdict, Verdict::Inconclusive);
         assert_eq!(outcome.gate, Gate::Pass);
+    }
+
+    #[test]
+    fn the_compared_list_has_chaos_rows_only_with_a_chaos_scenario() {
+        let ids = |list: Vec<Compared>| list.iter().map(|c| c.id).collect::<Vec<_>>();
+        let plain = ids(compared_metrics(None));
+        assert_eq!(plain, COMPARED.iter().map(|c| c.id).collect::<Vec<_>>());
+        assert!(plain.iter().all(|id| !id.starts_with("chaos.")));
+        let with = ids(compared_metrics(Some("load_burst")));
+        assert_eq!(with[..COMPARED.len()], plain[..]);
+        assert_eq!(
+            with[COMPARED.len()..],
+            [
+                "chaos.load_burst.recovery_s",
+                "chaos.load_burst.degraded_throughput_ratio",
+                "chaos.load_burst.degraded_p99_ratio"
+            ]
+        );
+        // Every scenario the profiler knows has its three figures in the catalogue, timed.
+        for (scenario, _) in perfgate_results::chaos::CHAOS_SCENARIOS {
+            let list = compared_metrics(Some(scenario));
+            assert_eq!(list.len(), COMPARED.len() + 3, "{scenario}");
+            assert!(list[COMPARED.len()..].iter().all(|c| c.kind == Kind::Measured));
+        }
+        assert_eq!(compared_metrics(Some("no_such_scenario")).len(), COMPARED.len());
+    }
+
+    fn recovery(base: Vec<f64>, candidate: Vec<f64>) -> MetricOutcome {
+        let samples = Samples {
+            id: "chaos.load_burst.recovery_s".to_owned(),
+            kind: Kind::Measured,
+            base,
+            candidate,
+        };
+        compare(Design::Paired, &[samples], CompareOptions::default(), &no_history).metrics[0].clone()
+    }
+
+    /// A round that did not recover is not dropped like a missing one: a candidate that stops
+    /// recovering regresses even though its recovered rounds look like the base's.
+    #[test]
+    fn rounds_that_did_not_recover_are_counted_not_dropped() {
+        let steady = vec![1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.0, 1.0, 1.1, 0.9];
+        let mut stuck = steady.clone();
+        for round in [0, 2, 3, 5, 6, 8, 9] {
+            stuck[round] = UNBOUNDED;
+        }
+        // Seven rounds stuck against none: p = 2⁻⁷ < 0.025, the gate fails.
+        let outcome = recovery(steady.clone(), stuck.clone());
+        assert_eq!(
+            (outcome.verdict, outcome.gate),
+            (Verdict::Regressed, Gate::Fail),
+            "{}",
+            outcome.reason
+        );
+        assert_eq!((outcome.base_unbounded, outcome.candidate_unbounded), (0, 7));
+        assert!(outcome.reason.starts_with("unbounded"), "{}", outcome.reason);
+        // One stuck round against none is a warning, not proof.
+        let mut once = steady.clone();
+        once[4] = UNBOUNDED;
+        let outcome = recovery(steady.clone(), once.clone());
+        assert_eq!(
+            (outcome.verdict, outcome.gate),
+            (Verdict::Regressed, Gate::Warn),
+            "{}",
+            outcome.reason
+        );
+        // The same rounds stuck on both sides are ties: judged on the others.
+        let outcome = recovery(once.clone(), once.clone());
+        assert_eq!(
+            (outcome.verdict, outcome.gate),
+            (Verdict::Unchanged, Gate::Pass),
+            "{}",
+            outcome.reason
+        );
+        // The base stuck where the candidate recovers: an improvement.
+        let outcome = recovery(stuck, steady);
+        assert_eq!(
+            (outcome.verdict, outcome.gate),
+            (Verdict::Improved, Gate::Pass),
+            "{}",
+            outcome.reason
+        );
+        assert_eq!(binomial_upper_tail(0, 0), 1.0);
+        assert!((binomial_upper_tail(7, 7) - 1.0 / 128.0).abs() < 1e-12);
+        assert!((binomial_upper_tail(2, 3) - 0.5).abs() < 1e-12);
+    }
+
+    /// Both sides back in their band at once (0 s) is a round without change, not a round
+    /// without a ratio.
+    #[test]
+    fn zero_on_both_sides_is_no_change() {
+        let outcome = recovery(vec![0.0; 6], vec![0.0; 6]);
+        assert_eq!(
+            (outcome.verdict, outcome.rounds),
+            (Verdict::Unchanged, 6),
+            "{}",
+            outcome.reason
+        );
+    }
+
+    #[test]
+    fn chaos_figures_read_a_null_as_unbounded() {
+        let text = serde_json::json!({
+            "schema_version": 1,
+            "cpu": {"messages_per_second": 1.0},
+            "chaos": {"seed": 42, "window_ms": 100.0, "scenarios": {"load_burst": {
+                "degraded_throughput_ratio": 0.9,
+                "degraded_p99_ratio": null,
+                "recovered": false,
+                "recovery_s": null
+            }}}
+        })
+        .to_string();
+        let run = crate::input::parse_results(std::path::Path::new("r.json"), &text).unwrap();
+        let figures = chaos_figures(&run, "load_burst");
+        assert_eq!(figures["chaos.load_burst.recovery_s"], UNBOUNDED);
+        assert_eq!(figures["chaos.load_burst.degraded_p99_ratio"], UNBOUNDED);
+        assert_eq!(figures["chaos.load_burst.degraded_throughput_ratio"], 0.9);
+        assert!(chaos_figures(&run, "error_burst").is_empty());
     }
 
     #[test]
