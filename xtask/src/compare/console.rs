@@ -20,9 +20,11 @@ pub(super) fn print(comparison: &Comparison, labels: &Labels) {
             Gate::Fail => "FAIL",
         }
     );
+    // As wide as the longest id (a chaos figure's is longer than the others).
+    let width = comparison.metrics.iter().map(|m| m.id.len()).max().unwrap_or(0);
     for metric in &comparison.metrics {
         println!(
-            "  {:<36} {:>8} {:<12} {}",
+            "  {:<width$} {:>8} {:<12} {}",
             metric.id,
             metric.change_pct.map_or("—".to_owned(), |c| format!("{c:+.1} %")),
             format!("{:?}", metric.verdict).to_lowercase(),

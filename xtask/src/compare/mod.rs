@@ -43,11 +43,12 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
 
 fn compare_and_report(options: &Options) -> anyhow::Result<Gate> {
     let settings = options.compare_options()?;
+    let chaos = options.chaos_scenario()?;
     let floors = NoiseHistory::read(&options.noise_history);
     let (comparison, samples, labels) = if options.base_results.is_empty() {
         paired(options, settings, &floors)?
     } else {
-        let samples = unpaired::samples(&options.base_results, &options.candidate_results)?;
+        let samples = unpaired::samples(&options.base_results, &options.candidate_results, chaos)?;
         let comparison = compare(Design::Unpaired, &samples, settings, &|id: &str| floors.floor(id));
         let labels = unpaired::labels(&options.base_results, &options.candidate_results);
         (comparison, samples, labels)
@@ -67,11 +68,12 @@ fn paired(
     let learnt = |id: &str| floors.floor(id);
     let builds = Builds::prepare(options)?;
     let rounds = Rounds::calibrate(&builds, options)?;
-    let mut samples = rounds.run(options)?;
+    let chaos = options.chaos_scenario()?;
+    let mut samples = rounds.run(options, chaos)?;
     let mut comparison = compare(Design::Paired, &samples, settings, &learnt);
     if options.confirm && comparison.gate == Gate::Fail {
         eprintln!("compare: the gate failed; confirming with a second set of rounds (--confirm)");
-        let again = rounds.run(options)?;
+        let again = rounds.run(options, chaos)?;
         let second = compare(Design::Paired, &again, settings, &learnt);
         if second.gate != Gate::Fail {
             eprintln!("compare: not confirmed: the second set passed, so the gate passes with a warning");

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use perfgate_report::compare::CompareOptions;
+use perfgate_results::chaos::CHAOS_SCENARIOS;
 
 use crate::cargo::workspace_root;
 
@@ -60,6 +61,12 @@ pub(crate) struct Options {
     /// Where runs and the worktree go
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/compare")]
     pub(super) out: PathBuf,
+    /// Also compare how each side weathers this chaos scenario (slow_dependency, error_burst,
+    /// subscriber_stall, blocked_worker, stage_panic, load_burst): each round runs it once per
+    /// side with the same seed and rate, and its recovery time and degraded throughput and p99
+    /// ratios join the compared metrics. With --base-results, those figures come from the files
+    #[arg(long, value_name = "SCENARIO")]
+    pub(super) chaos: Option<String>,
     /// Extra profiler arguments for the candidate only (e.g. `--inject-slowdown 10`)
     #[arg(long, value_name = "ARGS", hide = true, allow_hyphen_values = true)]
     pub(super) candidate_args: Option<String>,
@@ -84,8 +91,64 @@ impl Options {
         })
     }
 
+    /// The chaos scenario of `--chaos`, once it is one the profiler knows: checked before
+    /// anything is built, so that a misspelt name costs nothing.
+    pub(super) fn chaos_scenario(&self) -> anyhow::Result<Option<&str>> {
+        let Some(name) = self.chaos.as_deref() else {
+            return Ok(None);
+        };
+        if !CHAOS_SCENARIOS.iter().any(|(known, _)| *known == name) {
+            let known: Vec<&str> = CHAOS_SCENARIOS.iter().map(|(known, _)| *known).collect();
+            bail!("--chaos: unknown scenario '{name}' (known: {})", known.join(", "));
+        }
+        Ok(Some(name))
+    }
+
     /// Where runs, the worktree and the raw samples go (`--out`, from the workspace root).
     pub(super) fn out_dir(&self) -> PathBuf {
         workspace_root().join(&self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        options: Options,
+    }
+
+    fn parse(args: &[&str]) -> Options {
+        Command::try_parse_from(std::iter::once("compare").chain(args.iter().copied()))
+            .expect("parses")
+            .options
+    }
+
+    #[test]
+    fn chaos_takes_a_known_scenario_and_refuses_others_in_one_line() {
+        assert_eq!(parse(&[]).chaos_scenario().unwrap(), None);
+        for (name, _) in CHAOS_SCENARIOS {
+            assert_eq!(parse(&["--chaos", name]).chaos_scenario().unwrap(), Some(name));
+        }
+        let error = parse(&["--chaos", "load_bust"])
+            .chaos_scenario()
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains('\n'), "{error}");
+        assert!(error.contains("'load_bust'"), "{error}");
+        for (name, _) in CHAOS_SCENARIOS {
+            assert!(error.contains(name), "{error}");
+        }
+        // A list, as the profiler's --chaos takes, is not one scenario.
+        assert!(parse(&["--chaos", "all"]).chaos_scenario().is_err());
+        assert!(
+            parse(&["--chaos", "load_burst,error_burst"])
+                .chaos_scenario()
+                .is_err()
+        );
     }
 }

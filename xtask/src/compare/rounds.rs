@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use anyhow::{Context, bail};
-use perfgate_report::compare::{COMPARED, Samples, windowed_throughput};
+use perfgate_report::compare::{Samples, chaos_figures, compared_metrics, windowed_throughput};
 use perfgate_report::load_results;
 
 use super::builds::Builds;
@@ -57,8 +57,9 @@ impl Rounds {
 
     /// ABBA rounds: base first in even rounds, candidate first in odd ones, so a linear drift of
     /// the machine's speed costs both sides alike.
-    pub(super) fn run(&self, options: &Options) -> anyhow::Result<Vec<Samples>> {
-        let mut samples: Vec<Samples> = COMPARED
+    /// With `chaos`, each side's turn also runs that scenario (see `run_side`).
+    pub(super) fn run(&self, options: &Options, chaos: Option<&str>) -> anyhow::Result<Vec<Samples>> {
+        let mut samples: Vec<Samples> = compared_metrics(chaos)
             .iter()
             .map(|compared| Samples {
                 id: compared.id.to_owned(),
@@ -85,8 +86,14 @@ impl Rounds {
                 } else {
                     (&self.candidate_binary, "candidate")
                 };
-                let metrics =
-                    self.run_side(binary, &format!("{round:03}-{side}"), options, is_base, &extra)?;
+                let metrics = self.run_side(
+                    binary,
+                    &format!("{round:03}-{side}"),
+                    options,
+                    chaos,
+                    is_base,
+                    &extra,
+                )?;
                 for sample in &mut samples {
                     let value = metrics.get(&sample.id).copied().unwrap_or(f64::NAN);
                     if is_base {
@@ -111,12 +118,14 @@ impl Rounds {
     /// be longer than the latency phase in the CI preset (CPU time per message over a 200,000
     /// message window varied 9 % between runs of one binary on a host stealing a quarter of the
     /// CPU, 5 % over 800,000), and because `--phases` exists in every revision `--base` may
-    /// name, unlike a per-phase length flag.
+    /// name, unlike a per-phase length flag. With `chaos`, a third run: that scenario (its
+    /// figures only; see `run_chaos`).
     fn run_side(
         &self,
         binary: &Path,
         name: &str,
         options: &Options,
+        chaos: Option<&str>,
         is_base: bool,
         extra: &[String],
     ) -> anyhow::Result<BTreeMap<String, f64>> {
@@ -153,9 +162,73 @@ impl Rounds {
                 .into_iter()
                 .filter(|(id, _)| id.starts_with("latency.")),
         );
+        if let Some(scenario) = chaos {
+            metrics.retain(|id, _| !id.starts_with("chaos."));
+            metrics.extend(self.run_chaos(binary, name, options, scenario, &with_extra(Vec::new()))?);
+        }
         Ok(metrics)
     }
+
+    /// One side's chaos run: the scenario after a short fixed-rate bench of its own (the run's
+    /// other figures are the throughput and latency runs'), with one seed and one rate for both
+    /// sides, so that both face the same faults at the same times and the same load. The rate
+    /// is 0.6 × the latency runs' (half the base's saturation), so 30 % of saturation: where the
+    /// profiler's own chaos runs offer by default, since at 50 % the default workload reaches no
+    /// steady state over 10 s and the band a recovery is judged against would be noise. A
+    /// figure that is `null` in the file (did not recover, nothing finished during the fault)
+    /// comes back unbounded, not missing (`perfgate_report::compare::UNBOUNDED`).
+    fn run_chaos(
+        &self,
+        binary: &Path,
+        name: &str,
+        options: &Options,
+        scenario: &str,
+        extra: &[String],
+    ) -> anyhow::Result<BTreeMap<String, f64>> {
+        let rate = format!("{}", self.rate);
+        let chaos_rate = format!("{}", (self.rate * CHAOS_RATE_SHARE).round());
+        let seed = CHAOS_SEED.to_string();
+        let dir = self.runs.join(format!("{name}-chaos"));
+        let mut args = preset(
+            options,
+            &[
+                "--phases",
+                "fixed-rate",
+                "--rate",
+                &rate,
+                "--messages",
+                CHAOS_BENCH_MESSAGES,
+                "--probes",
+                "none",
+                "--chaos",
+                scenario,
+                "--chaos-seed",
+                &seed,
+                "--chaos-rate",
+                &chaos_rate,
+            ],
+        );
+        args.extend(extra.iter().cloned());
+        run_profiler(binary, &dir, &args)?;
+        let run = load_results(&dir.join("results.json"))?;
+        let figures = chaos_figures(&run, scenario);
+        if figures.is_empty() {
+            bail!(
+                "{} has no chaos scenario '{scenario}'",
+                dir.join("results.json").display()
+            );
+        }
+        Ok(figures)
+    }
 }
+
+/// The chaos runs' rate as a share of the latency runs' (see `Rounds::run_chaos`).
+const CHAOS_RATE_SHARE: f64 = 0.6;
+/// The chaos runs' seed: any fixed one, the same on both sides.
+const CHAOS_SEED: u64 = 42;
+/// Measured messages of the chaos run's own fixed-rate bench, which only precedes the scenario:
+/// a fraction of a second at the latency rate.
+const CHAOS_BENCH_MESSAGES: &str = "20000";
 
 /// Measured messages of the throughput run in the CI preset: about 1.3 s at a shared 2-core
 /// runner's rate (230k msg/s when its host is busy).
