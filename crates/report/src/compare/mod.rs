@@ -256,7 +256,7 @@ pub struct MetricOutcome {
     /// not recover within the run, or finished nothing during the fault.
     pub base_unbounded: usize,
     /// The same for the candidate. When the candidate has more such rounds than the base, the
-    /// metric regressed whatever its other rounds say (see [`unbounded_rounds`]).
+    /// metric regressed whatever its other rounds say (see `unbounded_rounds`).
     pub candidate_unbounded: usize,
     /// Why, in a sentence.
     pub reason: String,
