@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's task runner. Each task is its own module; this file parses the
 //! command line, moves to the workspace root and dispatches.
 
+mod alerts;
 mod bench;
 mod browser;
 mod cargo;
@@ -73,6 +74,9 @@ enum Task {
     ReportScale(report_scale::Options),
     /// Trends over the benchmark history: slope, fit and verdict per metric, and outlying runs
     Trend(trend::Options),
+    /// Prometheus alerting rules from a thresholds file, over the live /metrics series: a
+    /// critical rule per limit, a warning rule per target (check them with `promtool check rules`)
+    Alerts(alerts::Options),
     /// Throughput at 1, 2, … N runtime workers, the Universal Scalability Law fitted to it, and
     /// (from a trustworthy fit only) the throughput projected at 4 to 64 cores, with intervals
     Scaling(scaling::Options),
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Task::PerfTargets(options) => targets::run(&options),
         Task::ReportScale(options) => report_scale::run(&options),
         Task::Trend(options) => trend::run(&options),
+        Task::Alerts(options) => alerts::run(&options),
         Task::Compare(options) => compare::run(&options),
         Task::BrowserCheck(options) => browser::run(&options),
         Task::Scaling(options) => scaling::run(&options),

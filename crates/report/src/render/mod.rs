@@ -4,6 +4,7 @@
 //! `rows/`'s, and the short texts they all write alike (a status, a limit, a change) are
 //! `text.rs`'s.
 
+pub mod alert_rules;
 pub mod console;
 pub mod html;
 pub mod json;
