@@ -23,4 +23,7 @@ pub trait LiveSink: Observer + Send + Sync + fmt::Debug {
 
     /// The longest task poll of the last moment (about 10 ms), ns; while the lag probe runs.
     fn record_longest_poll(&self, poll_ns: u64);
+    /// A stage rejected `count` messages (their kinds are in the run's results). Called from the
+    /// stage workers, once per batch that had any; the default ignores them.
+    fn record_errors(&self, _count: u64) {}
 }

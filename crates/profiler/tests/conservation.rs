@@ -189,3 +189,26 @@ fn a_timed_run_measures_for_its_duration() {
     );
     assert_eq!(phase.generated, phase.processed + phase.errors.total);
 }
+
+/// Issue 18: the live endpoint's error counter (what the error-rate alert rule reads) counts
+/// exactly the messages the run's results count as rejected.
+#[test]
+fn the_live_error_counter_agrees_with_the_results() {
+    let market = MarketConfig {
+        malformed_rate: 0.05,
+        ..MarketConfig::default()
+    };
+    let live = std::sync::Arc::new(perfgate_profiler::live::LiveMetrics::new("market"));
+    let config = RunConfig {
+        live: Some(live.clone()),
+        ..RunConfig::smoke()
+    };
+    let results = run(&market, &config);
+    assert!(results.errors.total > 0);
+    let text = live.render();
+    let expected = format!(
+        "perfgate_live_errors_total{{workload=\"market\"}} {}\n",
+        results.errors.total
+    );
+    assert!(text.contains(&expected), "expected {expected:?} in:\n{text}");
+}

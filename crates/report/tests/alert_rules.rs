@@ -72,6 +72,20 @@ fn series(rule: &AlertRule, breaking: bool) -> (String, &'static str) {
             );
             "w"
         }
+        "error_rate.percent" => {
+            // 6,000 messages a minute; 2t % of them rejected when breaking (at least t + 0.5 %:
+            // a target of 0 % is broken by any error), t/4 % when not.
+            let percent = if breaking { (2.0 * t).max(t + 0.5) } else { t / 4.0 };
+            line(
+                "perfgate_live_messages_total{workload=\"w\"}".to_owned(),
+                "0+6000x20".to_owned(),
+            );
+            line(
+                "perfgate_live_errors_total{workload=\"w\"}".to_owned(),
+                format!("0+{}x20", 6_000.0 * percent / 100.0),
+            );
+            "w"
+        }
         "process.peak_rss_mb" => {
             let mib = if breaking { t * 2.0 } else { t / 2.0 };
             line(
@@ -124,7 +138,8 @@ fn test_file(rules: &[AlertRule], honest: bool) -> String {
 #[test]
 fn the_default_thresholds_make_rules_that_fire_exactly_when_broken() {
     let rules = render(&default_thresholds());
-    // The default thresholds name p50, p99, throughput and RSS, which have live series.
+    // The default thresholds name p50, p99, throughput, the error rate and RSS, which have live
+    // series.
     let ids: Vec<&str> = rules.rules.iter().map(|rule| rule.id.as_str()).collect();
     for id in [
         "latency.p50_ms",

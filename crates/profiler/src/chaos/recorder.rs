@@ -159,6 +159,12 @@ impl LiveSink for Recorder {
             next.record_longest_poll(poll_ns);
         }
     }
+
+    fn record_errors(&self, count: u64) {
+        if let Some(next) = &self.next {
+            next.record_errors(count);
+        }
+    }
 }
 
 #[cfg(test)]

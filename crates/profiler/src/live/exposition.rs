@@ -57,6 +57,17 @@ fn render(live: &LiveMetrics) -> String {
     );
     family(
         &mut out,
+        "perfgate_live_errors_total",
+        "counter",
+        "Messages a stage rejected so far, all phases (part of perfgate_live_messages_total).",
+    );
+    let _ = writeln!(
+        out,
+        "perfgate_live_errors_total{{workload=\"{workload}\"}} {}",
+        live.errors.load(Ordering::Relaxed)
+    );
+    family(
+        &mut out,
         "perfgate_live_throughput_messages_per_second",
         "gauge",
         "Messages finished per second over about the last second (0 between phases).",
@@ -160,6 +171,26 @@ fn resident_bytes() -> Option<u64> {
 mod tests {
     use super::*;
     use crate::live_sink::LiveSink;
+
+    #[test]
+    fn rejected_messages_are_counted() {
+        let live = LiveMetrics::new("w");
+        assert!(
+            live.render()
+                .contains("perfgate_live_errors_total{workload=\"w\"} 0\n")
+        );
+        live.record_errors(3);
+        live.record_errors(4);
+        let text = live.render();
+        assert!(
+            text.contains("# TYPE perfgate_live_errors_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("perfgate_live_errors_total{workload=\"w\"} 7\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn label_values_are_escaped() {

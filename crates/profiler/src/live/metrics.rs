@@ -95,6 +95,8 @@ pub struct LiveMetrics {
     pub(super) phase_names: [&'static str; 3],
     /// Messages finished in all phases so far (warm-up included).
     pub(super) messages: AtomicU64,
+    /// Of those, messages a stage rejected.
+    pub(super) errors: AtomicU64,
     /// Messages finished in the current phase when the observer last heard.
     phase_finished: AtomicU64,
     /// (elapsed ms, total messages) a second ago and now, for the recent throughput.
@@ -113,6 +115,7 @@ impl LiveMetrics {
             phase: AtomicUsize::new(NO_PHASE),
             phase_names: ["saturation", "fixed_rate", "limit"],
             messages: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
             phase_finished: AtomicU64::new(0),
             rate_from: [AtomicU64::new(0), AtomicU64::new(0)],
             rate_to: [AtomicU64::new(0), AtomicU64::new(0)],
@@ -158,6 +161,11 @@ impl LiveSink for LiveMetrics {
     fn record_longest_poll(&self, poll_ns: u64) {
         self.longest_poll
             .record(self.started.elapsed().as_secs(), poll_ns);
+    }
+
+    /// Counts rejected messages (a stage worker calls this per batch that had any).
+    fn record_errors(&self, count: u64) {
+        self.errors.fetch_add(count, Ordering::Relaxed);
     }
 }
 

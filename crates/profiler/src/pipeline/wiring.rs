@@ -144,6 +144,7 @@ impl Wiring {
                 finished: Arc::clone(&self.finished),
                 worker,
                 faults: self.settings.faults.clone(),
+                live: self.live.clone(),
             };
             let task = self.spawn(run_worker(stage, rebuild, rx, downstream.fork(), context));
             self.workers.push(task);

@@ -18,6 +18,7 @@ use super::terminal::{Delivery, TerminalReport};
 use crate::clock::Clock;
 use crate::error::panic_message;
 use crate::faults::FaultSwitches;
+use crate::live_sink::LiveSink;
 use crate::stats::ns_histogram;
 
 /// What a worker needs besides its stage and channels.
@@ -32,6 +33,8 @@ pub(crate) struct WorkerContext {
     pub(crate) worker: usize,
     /// The switches of a fault being injected, if the phase has one.
     pub(crate) faults: Option<Arc<FaultSwitches>>,
+    /// Where rejected messages are also counted as they happen, if the run has a live sink.
+    pub(crate) live: Option<Arc<dyn LiveSink>>,
 }
 
 /// The error kind of a message whose processing panicked.
@@ -181,6 +184,9 @@ where
         }
         if rejected > 0 {
             context.finished.fetch_add(rejected, Ordering::Relaxed);
+            if let Some(live) = &context.live {
+                live.record_errors(rejected);
+            }
         }
         if let Some(output) = sent_early
             && downstream.push(output).await.is_err()

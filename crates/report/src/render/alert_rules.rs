@@ -31,7 +31,7 @@ struct LiveSeries {
 /// phase's histogram over the last minute (the live histogram measures from each message's
 /// intended send time, like the run's figures); the throughput only while a saturation phase
 /// runs (at a fixed rate the throughput is the rate, not the capacity); the resident memory from
-/// the process's own series. The holds: two minutes for latency and throughput (one bad minute
+/// the process's own series; the error rate from the rejected and finished counters. The holds: two minutes for latency and throughput (one bad minute
 /// of a rate window is a blip, two in a row is a state), five for memory (it moves slowly and a
 /// transient peak is not a leak).
 const LIVE: &[LiveSeries] = &[
@@ -62,6 +62,13 @@ const LIVE: &[LiveSeries] = &[
         hold: "2m",
         what: "throughput while the pipeline runs flat out",
         unit: " msg/s",
+    },
+    LiveSeries {
+        id: "error_rate.percent",
+        expr: "100 * rate(perfgate_live_errors_total[1m]) / rate(perfgate_live_messages_total[1m])",
+        hold: "2m",
+        what: "share of messages rejected",
+        unit: " %",
     },
     LiveSeries {
         id: "process.peak_rss_mb",
