@@ -73,6 +73,34 @@ pub(crate) fn run_profiler(binary: &Path, dir: &Path, args: &[String]) -> anyhow
     Ok(load_results(&dir.join("results.json"))?)
 }
 
+// ---- Profiler arguments ----------------------------------------------------------------------
+
+/// `given`, then each of `defaults` (a flag and its value, if it takes one) that `given` does not
+/// set itself (as `--flag` or `--flag=value`).
+pub(crate) fn with_defaults(given: &[String], defaults: &[(&str, Option<&str>)]) -> Vec<String> {
+    let mut args = given.to_vec();
+    for (flag, value) in defaults {
+        let set = given
+            .iter()
+            .any(|arg| arg == flag || arg.starts_with(&format!("{flag}=")));
+        if !set {
+            args.push((*flag).to_owned());
+            args.extend(value.map(str::to_owned));
+        }
+    }
+    args
+}
+
+/// A help or version flag among the profiler's arguments would print and run no point: refused.
+pub(crate) fn refuse_help(name: &str) -> Result<(), String> {
+    if ["-h", "--help", "-V", "--version"].contains(&name) {
+        return Err(format!(
+            "{name} after `--` would run no point (the profiler's flags: cargo xtask bench --help)"
+        ));
+    }
+    Ok(())
+}
+
 // ---- Ordering --------------------------------------------------------------------------------
 
 pub(crate) use perfgate_stats::interleave;

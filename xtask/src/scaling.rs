@@ -42,8 +42,8 @@ use serde_json::{Value, json};
 
 use crate::cargo::build_profiler;
 use crate::points::{
-    catch_interrupt, duration, interleave, interrupted, load_average, progress_line, rate, run_profiler,
-    significant,
+    catch_interrupt, duration, interleave, interrupted, load_average, progress_line, rate, refuse_help,
+    run_profiler, significant, with_defaults,
 };
 
 /// The most runtime workers a point may ask for: far beyond any core count worth projecting to,
@@ -117,23 +117,9 @@ fn plan(options: &Options, cores: usize) -> Result<Plan, String> {
         if RESERVED.contains(&name) {
             return Err(format!("{name} after `--`: this task sets it for every run"));
         }
-        if ["-h", "--help", "-V", "--version"].contains(&name) {
-            return Err(format!(
-                "{name} after `--` would run no point (the profiler's flags: cargo xtask bench --help)"
-            ));
-        }
+        refuse_help(name)?;
     }
-    let mut profiler_args = options.profiler_args.clone();
-    for (flag, value) in DEFAULT_PROFILER_ARGS {
-        let given = options
-            .profiler_args
-            .iter()
-            .any(|arg| arg == flag || arg.starts_with(&format!("{flag}=")));
-        if !given {
-            profiler_args.push(flag.to_owned());
-            profiler_args.extend(value.map(str::to_owned));
-        }
-    }
+    let mut profiler_args = with_defaults(&options.profiler_args, &DEFAULT_PROFILER_ARGS);
     profiler_args.extend(["--phases".to_owned(), "saturation".to_owned()]);
     Ok(Plan {
         workers,

@@ -45,8 +45,8 @@ use serde_json::Value;
 
 use crate::cargo::build_profiler;
 use crate::points::{
-    catch_interrupt, duration, interleave, interrupted, load_average, progress_line, rate, run_profiler,
-    significant,
+    catch_interrupt, duration, interleave, interrupted, load_average, progress_line, rate, refuse_help,
+    run_profiler, significant, with_defaults,
 };
 
 /// The most points a grid may have: 64 points × 3 repeats of quick runs is already about half an
@@ -297,23 +297,9 @@ fn plan(options: &Options) -> Result<Plan, String> {
         if swept.contains(name) {
             return Err(format!("{name} after `--`: it is a knob this sweep varies"));
         }
-        if ["-h", "--help", "-V", "--version"].contains(&name) {
-            return Err(format!(
-                "{name} after `--` would run no point (the profiler's flags: cargo xtask bench --help)"
-            ));
-        }
+        refuse_help(name)?;
     }
-    let mut profiler_args = options.profiler_args.clone();
-    for (flag, value) in DEFAULT_PROFILER_ARGS {
-        let given = options
-            .profiler_args
-            .iter()
-            .any(|arg| arg == flag || arg.starts_with(&format!("{flag}=")));
-        if !given {
-            profiler_args.push(flag.to_owned());
-            profiler_args.extend(value.map(str::to_owned));
-        }
-    }
+    let profiler_args = with_defaults(&options.profiler_args, &DEFAULT_PROFILER_ARGS);
     Ok(Plan {
         points: grid(&params)
             .into_iter()
