@@ -22,6 +22,7 @@
 mod capacity;
 pub mod catalogue;
 pub mod chaos;
+pub mod database;
 mod error;
 mod example;
 pub mod judge;
@@ -39,6 +40,7 @@ pub mod validate;
 pub use capacity::{CapacitySection, CapacityStep};
 pub use catalogue::{Better, METRICS, MetricDef, Source, metric};
 pub use chaos::{ChaosBand, ChaosScenario, ChaosSection, ChaosTimeline};
+pub use database::{DatabaseOutage, DatabasePool, DatabaseSection, DatabaseServerView, DatabaseStatus};
 pub use error::{ReadError, escape_pointer_key};
 pub use example::example_with;
 pub use probes::{

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::capacity::CapacitySection;
 use crate::chaos::ChaosSection;
+use crate::database::DatabaseSection;
 use crate::probes::{AsyncioSection, MemorySection, RuntimeSection};
 use crate::profiler::ProfilerSection;
 use crate::repetitions::RepetitionsSection;
@@ -76,6 +77,10 @@ pub struct Results {
     /// degraded and recovered; `null` for a run without faults.
     #[serde(default)]
     pub chaos: Option<ChaosSection>,
+    /// `--reference-store postgres://...`: the database stage's pool, waits, queries, errors
+    /// and the server's own count; `null` when the reference data was held in memory.
+    #[serde(default)]
+    pub database: Option<DatabaseSection>,
     /// Files written beside `results.json`, by kind (`flamegraph`, `pprof`).
     #[serde(default)]
     pub files: BTreeMap<String, String>,

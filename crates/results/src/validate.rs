@@ -196,6 +196,9 @@ impl Check {
         if let Some(chaos) = &results.chaos {
             self.chaos(chaos);
         }
+        if let Some(database) = &results.database {
+            self.database(database);
+        }
         for (name, phase) in &results.phases {
             self.phase(&format!("/phases/{}", escape_pointer_key(name)), phase);
         }
@@ -303,6 +306,47 @@ impl Check {
                     self.fail(format!("{at}/min"), "above max");
                 }
             }
+        }
+    }
+
+    fn database(&mut self, database: &crate::DatabaseSection) {
+        let at = "/database";
+        self.latency("/database/acquire_wait", &database.acquire_wait);
+        self.latency("/database/query", &database.query);
+        self.non_negative(at, "queries_per_second", database.queries_per_second);
+        self.non_negative("/database/pool", "in_use_mean", database.pool.in_use_mean);
+        self.non_negative(
+            "/database/pool",
+            "acquire_timeout_ms",
+            database.pool.acquire_timeout_ms,
+        );
+        if database.pool.in_use_peak > database.pool.max_size && database.pool.max_size > 0 {
+            self.fail("/database/pool/in_use_peak".to_owned(), "above max_size");
+        }
+        if let Some(outage) = &database.outage {
+            let outage_at = "/database/outage";
+            self.non_negative(outage_at, "first_failure_s", outage.first_failure_s);
+            self.non_negative(outage_at, "last_failure_s", outage.last_failure_s);
+            self.optional(outage_at, "recovery_s", outage.recovery_s);
+            if outage.last_failure_s < outage.first_failure_s {
+                self.fail(format!("{outage_at}/last_failure_s"), "before first_failure_s");
+            }
+            if outage.recovered != outage.recovery_s.is_some() {
+                self.fail(
+                    format!("{outage_at}/recovery_s"),
+                    "a recovery time is given exactly when `recovered` is true",
+                );
+            }
+        }
+        if let Some(server) = &database.server {
+            self.optional("/database/server", "total_exec_ms", server.total_exec_ms);
+            self.non_negative("/database/server", "client_total_ms", server.client_total_ms);
+        }
+        for (phase, series) in &database.timeline {
+            self.series(
+                &format!("/database/timeline/{}", escape_pointer_key(phase)),
+                series,
+            );
         }
     }
 

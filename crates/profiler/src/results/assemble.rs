@@ -181,6 +181,7 @@ pub(crate) fn assemble(
         capacity: None,
         sweep: None,
         chaos: None,
+        database: None,
         files,
         phases,
         warnings,
