@@ -9,6 +9,7 @@ mod compare;
 mod flamegraph;
 mod fuzz;
 mod points;
+mod regression_issue;
 mod report_scale;
 mod scaling;
 mod sweep;
@@ -77,6 +78,9 @@ enum Task {
     /// Prometheus alerting rules from a thresholds file, over the live /metrics series: a
     /// critical rule per limit, a warning rule per target (check them with `promtool check rules`)
     Alerts(alerts::Options),
+    /// What the nightly workflow does with its regression issue (open, close or keep), and its
+    /// body, from the JSON verdict of `cargo xtask compare --confirm --json FILE`
+    RegressionIssue(regression_issue::Options),
     /// Throughput at 1, 2, … N runtime workers, the Universal Scalability Law fitted to it, and
     /// (from a trustworthy fit only) the throughput projected at 4 to 64 cores, with intervals
     Scaling(scaling::Options),
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Task::ReportScale(options) => report_scale::run(&options),
         Task::Trend(options) => trend::run(&options),
         Task::Alerts(options) => alerts::run(&options),
+        Task::RegressionIssue(options) => regression_issue::run(&options),
         Task::Compare(options) => compare::run(&options),
         Task::BrowserCheck(options) => browser::run(&options),
         Task::Scaling(options) => scaling::run(&options),

@@ -187,3 +187,96 @@ fn the_call_scanner_reads_folded_and_chained_commands() {
         ]
     );
 }
+
+/// The nightly regression issue: the step that decides (`id: nightly`) calls
+/// `cargo xtask regression-issue` with `--github-output`, the step after it acts only on
+/// `open`/`close` through `gh` with the label and title that command wrote, and the job may
+/// write issues. A renamed output or a lost permission would only show on GitHub otherwise.
+#[test]
+fn the_nightly_job_keeps_one_regression_issue() {
+    let (path, workflow) = workflows()
+        .into_iter()
+        .find(|(path, _)| path.ends_with("benchmarks.yml"))
+        .expect("benchmarks.yml");
+    let jobs = workflow["jobs"].as_hash().expect("jobs");
+    let (name, job) = jobs
+        .iter()
+        .find(|(_, job)| {
+            job["steps"].as_vec().is_some_and(|steps| {
+                steps.iter().any(|step| {
+                    step["run"]
+                        .as_str()
+                        .is_some_and(|run| run.contains("cargo xtask regression-issue"))
+                })
+            })
+        })
+        .unwrap_or_else(|| panic!("{}: no job calls regression-issue", path.display()));
+    let name = name.as_str().unwrap_or_default();
+    assert_eq!(
+        job["permissions"]["issues"].as_str(),
+        Some("write"),
+        "{}: job {name} needs `issues: write`",
+        path.display()
+    );
+    let steps = job["steps"].as_vec().unwrap();
+    let decide = steps
+        .iter()
+        .position(|step| step["id"].as_str() == Some("nightly"))
+        .expect("a step with id: nightly");
+    let script = steps[decide]["run"].as_str().unwrap();
+    assert!(
+        script.contains("cargo xtask regression-issue")
+            && script.contains("--github-output \"$GITHUB_OUTPUT\"")
+    );
+    assert!(script.contains("cargo xtask compare") && script.contains("--confirm"));
+    let act = &steps[decide + 1];
+    let condition = act["if"].as_str().unwrap_or_default();
+    assert!(
+        condition.contains("steps.nightly.outputs.action == 'open'")
+            && condition.contains("steps.nightly.outputs.action == 'close'"),
+        "{condition}"
+    );
+    let env = &act["env"];
+    for (variable, output) in [("ACTION", "action"), ("TITLE", "title"), ("LABEL", "label")] {
+        assert_eq!(
+            env[variable].as_str(),
+            Some(format!("${{{{ steps.nightly.outputs.{output} }}}}").as_str()),
+            "{variable}"
+        );
+    }
+    let run = act["run"].as_str().unwrap();
+    for needed in [
+        "gh issue list --label \"$LABEL\" --state open",
+        "gh issue create --title \"$TITLE\" --label \"$LABEL\"",
+        "gh issue edit",
+        "gh issue close",
+    ] {
+        assert!(run.contains(needed), "the issue step lacks `{needed}`");
+    }
+    // What regression-issue writes to $GITHUB_OUTPUT is what the step reads.
+    let dir = tempfile::tempdir().unwrap();
+    let verdict = dir.path().join("verdict.json");
+    std::fs::write(
+        &verdict,
+        r#"{"overall":"fail","base":"a","candidate":"b","metrics":[]}"#,
+    )
+    .unwrap();
+    let output = dir.path().join("github-output");
+    let status = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["regression-issue", "--verdict"])
+        .arg(&verdict)
+        .arg("--out")
+        .arg(dir.path().join("issue.md"))
+        .arg("--github-output")
+        .arg(&output)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written = std::fs::read_to_string(&output).unwrap();
+    let keys: BTreeSet<&str> = written
+        .lines()
+        .filter_map(|line| line.split_once('=').map(|(key, _)| key))
+        .collect();
+    assert_eq!(keys, BTreeSet::from(["action", "title", "label"]), "{written}");
+    assert!(written.contains("action=open\n"), "{written}");
+}

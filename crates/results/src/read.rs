@@ -32,7 +32,7 @@ pub fn from_value(value: &Value) -> Result<Results, ReadError> {
     let results: Results = match serde_path_to_error::deserialize(value) {
         Ok(results) => results,
         Err(error) => {
-            let pointer = pointer_of(error.path());
+            let pointer = json_pointer(error.path());
             let problem = plain_problem(&error.into_inner().to_string());
             return Err(inside_flattened(value, &pointer).unwrap_or_else(|| ReadError::at(pointer, problem)));
         }
@@ -89,7 +89,7 @@ fn inside_flattened(root: &Value, pointer: &str) -> Option<ReadError> {
         return None;
     }
     let error = serde_path_to_error::deserialize::<_, crate::LatencySummary>(root.pointer(pointer)?).err()?;
-    let inner = pointer_of(error.path());
+    let inner = json_pointer(error.path());
     (inner != "/").then(|| {
         ReadError::at(
             format!("{pointer}{inner}"),
@@ -126,8 +126,9 @@ fn check_version(value: &Value) -> Result<(), ReadError> {
     }
 }
 
-/// A JSON pointer for serde's path through the document.
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+/// A JSON pointer (`/metrics/0/id`) for serde's path through a document, for any reader that
+/// deserialises through `serde_path_to_error` and must name the place of a problem.
+pub fn json_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {

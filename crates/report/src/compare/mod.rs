@@ -13,6 +13,7 @@
 //!   estimate does; deterministic metrics (exact) fail on any change for the worse.
 
 pub mod formats;
+pub mod issue;
 pub mod markdown;
 pub mod stats;
 
