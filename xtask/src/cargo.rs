@@ -69,10 +69,12 @@ pub(crate) fn build_release_of(
         .map_or_else(workspace_root, Path::to_owned);
     let package = package_in(&root, package, bin);
     let mut command = Command::new(cargo);
+    // Not `--quiet`: a first release build takes minutes on a small machine and must show its
+    // progress (issue 19). `CARGO_TERM_QUIET=true` quiets it when a user asks, as for any cargo
+    // command.
     command.args([
         "build",
         "--release",
-        "--quiet",
         "--package",
         package,
         "--bin",
