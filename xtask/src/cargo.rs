@@ -72,14 +72,7 @@ pub(crate) fn build_release_of(
     // Not `--quiet`: a first release build takes minutes on a small machine and must show its
     // progress (issue 19). `CARGO_TERM_QUIET=true` quiets it when a user asks, as for any cargo
     // command.
-    command.args([
-        "build",
-        "--release",
-        "--package",
-        package,
-        "--bin",
-        bin,
-    ]);
+    command.args(["build", "--release", "--package", package, "--bin", bin]);
     if let Some((manifest, _)) = manifest {
         command
             .arg("--manifest-path")

@@ -7,7 +7,7 @@ use perfgate_report::compare::{Comparison, Design, Gate};
 /// Prints the comparison to stdout.
 pub(super) fn print(comparison: &Comparison, labels: &Labels) {
     println!(
-        "{} vs {} ({}): {}",
+        "{} vs {} ({}): {} (change: {})",
         labels.candidate,
         labels.base,
         match comparison.design {
@@ -18,8 +18,14 @@ pub(super) fn print(comparison: &Comparison, labels: &Labels) {
             Gate::Pass => "pass",
             Gate::Warn => "WARN",
             Gate::Fail => "FAIL",
+        },
+        match comparison.design {
+            Design::Paired => "the median of the per-round ratios",
+            Design::Unpaired => "the ratio of the medians",
         }
     );
+    // The change printed is the paired one (the median of the per-round ratios; unpaired: the
+    // ratio of the medians), the one the verdict judges.
     // As wide as the longest id (a chaos figure's is longer than the others).
     let width = comparison.metrics.iter().map(|m| m.id.len()).max().unwrap_or(0);
     for metric in &comparison.metrics {

@@ -192,18 +192,23 @@ fn arrow(metric: &VerdictMetric) -> &'static str {
 fn table(out: &mut String, metrics: &[&VerdictMetric], confidence: f64) {
     let _ = writeln!(
         out,
-        "| Metric | Base median | Candidate median | Paired change (median of per-round ratios) | {:.0} % interval | Verdict | Rounds |\n|---|---|---|---|---|---|---|",
+        "| Metric | Base median | Candidate median | Ratio of medians | Paired change (median of per-round ratios) | {:.0} % interval | Verdict | Rounds |\n|---|---|---|---|---|---|---|---|",
         confidence * 100.0
     );
     for metric in metrics {
         let value = |v: Option<f64>| v.map_or("—".to_owned(), |v| escape(&format_value(v, &metric.unit)));
+        let medians_ratio = match (metric.base_median, metric.candidate_median) {
+            (Some(base), Some(candidate)) if base != 0.0 => pct(Some(candidate / base)),
+            _ => "—".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "| {} {} | {} | {} | {} | {} | {} | {} |",
+            "| {} {} | {} | {} | {} | {} | {} | {} | {} |",
             table_code(&metric.id),
             arrow(metric),
             value(metric.base_median),
             value(metric.candidate_median),
+            medians_ratio,
             pct(metric.ratio),
             interval(metric),
             escape(&metric.verdict),

@@ -55,10 +55,23 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
         comparison.options.confidence * 100.0,
         comparison.options.max_regression_pct,
     );
-    let _ = writeln!(
-        out,
-        "| Metric | Base | Candidate | Change | 95 % interval | Verdict | Gate |\n|---|---|---|---|---|---|---|"
-    );
+    let paired = comparison.design == Design::Paired;
+    // Paired: both medians, their ratio, and the paired change (the median of the per-round
+    // ratios) that the verdict judges, each labelled, so that a row's numbers agree with each
+    // other — the two changes differ when the machine's speed drifts between rounds, which the
+    // medians mix and the per-round ratios cancel (issue 19). Unpaired: the change is the ratio
+    // of the medians.
+    if paired {
+        let _ = writeln!(
+            out,
+            "| Metric | Base median | Candidate median | Ratio of medians | Paired change | 95 % interval | Verdict | Gate |\n|---|---|---|---|---|---|---|---|"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "| Metric | Base median | Candidate median | Change (ratio of medians) | 95 % interval | Verdict | Gate |\n|---|---|---|---|---|---|---|"
+        );
+    }
     for metric in &comparison.metrics {
         let value = |v: Option<f64>| v.map_or("—".to_owned(), |v| format_value(v, metric.unit));
         let interval = match (metric.ci_low, metric.ci_high) {
@@ -66,9 +79,13 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
             (Some(_), Some(_)) => "exact".to_owned(),
             _ => "—".to_owned(),
         };
+        let medians_ratio = match (metric.base_median, metric.candidate_median) {
+            (Some(base), Some(candidate)) if base != 0.0 => pct(Some(candidate / base)),
+            _ => "—".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "| {} {} | {} | {} | {} | {} | {} | {} |",
+            "| {} {} | {} | {} |{} {} | {} | {} | {} |",
             table_code(&metric.id),
             match metric.direction {
                 "higher_is_better" => "↑",
@@ -77,6 +94,11 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
             },
             value(metric.base_median),
             value(metric.candidate_median),
+            if paired {
+                format!(" {medians_ratio} |")
+            } else {
+                String::new()
+            },
             pct(metric.ratio),
             interval,
             verdict_cell(metric),
@@ -96,9 +118,17 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
     }
     let _ = writeln!(
         out,
-        "\n↑ higher is better, ↓ lower is better, = should not change. Base and candidate figures are medians over the rounds. \
+        "\n↑ higher is better, ↓ lower is better, = should not change. {} \
          Unchanged means the interval includes no change or the change is below the noise floor \
-         (see `docs/statistics.md`)."
+         (see `docs/statistics.md`).",
+        if paired {
+            "Base and candidate medians are over the same rounds. The **paired change** is the median of the \
+             per-round candidate/base ratios, and the verdict and the interval are its: it can differ from the \
+             ratio of the medians when the machine's speed drifted between rounds, which the medians mix and \
+             each round's ratio cancels."
+        } else {
+            "Base and candidate medians are over each side's runs; the change is their ratio."
+        }
     );
     out
 }
@@ -127,7 +157,12 @@ mod tests {
         );
         assert!(text.starts_with("## ⚠️ perfgate"), "{text}");
         assert!(
-            text.contains("| `cpu.messages_per_second` ↑ | 100 msg/s |"),
+            text.contains("| `cpu.messages_per_second` ↑ | 100 msg/s | 89.75 msg/s | -10.3 % | -10.3 % |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| Ratio of medians | Paired change |")
+                && text.contains("**paired change** is the median of the"),
             "{text}"
         );
         assert!(text.contains("regressed (medium)"), "{text}");
