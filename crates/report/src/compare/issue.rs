@@ -316,11 +316,17 @@ fn close_body(verdict: &VerdictFile, context: &IssueContext) -> String {
     out
 }
 
-/// A revision as one shell word inside the reproduce block: letters, digits and `._/@^~-`
-/// stay; anything else is dropped (a revision from a hostile verdict cannot run a command when
-/// pasted). The fence is plain ``` because nothing here can contain a backtick.
-fn shell_word(text: &str) -> String {
-    let word: String = text
+/// A revision as one shell word inside the reproduce block. compare labels a side `REV (SHA)`:
+/// the commit inside the parentheses is what reproduces it (`HEAD` moves). Letters, digits and
+/// `._/@^~-` stay; anything else is dropped (a revision from a hostile verdict cannot run a
+/// command when pasted). The fence is plain ``` because nothing here can contain a backtick.
+fn shell_word(label: &str) -> String {
+    let revision = label
+        .rsplit_once('(')
+        .and_then(|(_, inside)| inside.split_once(')'))
+        .map_or(label, |(sha, _)| sha);
+    let revision = revision.split_whitespace().next().unwrap_or_default();
+    let word: String = revision
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || "._/@^~-".contains(*c))
         .take(80)
@@ -358,9 +364,30 @@ mod tests {
 
     #[test]
     fn the_reproduce_line_cannot_run_a_command() {
-        let body = render(&verdict("fail", "main; rm -rf ~ $(id)")).unwrap().body;
+        for hostile in [
+            "main; rm -rf ~ $(id)",
+            "a`id`b",
+            "x && curl e | sh",
+            "$(id) (y;z)",
+        ] {
+            let body = render(&verdict("fail", hostile)).unwrap().body;
+            let line = body
+                .lines()
+                .find(|line| line.starts_with("cargo xtask compare"))
+                .unwrap();
+            let base = line
+                .strip_prefix("cargo xtask compare --base ")
+                .and_then(|rest| rest.strip_suffix(" --quick --confirm"))
+                .unwrap_or_else(|| panic!("{line}"));
+            assert!(
+                base.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._/@^~-".contains(c)),
+                "{line}"
+            );
+        }
+        let body = render(&verdict("fail", "HEAD (ce0b81b24f)")).unwrap().body;
         assert!(
-            body.contains("cargo xtask compare --base mainrm-rf~id --quick"),
+            body.contains("cargo xtask compare --base ce0b81b24f --quick"),
             "{body}"
         );
     }
