@@ -3,7 +3,7 @@
 //! dropped (also when the test panics).
 //!
 //! Tests ask for a server with [`Server::start`] (their own, which they may stop and start again)
-//! or [`shared_url`] (the one `.ci/run` started, named by `PERFGATE_TEST_POSTGRES`, else their
+//! or [`shared`] (the one `.ci/run` started, named by `PERFGATE_TEST_POSTGRES`, else their
 //! own). When PostgreSQL is not installed they get [`Unavailable`] and should skip, saying so —
 //! unless `PERFGATE_REQUIRE_POSTGRES=1` (set by `.ci/run` once it has installed the server), when
 //! [`skip_or_fail`] turns the skip into a failure: a CI run never passes by skipping.
@@ -104,9 +104,7 @@ impl Server {
         let bin = find_bin().ok_or(Unavailable::NotInstalled)?;
         // initdb refuses to run as root; the distribution's package makes a `postgres` user.
         let run_as = is_root().then_some("postgres");
-        let folder = tempfile::Builder::new()
-            .prefix("perfgate-postgres-")
-            .tempdir()?;
+        let folder = tempfile::Builder::new().prefix("perfgate-postgres-").tempdir()?;
         if let Some(user) = run_as {
             run(Command::new("chown").arg(user).arg(folder.path()), "chown")?;
         }
@@ -132,9 +130,7 @@ impl Server {
             match start_server(&bin, folder.path(), port, run_as) {
                 Ok(()) => {
                     let server = Server {
-                        url: format!(
-                            "postgres://{DATABASE}:{password}@127.0.0.1:{port}/{DATABASE}"
-                        ),
+                        url: format!("postgres://{DATABASE}:{password}@127.0.0.1:{port}/{DATABASE}"),
                         bin,
                         folder,
                         port,
@@ -219,12 +215,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(
-    bin: &Path,
-    folder: &Path,
-    port: u16,
-    run_as: Option<&str>,
-) -> Result<(), Unavailable> {
+fn start_server(bin: &Path, folder: &Path, port: u16, run_as: Option<&str>) -> Result<(), Unavailable> {
     let options = format!(
         "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={socket} \
          -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all \
