@@ -451,3 +451,72 @@ fn the_password_is_in_no_output_of_any_command() {
     }
     assert!(checked >= 17);
 }
+
+#[test]
+fn a_report_with_a_store_records_its_verdict_beside_the_run_it_judged() {
+    let Some((_server, url)) = fresh("report_insight") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let example = perfgate_results::Results::example();
+    let results = dir.path().join("results.json");
+    std::fs::write(&results, serde_json::to_string_pretty(&example).unwrap()).unwrap();
+    let run = perfgate_report::load_results(&results).unwrap();
+    let mut record = HistoryRecord::from_run(&run, std::time::SystemTime::now());
+    record.branch = Some("main".to_owned());
+    let mut store = Store::open(&url.parse().unwrap()).unwrap();
+    let id = shared::record_run(&mut store, &record, Some(&example))
+        .unwrap()
+        .id();
+
+    let verdict = dir.path().join("verdict.json");
+    let output = xtask(&[
+        "report",
+        "--store",
+        &url,
+        "--results",
+        &results.display().to_string(),
+        "--out",
+        &dir.path().join("report.md").display().to_string(),
+        "--json",
+        &verdict.display().to_string(),
+    ]);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        text(&output.stdout).contains(&format!("for run {id}")),
+        "{}",
+        text(&output.stdout)
+    );
+    let row = Client::connect(&url, NoTls)
+        .unwrap()
+        .query_one(
+            "SELECT run_id, overall, verdict, recommendations FROM performance_insights",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, Option<i64>>(0), Some(id));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&verdict).unwrap()).unwrap();
+    assert_eq!(row.get::<_, String>(1), written["overall"].as_str().unwrap());
+    let stored: serde_json::Value = row.get(2);
+    assert_eq!(
+        stored["metrics"], written["metrics"],
+        "the verdict stored is the one written"
+    );
+    let recommendations: serde_json::Value = row.get(3);
+    assert_eq!(recommendations, written["recommendations"]);
+    assert!(
+        recommendations.as_array().is_some_and(|list| !list.is_empty()),
+        "the example has recommendations"
+    );
+    // The Trend section came from the store: the report names it, masked.
+    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        report.contains(&store.url().to_string()),
+        "the Trend section names the store"
+    );
+}

@@ -148,6 +148,15 @@ fn eight_concurrent_writers_of_fifty_runs_lose_nothing_and_duplicate_nothing() {
         elapsed.as_secs_f64(),
         f64::from(WRITERS * RUNS) / elapsed.as_secs_f64()
     );
+    let size: f64 = Client::connect(&db.url, NoTls)
+        .unwrap()
+        .query_one(
+            "SELECT avg(octet_length(results::text))::float8 FROM benchmark_runs",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    eprintln!("  each run's results: {:.0} KiB of JSON", size / 1024.0);
     let runs = open(&db.url).runs(&RunFilter::default()).unwrap();
     assert_eq!(runs.len(), (WRITERS * RUNS) as usize);
     let mut seen: BTreeMap<(u64, u64), usize> = BTreeMap::new();
