@@ -353,9 +353,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         outputs.stage(path, Html.render(&report).as_bytes())?;
     }
     outputs.commit()?;
-    if let Some(store) = &mut store {
-        record_verdict(store, &report, results_path.as_deref(), args.quiet)?;
-    }
     // Only once the new report links the new charts: the old ones it no longer links go.
     let charts = charts.as_ref().zip(written_charts);
     if let Some((charts, written)) = &charts {
@@ -390,6 +387,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         if let Some(path) = &args.json {
             println!("verdict: {}", path.display());
         }
+    }
+    // After the outputs: a store that fails now (exit 2) has cost no report.
+    if let Some(store) = &mut store {
+        record_verdict(store, &report, results_path.as_deref(), args.quiet)?;
     }
     let failed = match report.evaluation.overall {
         Status::Fail => true,
