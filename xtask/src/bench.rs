@@ -1,15 +1,22 @@
 //! `cargo xtask bench`: release build of the profiler, then a run with the given arguments, then
 //! one line for the run appended to the benchmark history. The profiler's exit code is passed
 //! through (2 for bad flags); the history only gets a line when the profiler succeeded and wrote
-//! fresh results. `--history FILE`, `--no-history` and `--prometheus FILE` (the run's figures in
-//! the Prometheus text format) are this task's own and are not passed on.
+//! fresh results. `--history FILE`, `--no-history`, `--prometheus FILE` (the run's figures in
+//! the Prometheus text format), `--store URL` (the shared results store; `PERFGATE_STORE` when
+//! not given) and `--branch NAME` are this task's own and are not passed on.
+//!
+//! With a store, it is checked before the build (a bad URL or an unreachable server is one line
+//! and exit code 2, and nothing runs), and the run is recorded there after the history. If that
+//! write fails the run is not lost: its results file and history line are already written, one
+//! line says the store write failed, and the exit code is 2.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
-use perfgate_report::history::{self, DEFAULT_HISTORY, HistoryRecord};
+use perfgate_report::history::{self, DEFAULT_HISTORY, HistoryRecord, shared};
+use perfgate_store::{Store, StoreArg, StoreUrl};
 
 use crate::cargo::build_profiler;
 
@@ -29,6 +36,10 @@ struct BenchArgs {
     informational: bool,
     /// Also write the run's figures in the Prometheus text format here.
     prometheus: Option<PathBuf>,
+    /// The shared results store (`--store`).
+    store: Option<StoreArg>,
+    /// The branch to record (`--branch`).
+    branch: Option<String>,
 }
 
 /// `cargo xtask capacity --slo SLO [bench options]`: the bench with `--capacity SLO`.
@@ -111,6 +122,18 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let store = if args.informational {
+        None
+    } else {
+        // Checked before the build and the run: a store that cannot take the run costs nothing.
+        match StoreArg::resolve(args.store.as_ref()).and_then(|url| url.map(check_store).transpose()) {
+            Ok(store) => store,
+            Err(error) => {
+                eprintln!("error: {error} (nothing was run)");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    };
     let binary = build_profiler()?;
     let results = args.out.join("results.json");
     let before = modified(&results);
@@ -125,19 +148,35 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             None => ExitCode::FAILURE,
         });
     }
-    if let Some(path) = &args.history
-        && !args.informational
-    {
+    let mut code = ExitCode::SUCCESS;
+    if !args.informational && (args.history.is_some() || store.is_some()) {
         // A results file older than the run is a previous run's: recording it again would
         // count one run twice.
         let after = modified(&results);
         if after.is_none() || after == before {
             eprintln!(
-                "history: nothing appended: the profiler wrote no new {}",
+                "history: nothing recorded: the profiler wrote no new {}",
                 results.display()
             );
         } else {
-            record(&results, path)?;
+            let run = perfgate_report::load_results(&results)?;
+            let mut record = HistoryRecord::from_run(&run, SystemTime::now());
+            record.branch = branch(args.branch.as_deref());
+            if let Some(path) = &args.history {
+                append(&record, path)?;
+            }
+            if let Some(url) = &store
+                && let Err(error) = record_in_store(url, &results, &record)
+            {
+                eprintln!(
+                    "error: store: the run was not recorded: {error}; it stays in {}{}",
+                    results.display(),
+                    args.history
+                        .as_ref()
+                        .map_or(String::new(), |path| format!(" and {}", path.display()))
+                );
+                code = ExitCode::from(2);
+            }
         }
     }
     if let Some(path) = &args.prometheus
@@ -147,14 +186,57 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         perfgate_report::write_atomic(path, perfgate_report::render::prometheus::render(&run).as_bytes())?;
         println!("prometheus: {}", path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
-/// Appends the run in `results` to the history at `path` and says so in one line.
-fn record(results: &Path, path: &Path) -> anyhow::Result<()> {
-    let run = perfgate_report::load_results(results)?;
-    let record = HistoryRecord::from_run(&run, SystemTime::now());
-    history::append(path, &record)?;
+/// Connects to the store (applying its migrations) and lets the connection go: a run can last
+/// longer than a server keeps an idle connection.
+fn check_store(url: StoreUrl) -> Result<StoreUrl, perfgate_store::StoreError> {
+    Store::open(&url).map(|_| url)
+}
+
+/// Records the run in `results` (described by `record`) in the store at `url`, and says so.
+fn record_in_store(url: &StoreUrl, results: &Path, record: &HistoryRecord) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(results).with_context(|| format!("reading {}", results.display()))?;
+    let typed = perfgate_results::read::parse(&text)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", results.display()))?;
+    let mut store = Store::open(url)?;
+    let recorded = shared::record_run(&mut store, record, Some(&typed))?;
+    let what = match recorded {
+        perfgate_store::Recorded::New(id) => format!("recorded as run {id}"),
+        perfgate_store::Recorded::AlreadyThere(id) => format!("already there as run {id}"),
+    };
+    println!(
+        "store: run of {} on {} {what} in {url}",
+        record.timestamp,
+        record.branch.as_deref().unwrap_or("no branch"),
+    );
+    Ok(())
+}
+
+/// The branch to record: `--branch`, else CI's `GITHUB_REF_NAME`, else git's current branch
+/// (none on a detached HEAD or outside a checkout).
+fn branch(flag: Option<&str>) -> Option<String> {
+    if let Some(name) = flag.filter(|name| !name.is_empty()) {
+        return Some(name.to_owned());
+    }
+    if let Ok(name) = std::env::var("GITHUB_REF_NAME")
+        && !name.is_empty()
+    {
+        return Some(name);
+    }
+    let output = Command::new("git")
+        .args(["rev-parse", "--abbrev-ref", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let name = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (output.status.success() && !name.is_empty() && name != "HEAD").then_some(name)
+}
+
+/// Appends `record` to the history at `path` and says so in one line.
+fn append(record: &HistoryRecord, path: &Path) -> anyhow::Result<()> {
+    history::append(path, record)?;
     let commit = record.git_commit.as_deref().map_or(String::new(), |commit| {
         format!(
             " at {}{}",
@@ -187,6 +269,8 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
         out: PathBuf::from(DEFAULT_OUT),
         informational: false,
         prometheus: None,
+        store: None,
+        branch: None,
     };
     let (mut history, mut no_history) = (None, false);
     let mut rest = args.iter();
@@ -207,6 +291,21 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
             }
         } else if let Some(file) = arg.strip_prefix("--prometheus=") {
             split.prometheus = Some(PathBuf::from(file));
+        } else if arg == "--store" {
+            // Never echoed: the value may hold a password.
+            match rest.next() {
+                Some(url) if !url.starts_with("--") => split.store = Some(store_arg(url)),
+                _ => bail!("--store needs a URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"),
+            }
+        } else if let Some(url) = arg.strip_prefix("--store=") {
+            split.store = Some(store_arg(url));
+        } else if arg == "--branch" {
+            match rest.next() {
+                Some(name) if !name.starts_with("--") => split.branch = Some(name.clone()),
+                _ => bail!("--branch needs a NAME"),
+            }
+        } else if let Some(name) = arg.strip_prefix("--branch=") {
+            split.branch = Some(name.to_owned());
         } else {
             if arg == "--out" {
                 // The value follows; the profiler reports it if missing.
@@ -231,6 +330,13 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
         (None, false) => {}
     }
     Ok(split)
+}
+
+fn store_arg(text: &str) -> StoreArg {
+    match text.parse() {
+        Ok(arg) => arg,
+        Err(never) => match never {},
+    }
 }
 
 #[cfg(test)]
@@ -321,6 +427,65 @@ mod tests {
         assert_eq!(split.profiler, ["--quick"]);
         assert_eq!(split.prometheus.as_deref(), Some(Path::new("m.prom")));
         assert!(super::split_args(&["--prometheus".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn store_and_branch_are_taken_out_and_the_store_is_never_echoed() {
+        let split = split(&[
+            "--quick",
+            "--store",
+            "postgres://u:Pw4Store9@h/db",
+            "--branch",
+            "topic",
+        ])
+        .unwrap();
+        assert_eq!(split.profiler, ["--quick"]);
+        assert_eq!(split.branch.as_deref(), Some("topic"));
+        let url = StoreArg::resolve(split.store.as_ref()).unwrap().unwrap();
+        assert_eq!(url.to_string(), "postgres://u:***@h/db");
+        let split = super::split_args(&["--store=mysql://u:Pw4Store9@h/db".to_owned()]).unwrap();
+        let error = StoreArg::resolve(split.store.as_ref()).unwrap_err().to_string();
+        assert!(!error.contains("Pw4Store9"), "{error}");
+        for missing in [&["--store"][..], &["--store", "--quick"], &["--branch"]] {
+            let error = super::split_args(&missing.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("needs"), "{error}");
+        }
+        assert_eq!(branch(Some("given")).as_deref(), Some("given"));
+    }
+
+    #[test]
+    fn a_run_is_recorded_in_the_store_once_with_its_branch_and_results() {
+        let Some(server) = perfgate_throwaway_postgres::skip_or_fail(
+            "a_run_is_recorded_in_the_store",
+            perfgate_throwaway_postgres::Server::start(),
+        ) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let results = dir.path().join("results.json");
+        let example = perfgate_results::Results::example();
+        std::fs::write(&results, serde_json::to_string(&example).unwrap()).unwrap();
+        let run = perfgate_report::load_results(&results).unwrap();
+        let mut record = HistoryRecord::from_run(&run, SystemTime::now());
+        record.branch = Some("topic".to_owned());
+        let url: StoreUrl = server.url().parse().unwrap();
+        record_in_store(&url, &results, &record).unwrap();
+        record_in_store(&url, &results, &record).unwrap();
+        let runs = Store::open(&url)
+            .unwrap()
+            .runs(&perfgate_store::RunFilter {
+                branch: Some("topic".to_owned()),
+                host: record.host.clone(),
+            })
+            .unwrap();
+        assert_eq!(runs.len(), 1, "recorded once");
+        assert_eq!(runs[0].record, serde_json::to_value(&record).unwrap());
+        assert_eq!(
+            runs[0].results.as_ref(),
+            Some(&serde_json::to_value(&example).unwrap())
+        );
     }
 
     #[test]

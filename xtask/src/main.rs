@@ -8,6 +8,7 @@ mod cargo;
 mod compare;
 mod flamegraph;
 mod fuzz;
+mod history;
 mod points;
 mod regression_issue;
 mod report_scale;
@@ -31,7 +32,8 @@ struct Cli {
 enum Task {
     /// Build the profiler in release mode and run it; every argument is passed on
     /// (`cargo xtask bench --help` lists them) except `--history FILE` (where the run is recorded,
-    /// default target/perfgate/history.jsonl) and `--no-history`
+    /// default target/perfgate/history.jsonl), `--no-history`, `--store URL` (the shared results
+    /// store, default PERFGATE_STORE) and `--branch NAME`
     #[command(disable_help_flag = true)]
     Bench {
         /// Arguments for perfgate-profiler
@@ -75,6 +77,9 @@ enum Task {
     ReportScale(report_scale::Options),
     /// Trends over the benchmark history: slope, fit and verdict per metric, and outlying runs
     Trend(trend::Options),
+    /// Move runs between the JSON Lines history and the shared results store: `history export
+    /// --store URL --out FILE.jsonl`, `history import --store URL FILE.jsonl` (docs/store.md)
+    History(history::Options),
     /// Prometheus alerting rules from a thresholds file, over the live /metrics series: a
     /// critical rule per limit, a warning rule per target (check them with `promtool check rules`)
     Alerts(alerts::Options),
@@ -114,6 +119,7 @@ fn main() -> ExitCode {
         Task::PerfTargets(options) => targets::run(&options),
         Task::ReportScale(options) => report_scale::run(&options),
         Task::Trend(options) => trend::run(&options),
+        Task::History(options) => history::run(&options),
         Task::Alerts(options) => alerts::run(&options),
         Task::RegressionIssue(options) => regression_issue::run(&options),
         Task::Compare(options) => compare::run(&options),

@@ -1,20 +1,32 @@
 //! `cargo xtask trend`: trends over the benchmark history that `cargo xtask bench` appends to, as
-//! a console table (and optionally the report's Markdown "Trend" section). A missing or
-//! unreadable history, or an unknown metric, is exit code 2 with one line, as in the report.
+//! a console table (and optionally the report's Markdown "Trend" section); from the shared
+//! results store instead with `--store URL` or `PERFGATE_STORE`, and over one branch's or one
+//! machine's runs with `--branch` and `--machine`. A missing or unreadable history, an
+//! unreachable store, or an unknown metric, is exit code 2 with one line, as in the report.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Args;
-use perfgate_report::history::{self, DEFAULT_HISTORY, TrendOptions, Window};
+use perfgate_report::history::{self, DEFAULT_HISTORY, TrendOptions, Window, shared};
 use perfgate_report::{metric, render, write_atomic};
+use perfgate_store::{RunFilter, Store, StoreArg};
 
 #[derive(Debug, Args)]
 pub(crate) struct Options {
     /// The history file (JSON Lines)
     #[arg(long, value_name = "FILE", default_value = DEFAULT_HISTORY)]
     history: PathBuf,
+    /// Read the runs from the shared results store instead [default: PERFGATE_STORE, when set]
+    #[arg(long, value_name = "URL")]
+    store: Option<StoreArg>,
+    /// Only this branch's runs
+    #[arg(long, value_name = "NAME")]
+    branch: Option<String>,
+    /// Only this machine's runs (its host name)
+    #[arg(long, value_name = "HOST")]
+    machine: Option<String>,
     /// Over the last N runs [default: 30]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     last: Option<u64>,
@@ -49,7 +61,14 @@ fn trend(options: &Options) -> anyhow::Result<()> {
         };
         metrics.push(def);
     }
-    let history = history::read(&options.history)?;
+    let filter = RunFilter {
+        branch: options.branch.clone(),
+        host: options.machine.clone(),
+    };
+    let history = match StoreArg::resolve(options.store.as_ref())? {
+        Some(url) => shared::read(&mut Store::open(&url)?, &filter)?,
+        None => shared::filtered(history::read(&options.history)?, &filter),
+    };
     for warning in &history.warnings {
         eprintln!("warning: {warning}");
     }

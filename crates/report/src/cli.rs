@@ -64,12 +64,26 @@ pub struct Args {
     pub history: Option<PathBuf>,
 
     /// The trend covers the last N runs of the history [default: 30]
-    #[arg(long, value_name = "N", requires = "history", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub trend_last: Option<u64>,
 
     /// The trend covers the runs within D days before the latest one instead
-    #[arg(long, value_name = "D", requires = "history", conflicts_with = "trend_last", value_parser = positive_days)]
+    #[arg(long, value_name = "D", conflicts_with = "trend_last", value_parser = positive_days)]
     pub trend_days: Option<f64>,
+
+    /// The shared results store, postgres://USER:PASSWORD@HOST:PORT/DATABASE [default: the
+    /// PERFGATE_STORE environment variable]: the Trend section from its runs (unless --history
+    /// is given), and this report's verdict and recommendations recorded there (docs/store.md)
+    #[arg(long, value_name = "URL")]
+    pub store: Option<perfgate_store::StoreArg>,
+
+    /// The trend over this branch's runs only
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+
+    /// The trend over this machine's runs only (its host name)
+    #[arg(long, value_name = "HOST")]
+    pub machine: Option<String>,
 
     /// Changes smaller than this many percent count as unchanged
     #[arg(long, value_name = "PCT", default_value_t = 2.0, value_parser = non_negative)]
@@ -217,10 +231,33 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     });
     let thresholds = Thresholds::from_path(&thresholds_path)?;
     let baseline = args.baseline.as_deref().map(load_results).transpose()?;
-    // Read before anything is written, so a bad history leaves every output untouched.
-    let trend = match &args.history {
-        Some(path) => Some(history::analyze(
-            &history::read(path)?,
+    // Read before anything is written, so a bad history or an unreachable store leaves every
+    // output untouched.
+    let mut store = match perfgate_store::StoreArg::resolve(args.store.as_ref())? {
+        Some(url) => Some(perfgate_store::Store::open(&url)?),
+        None => None,
+    };
+    let filter = perfgate_store::RunFilter {
+        branch: args.branch.clone(),
+        host: args.machine.clone(),
+    };
+    let history = match (&args.history, &mut store) {
+        (Some(path), _) => Some(history::shared::filtered(history::read(path)?, &filter)),
+        (None, Some(store)) => Some(history::shared::read(store, &filter)?),
+        (None, None) => {
+            if args.trend_last.is_some() || args.trend_days.is_some() {
+                return Err(crate::error::ReportError::invalid(
+                    Path::new("command line"),
+                    "--trend-last/--trend-days",
+                    "need a history: --history FILE or a store (--store URL or PERFGATE_STORE)",
+                ));
+            }
+            None
+        }
+    };
+    let trend = history.as_ref().map(|history| {
+        history::analyze(
+            history,
             &TrendOptions {
                 window: match (args.trend_days, args.trend_last) {
                     (Some(days), _) => Window::Days(days),
@@ -229,9 +266,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 },
                 metrics: Vec::new(),
             },
-        )),
-        None => None,
-    };
+        )
+    });
     // A path from the results file: confined to its folder, and the SVG made inert, before
     // anything is written (a hostile name is bad input and leaves every output untouched).
     let flamegraph = match (&results_path, results.files.get("flamegraph")) {
@@ -352,6 +388,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             println!("verdict: {}", path.display());
         }
     }
+    // After the outputs: a store that fails now (exit 2) has cost no report.
+    if let Some(store) = &mut store {
+        record_verdict(store, &report, results_path.as_deref(), args.quiet)?;
+    }
     let failed = match report.evaluation.overall {
         Status::Fail => true,
         Status::Warn => args.fail_on == FailOn::Warn,
@@ -362,6 +402,39 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Records the report's verdict and recommendations in the store, linked to the run whose
+/// results it judged when the store has that run, and says so.
+fn record_verdict(
+    store: &mut perfgate_store::Store,
+    report: &Report,
+    results_path: Option<&Path>,
+    quiet: bool,
+) -> Result<()> {
+    // The results as the store holds a run's (the typed document, re-serialised): a file that
+    // is not perfgate's (an older tool's) links no run.
+    let results = results_path
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| perfgate_results::read::parse(&text).ok())
+        .and_then(|results| serde_json::to_value(results).ok());
+    let verdict = crate::render::json::verdict(report);
+    let (_, run) = store.record_insight(&perfgate_store::NewInsight {
+        results: results.as_ref(),
+        overall: verdict["overall"].as_str().unwrap_or("fail"),
+        verdict: &verdict,
+        recommendations: &verdict["recommendations"],
+    })?;
+    if !quiet {
+        match run {
+            Some(run) => println!("store: verdict recorded in {} for run {run}", store.url()),
+            None => println!(
+                "store: verdict recorded in {} (the store has no run with these results)",
+                store.url()
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// Where the Markdown report's charts go: `img/` beside it, each named after the report,

@@ -42,6 +42,9 @@ pub enum ReportError {
         /// What is wrong.
         message: String,
     },
+    /// The shared results store could not be reached or used (the message masks its password).
+    #[error("{}", one_line(&.0.to_string()))]
+    Store(#[from] perfgate_store::StoreError),
 }
 
 /// Result alias for the report library.

@@ -8,7 +8,8 @@
 //! build or run.
 //!
 //! `options.rs` holds the command line; `builds.rs` the worktree and both builds, `rounds.rs`
-//! the ABBA rounds, `unpaired.rs` the results files instead; `noise.rs` the A/A noise history;
+//! the ABBA rounds, `unpaired.rs` the results files instead; `noise.rs` the A/A noise history
+//! (a JSON Lines file, or the shared results store with `--store`);
 //! `console.rs` and `outputs.rs` the verdict printed and written. This module runs them in order.
 
 mod builds;
@@ -44,9 +45,19 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
 fn compare_and_report(options: &Options) -> anyhow::Result<Gate> {
     let settings = options.compare_options()?;
     let chaos = options.chaos_scenario()?;
-    let floors = NoiseHistory::read(&options.noise_history);
+    let store = perfgate_store::StoreArg::resolve(options.store.as_ref())?;
+    let floors = match &store {
+        Some(url) => {
+            let filter = perfgate_store::RunFilter {
+                branch: None,
+                host: options.machine.clone(),
+            };
+            NoiseHistory::read_store(url, &filter)?
+        }
+        None => NoiseHistory::read(&options.noise_history),
+    };
     let (comparison, samples, labels) = if options.base_results.is_empty() {
-        paired(options, settings, &floors)?
+        paired(options, settings, &floors, store.as_ref())?
     } else {
         let samples = unpaired::samples(&options.base_results, &options.candidate_results, chaos)?;
         let comparison = compare(Design::Unpaired, &samples, settings, &|id: &str| floors.floor(id));
@@ -64,6 +75,7 @@ fn paired(
     options: &Options,
     settings: CompareOptions,
     floors: &NoiseHistory,
+    store: Option<&perfgate_store::StoreUrl>,
 ) -> anyhow::Result<(Comparison, Vec<Samples>, Labels)> {
     let learnt = |id: &str| floors.floor(id);
     let builds = Builds::prepare(options)?;
@@ -90,7 +102,10 @@ fn paired(
         }
     }
     if builds.same_clean_commit {
-        floors.append(&options.noise_history, &comparison)?;
+        match store {
+            Some(url) => floors.append_store(url, &comparison)?,
+            None => floors.append(&options.noise_history, &comparison)?,
+        }
     }
     Ok((comparison, samples, builds.labels))
 }

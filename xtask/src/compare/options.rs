@@ -58,6 +58,13 @@ pub(crate) struct Options {
     /// and candidate are the same clean commit)
     #[arg(long, value_name = "FILE", default_value = "target/perfgate/aa-noise.jsonl")]
     pub(super) noise_history: PathBuf,
+    /// Keep the A/A noise record in the shared results store instead of --noise-history
+    /// [default: PERFGATE_STORE, when set] (docs/store.md)
+    #[arg(long, value_name = "URL")]
+    pub(super) store: Option<perfgate_store::StoreArg>,
+    /// With a store: learn noise floors from this machine's A/A outcomes only (its host name)
+    #[arg(long, value_name = "HOST")]
+    pub(super) machine: Option<String>,
     /// Where runs and the worktree go
     #[arg(long, value_name = "DIR", default_value = "target/perfgate/compare")]
     pub(super) out: PathBuf,

@@ -14,6 +14,7 @@
 //! ```
 
 mod record;
+pub mod shared;
 mod store;
 mod trend;
 

@@ -29,6 +29,10 @@ pub struct HistoryRecord {
     /// Whether the tree had uncommitted changes.
     #[serde(default)]
     pub git_dirty: Option<bool>,
+    /// The branch the run was made on (git's current branch, CI's ref name or `--branch`), as
+    /// `cargo xtask bench` records it; the results file itself does not know it.
+    #[serde(default)]
+    pub branch: Option<String>,
     /// The machine's host name.
     #[serde(default)]
     pub host: Option<String>,
@@ -85,6 +89,7 @@ impl HistoryRecord {
             timestamp: humantime::format_rfc3339_seconds(timestamp).to_string(),
             git_commit: environment.and_then(|env| env.git_commit.clone()),
             git_dirty: environment.and_then(|env| env.git_dirty),
+            branch: None,
             host: environment.and_then(|env| env.hostname.clone()),
             cpu_model: environment.and_then(|env| env.cpu_model.clone()),
             logical_cores: environment.and_then(|env| env.logical_cores),

@@ -235,6 +235,7 @@ mod tests {
             timestamp: "2026-11-22T12:00:00Z".to_owned(),
             git_commit: Some("abc".to_owned()),
             git_dirty: Some(false),
+            branch: None,
             host: None,
             cpu_model: None,
             logical_cores: None,

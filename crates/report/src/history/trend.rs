@@ -347,6 +347,7 @@ mod tests {
                         timestamp: humantime::format_rfc3339_seconds(time).to_string(),
                         git_commit: Some(format!("commit{run}")),
                         git_dirty: None,
+                        branch: None,
                         host: None,
                         cpu_model: None,
                         logical_cores: None,
