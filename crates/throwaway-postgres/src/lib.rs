@@ -3,7 +3,7 @@
 //! dropped (also when the test panics).
 //!
 //! Tests ask for a server with [`Server::start`] (their own, which they may stop and start again)
-//! or [`shared_url`] (the one `.ci/run` started, named by `PERFGATE_TEST_POSTGRES`, else their
+//! or [`shared`] (the one `.ci/run` started, named by `PERFGATE_TEST_POSTGRES`, else their
 //! own). When PostgreSQL is not installed they get [`Unavailable`] and should skip, saying so —
 //! unless `PERFGATE_REQUIRE_POSTGRES=1` (set by `.ci/run` once it has installed the server), when
 //! [`skip_or_fail`] turns the skip into a failure: a CI run never passes by skipping.
