@@ -6,6 +6,7 @@ mod bench;
 mod browser;
 mod cargo;
 mod compare;
+mod db;
 mod flamegraph;
 mod fuzz;
 mod history;
@@ -96,6 +97,9 @@ enum Task {
     /// Fuzz every reader of the report (a release child process; default 1,000,000 cases): exit 0
     /// only without a panic, hang or abort; failing inputs go to target/perfgate/fuzz/
     Fuzz(fuzz::Options),
+    /// The database of `--reference-store`: `cargo xtask db seed --url postgres://...
+    /// [--symbols N]` creates and fills the reference table (docs/database.md)
+    Db(db::Options),
     /// Open the HTML report in headless Chromium: fail on any console message or failed
     /// request, save screenshots at a desktop and a narrow width
     BrowserCheck(browser::Options),
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Task::Scaling(options) => scaling::run(&options),
         Task::Sweep(options) => sweep::run(&options),
         Task::Fuzz(options) => fuzz::run(&options),
+        Task::Db(options) => db::run(&options),
     };
     match outcome {
         Ok(code) => code,

@@ -104,7 +104,7 @@ const KNOBS: [(&str, Kind); 14] = [
 /// The pipeline's stages, for `workers.STAGE`.
 const STAGES: [&str; 4] = ["decode", "enrich", "aggregate", "fanout"];
 /// Profiler flags that are not knobs, and why.
-const NOT_KNOBS: [(&str, &str); 24] = [
+const NOT_KNOBS: [(&str, &str); 27] = [
     (
         "rate",
         "every point's fixed-rate phase runs at one rate; set it with this task's --rate",
@@ -168,6 +168,18 @@ const NOT_KNOBS: [(&str, &str); 24] = [
     ("no-progress", "not a knob"),
     ("serve-metrics", "not a knob"),
     ("allow-debug", "not a knob"),
+    (
+        "reference-store",
+        "where the reference data lives, the same for every point; give it after `--`",
+    ),
+    (
+        "reference-store-fallback",
+        "what to do without the database, not a knob; give it after `--`",
+    ),
+    (
+        "db-pool-size",
+        "a database setting: every point needs the same server; give it after `--` and compare runs with cargo xtask compare",
+    ),
 ];
 
 /// The index in [`SWEEP_METRICS`] of the throughput, which the calibration and the progress

@@ -14,8 +14,11 @@ use clap::{Parser, ValueEnum};
 use perfgate_profiler::ResultsFiles;
 use perfgate_profiler::capacity::{CapacityOptions, Slo, find_capacity};
 use perfgate_profiler::chaos::{ChaosOptions, Scenario, run_chaos, scenario, scenario_names};
+use perfgate_profiler::database::{DatabaseError, DatabaseOptions, InstrumentedPool};
 use perfgate_profiler::live::{LiveMetrics, serve};
-use perfgate_profiler::market::{MarketConfig, market_data_pipeline, recommended_workers};
+use perfgate_profiler::market::{
+    MarketConfig, REFERENCE_TABLE, market_data_pipeline, recommended_workers, seed_reference_table,
+};
 use perfgate_profiler::{Length, Observer, Probes, ProfilerError, RunConfig, Silent, available_cores};
 
 use crate::progress::ProgressBars;
@@ -106,6 +109,24 @@ struct Args {
     /// Entries in each enrich worker's LRU cache
     #[arg(long, value_name = "N", default_value_t = 1_024, value_parser = positive_usize)]
     cache_capacity: usize,
+
+    /// Look the enrich stage's cache misses up in PostgreSQL instead of the in-process store:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE. The table is made and seeded when missing or
+    /// short; the run's `database` section holds the pool's and the server's figures (see
+    /// docs/database.md). A server that cannot be reached at the start ends the run with exit
+    /// code 2, unless --reference-store-fallback
+    #[arg(long, value_name = "URL")]
+    #[arg(env = "PERFGATE_REFERENCE_STORE", hide_env_values = true)]
+    reference_store: Option<String>,
+
+    /// With --reference-store: a server that cannot be reached at the start is a warning, and
+    /// the run goes on with the in-process store (its `database` section says `unavailable`)
+    #[arg(long, requires = "reference_store")]
+    reference_store_fallback: bool,
+
+    /// With --reference-store: the most connections the pool opens
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = positive_usize, requires = "reference_store")]
+    db_pool_size: usize,
 
     /// Messages each stage worker's input channel holds
     #[arg(long, value_name = "N", default_value_t = 1_024, value_parser = positive_usize)]
@@ -233,7 +254,27 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(USAGE_ERROR));
     }
-    let (market, mut run) = settings(&args);
+    let (mut market, mut run) = settings(&args);
+    let mut unavailable = None;
+    if let Some(url) = &args.reference_store {
+        match connect_reference_store(url, &args) {
+            Ok(pool) => {
+                market.database = Some(pool.clone());
+                run.database = Some(pool);
+            }
+            Err(error @ DatabaseError::Unavailable { .. }) if args.reference_store_fallback => {
+                eprintln!(
+                    "warning: reference store unavailable: {error}; the enrich stage uses the in-process store (--reference-store-fallback)"
+                );
+                unavailable = Some(perfgate_profiler::database::unavailable_section(url, &error));
+            }
+            Err(error) => {
+                // One line, naming the endpoint without the password.
+                eprintln!("error: reference store unavailable: {error}");
+                return Ok(ExitCode::from(USAGE_ERROR));
+            }
+        }
+    }
     let pipeline = match market_data_pipeline(&market) {
         Ok(pipeline) => pipeline,
         Err(error) => return Ok(usage_error(&error)),
@@ -273,6 +314,14 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
         perfgate_profiler::run_repeated(&pipeline, &run, observer, market.to_json(), args.repeat as usize)
             .context("profiling run failed")?;
     results.profiler.overhead = overhead;
+    if let Some(section) = unavailable {
+        results.warnings.push(format!(
+            "database: {} was unavailable ({}); the enrich stage used the in-process store",
+            section.endpoint,
+            section.error.as_deref().unwrap_or("")
+        ));
+        results.database = Some(section);
+    }
     if let Some(slo) = &args.capacity {
         let mut options = CapacityOptions::new(slo.clone());
         options.step = args.capacity_step;
@@ -357,6 +406,29 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The pool for `--reference-store`, with the reference table seeded if it is missing or short
+/// (said in one line).
+fn connect_reference_store(url: &str, args: &Args) -> Result<InstrumentedPool, DatabaseError> {
+    let mut options = DatabaseOptions::new(url);
+    options.max_size = args.db_pool_size;
+    options.table = REFERENCE_TABLE.to_owned();
+    let pool = InstrumentedPool::connect(options)?;
+    let symbols = args.symbols as usize;
+    let seeding = pool.clone();
+    let seeded = perfgate_profiler::database::block_on(async move {
+        seed_reference_table(&seeding, symbols, true).await
+    })??;
+    if seeded.written > 0 {
+        eprintln!(
+            "database: seeded {REFERENCE_TABLE} at {} with {} records for {symbols} symbols ({} were there)",
+            pool.endpoint(),
+            seeded.written,
+            seeded.present
+        );
+    }
+    Ok(pool)
 }
 
 /// `--chaos`: the scenarios to run, by name, in the order known.

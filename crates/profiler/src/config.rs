@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::database::InstrumentedPool;
 use crate::error::{ProfilerError, Result};
 use crate::length::Length;
 use crate::live_sink::LiveSink;
@@ -164,6 +165,10 @@ pub struct RunConfig {
     /// A fault to inject into the fixed-rate phase (`chaos`), at its times from the measured
     /// window's start. `None`: a healthy run.
     pub fault: Option<crate::faults::Fault>,
+    /// The database pool the pipeline's stages query (`--reference-store postgres://...`, or a
+    /// user's stage's [`InstrumentedPool`]): each phase gets connections of its own on its own
+    /// runtime, and `run` writes the pool's figures as `results.database`. `None`: no database.
+    pub database: Option<InstrumentedPool>,
 }
 
 /// A fault the pipeline can take: a stage it names exists, a subscriber it names is there, its
@@ -232,6 +237,7 @@ impl Default for RunConfig {
             lag_comparison: false,
             live: None,
             fault: None,
+            database: None,
         }
     }
 }

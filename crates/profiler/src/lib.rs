@@ -35,6 +35,7 @@ pub mod capacity;
 pub mod chaos;
 mod clock;
 mod config;
+pub mod database;
 mod driver;
 mod environment;
 mod error;
@@ -116,14 +117,30 @@ where
     Src::Item: Sync,
 {
     let environment = environment::capture(config.to_json(), workload);
+    // The server's statement statistics are reset before the run, so that its count of the
+    // stage's statement afterwards is the run's.
+    if let Some(database) = &config.database {
+        database.begin_run();
+    }
     let outcome = driver::drive(pipeline, config, observer)?;
-    Ok(results::assemble(
+    let mut results = results::assemble(
         &outcome,
         environment,
         pipeline.stage_names(),
         config.subscriber_lag_threshold.as_secs_f64() * 1e3,
         &config.probes.names(),
-    ))
+    );
+    if let Some(database) = &config.database {
+        let section = database.finish();
+        if section.server.is_none() {
+            results.warnings.push(format!(
+                "database: the server's own count of the queries could not be read from {} (neither pg_stat_statements nor pg_stat_database)",
+                section.endpoint
+            ));
+        }
+        results.database = Some(section);
+    }
+    Ok(results)
 }
 
 /// Runs `pipeline` `repeat` times (at least once) and returns the first run's results with every

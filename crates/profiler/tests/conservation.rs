@@ -126,6 +126,8 @@ fn results_carry_the_sections_later_tools_rely_on() {
         .map(|def| def.id)
         // A chaos run's figures (--chaos): tests/chaos.rs measures them.
         .filter(|id| !id.starts_with("chaos."))
+        // A database run's figures (--reference-store): tests/database.rs measures them.
+        .filter(|id| !id.starts_with("database."))
         .filter(|id| !figures.contains(id))
         .collect();
     assert_eq!(missing, not_measured_here, "metrics missing from a smoke run");

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("window", 0),
     ("observer", 0),
     ("live_sink", 0),
+    ("database", 0),
     ("environment", 1),
     ("probe", 1),
     ("sampler", 2),

@@ -147,6 +147,21 @@ const CHAOS_RECOVERY_FLOOR_PCT: f64 = 25.0;
 /// A degraded ratio is a ratio of windowed figures of a noisy machine: provisional, as above.
 const CHAOS_RATIO_FLOOR_PCT: f64 = 10.0;
 
+/// A query's time on loopback is tens of microseconds, where scheduling on a busy host moves a
+/// percentile by a good share: provisional, as for the end-to-end tail, until A/A runs measure it.
+const DATABASE_LATENCY_FLOOR_PCT: f64 = 20.0;
+/// The wait for a connection is near zero with a pool big enough, so a small absolute change is
+/// a large relative one: provisional.
+const DATABASE_WAIT_FLOOR_PCT: f64 = 50.0;
+
+/// The database section of a run whose pool connected.
+fn connected(results: &Results) -> Option<&crate::database::DatabaseSection> {
+    results
+        .database
+        .as_ref()
+        .filter(|database| database.status == crate::database::DatabaseStatus::Connected)
+}
+
 /// Every metric, in report order.
 pub const METRICS: &[MetricDef] = &[
     results(
@@ -664,6 +679,59 @@ pub const METRICS: &[MetricDef] = &[
         "/profiler/overhead/cpu_per_message_ratio",
         |r| r.profiler.overhead.as_ref().and_then(|o| o.cpu_per_message_ratio),
     ),
+    results(
+        "database.query_p95_ms",
+        "ms",
+        Lower,
+        "95th percentile time of the database stage's queries (sent until rows read), every phase",
+        "/database/query/p95_ms",
+        |r| connected(r).map(|d| d.query.p95_ms),
+    )
+    .floor(DATABASE_LATENCY_FLOOR_PCT),
+    results(
+        "database.query_p99_ms",
+        "ms",
+        Lower,
+        "99th percentile time of the database stage's queries",
+        "/database/query/p99_ms",
+        |r| connected(r).map(|d| d.query.p99_ms),
+    )
+    .floor(DATABASE_LATENCY_FLOOR_PCT),
+    results(
+        "database.acquire_wait_p99_ms",
+        "ms",
+        Lower,
+        "99th percentile wait for a connection from the pool: a pool too small for its load shows here",
+        "/database/acquire_wait/p99_ms",
+        |r| connected(r).map(|d| d.acquire_wait.p99_ms),
+    )
+    .floor(DATABASE_WAIT_FLOOR_PCT),
+    results(
+        "database.queries_per_second",
+        "queries/s",
+        Neither,
+        "database queries per second over the phases (follows throughput and the cache's misses)",
+        "/database/queries_per_second",
+        |r| connected(r).map(|d| d.queries_per_second),
+    ),
+    results(
+        "database.errors",
+        "errors",
+        Lower,
+        "failed acquisitions and queries, every kind",
+        "/database/errors_by_kind (summed over the kinds)",
+        |r| connected(r).map(|d| d.errors_by_kind.values().sum::<u64>() as f64),
+    )
+    .exact(),
+    results(
+        "database.outage_recovery_s",
+        "s",
+        Lower,
+        "from the first query that failed for lack of a connection to the first success after the last one",
+        "/database/outage/recovery_s",
+        |r| connected(r)?.outage.as_ref()?.recovery_s,
+    )
+    .floor(CHAOS_RECOVERY_FLOOR_PCT),
     metric_def(
         "database.pool_size",
         "connections",
@@ -814,7 +882,13 @@ mod tests {
         for def in METRICS {
             let Source::Results(_) = def.source else { continue };
             let pointer = def.location.split(' ').next().unwrap();
-            let written = json.pointer(pointer).and_then(serde_json::Value::as_f64);
+            // A map of counts (`database.errors`) is read as the sum of its values.
+            let written = match json.pointer(pointer) {
+                Some(serde_json::Value::Object(map)) => {
+                    Some(map.values().filter_map(serde_json::Value::as_f64).sum())
+                }
+                other => other.and_then(serde_json::Value::as_f64),
+            };
             let read = def.read(&results);
             assert!(read.is_some(), "{}: the example must have every metric", def.id);
             assert_eq!(written, read, "{} at {pointer}", def.id);

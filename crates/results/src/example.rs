@@ -7,7 +7,11 @@
 //! (2026-11-26), its steps cut to three; its `sweep` section from a real `cargo xtask sweep
 //! --param batch-size=1,16,64` on the same VM (crates/report/tests/fixtures/results-sweep.json);
 //! its `chaos` section from a real `cargo xtask chaos --quick` there (results-chaos.json), each
-//! scenario's timeline cut to its first five windows.
+//! scenario's timeline cut to its first five windows; its `database` section from a real
+//! release run with `--reference-store` against a local PostgreSQL 15 on that VM (2026-11-26:
+//! `--phases fixed-rate --rate 5000 --duration 4s --cache-capacity 64`, the server stopped with
+//! `pg_ctl stop -m immediate` 1.5 s in and started again 1 s later), its timelines cut to their
+//! first five points.
 
 use crate::run::Results;
 

@@ -151,6 +151,9 @@ where
             });
         }
     };
+    // This thread's runtime gets a database pool of its own: a connection opened on another
+    // thread's runtime stops working when that thread's loop ends.
+    let _database = config.database.as_ref().map(|database| database.thread_scope());
     let mut source = pipeline.source(info.index);
     let mut runner = pipeline.inline_runner(info);
     let batch_size = config.batch_size;

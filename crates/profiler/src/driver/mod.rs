@@ -66,7 +66,14 @@ where
         false => None,
     };
     let limit = match config.limit {
-        true => Some(limit::run_limit(pipeline, config, observer)?),
+        true => {
+            // The limit threads' pools, sampled as one timeline.
+            let _database = config
+                .database
+                .as_ref()
+                .map(|database| database.begin_phase("limit"));
+            Some(limit::run_limit(pipeline, config, observer)?)
+        }
         false => None,
     };
     let fixed_rate = match config.fixed_rate {

@@ -202,6 +202,12 @@ where
     wiring_settings.faults = switches.clone();
     let due = DueCount::default();
     let mut wiring = Wiring::new(clock.clone(), wiring_settings, lag.clone(), config.live.clone());
+    // The phase's own database pool: its connections are tasks on this phase's runtime, and
+    // it is closed (and its timeline ended) only after that runtime has shut down, below.
+    let database_phase = config
+        .database
+        .as_ref()
+        .map(|database| database.begin_phase(phase_name(pacing)));
     let inlet = {
         let _inside = runtime.enter();
         if let Some(lag) = lag.as_ref().filter(|_| config.lag_comparison) {
@@ -325,6 +331,7 @@ where
         }
         fed
     });
+    drop(database_phase);
     let sampled = profiler.finish_parts();
     let (feed_report, worker_results, subscriber_results) = fed.map_err(|panic| ProfilerError::Panicked {
         what: "the feeder".to_owned(),

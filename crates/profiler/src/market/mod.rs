@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 pub use aggregate::Aggregate;
 pub use decode::Decode;
-pub use enrich::{Enrich, ReferenceStore};
+pub use enrich::{
+    Enrich, REFERENCE_LOOKUP, REFERENCE_TABLE, ReferenceStore, SeedOutcome, seed_reference_table,
+};
 pub use fanout::{ClientConnection, Encode, Frame};
 pub use generator::TickSource;
 pub use settings::{MAX_CACHE_CAPACITY, MarketConfig};
@@ -46,7 +48,11 @@ pub fn recommended_workers(cores: usize) -> BTreeMap<String, usize> {
 macro_rules! market_stages {
     ($config:expr, $wrap:expr) => {{
         let config: &MarketConfig = $config;
-        let store = Arc::new(ReferenceStore::synthetic(config.symbols));
+        // The in-process store only when no database stands in for it.
+        let database = config.database.clone();
+        let store = database
+            .is_none()
+            .then(|| Arc::new(ReferenceStore::synthetic(config.symbols)));
         let capacity = NonZeroUsize::new(config.cache_capacity).expect("validated above");
         let interval_ns = config.bar_interval.as_nanos() as u64;
         let source_config = config.clone();
@@ -57,7 +63,11 @@ macro_rules! market_stages {
                 move |_| ($wrap)(Decode),
             )
             .stage("enrich", move |_| {
-                ($wrap)(Enrich::new(Arc::clone(&store), capacity))
+                ($wrap)(match (&database, &store) {
+                    (Some(pool), _) => Enrich::with_database(pool.clone(), capacity),
+                    (None, Some(store)) => Enrich::new(Arc::clone(store), capacity),
+                    (None, None) => unreachable!("a store is made when there is no database"),
+                })
             })
             .keyed_stage(
                 "aggregate",

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::database::InstrumentedPool;
 use crate::error::{ProfilerError, Result};
 
 /// The market-data workload's settings.
@@ -31,6 +32,12 @@ pub struct MarketConfig {
     /// A deliberate slowdown of every stage's work, percent of throughput (0 = none); only for
     /// testing that a regression gate catches one.
     pub inject_slowdown_pct: f64,
+    /// Where the enrich stage looks cache misses up: `None`, the in-process
+    /// [`ReferenceStore`](super::ReferenceStore); or a PostgreSQL pool
+    /// (`--reference-store postgres://...`, table [`REFERENCE_TABLE`](super::REFERENCE_TABLE)).
+    /// Give the same pool to `RunConfig::database`, so that each phase has connections of its
+    /// own and the results carry its figures.
+    pub database: Option<InstrumentedPool>,
 }
 
 impl Default for MarketConfig {
@@ -46,6 +53,7 @@ impl Default for MarketConfig {
             bar_interval: Duration::from_secs(1),
             feed_channels: 16,
             inject_slowdown_pct: 0.0,
+            database: None,
         }
     }
 }
@@ -114,6 +122,8 @@ impl MarketConfig {
             "bar_interval_ms": self.bar_interval.as_secs_f64() * 1e3,
             "feed_channels": self.feed_channels,
             "inject_slowdown_pct": self.inject_slowdown_pct,
+            // The endpoint, never the connection string: it may hold the password.
+            "reference_store": self.database.as_ref().map_or("memory", |pool| pool.endpoint()),
         })
     }
 }

@@ -147,6 +147,15 @@ pub struct StageError {
     kind: Cow<'static, str>,
 }
 
+impl From<crate::database::DatabaseError> for StageError {
+    /// A message whose database lookup failed: `database_timeout`, `database_connection` or
+    /// `database_query`, so that `?` on an [`InstrumentedPool`](crate::database::InstrumentedPool)
+    /// query in a stage counts the message as an error of that kind.
+    fn from(error: crate::database::DatabaseError) -> Self {
+        StageError::new(error.stage_kind())
+    }
+}
+
 impl StageError {
     /// An error of the given kind, e.g. `"malformed"`. Use a small fixed set of kinds: each one
     /// becomes a counter in the results.
