@@ -1,6 +1,7 @@
 //! Issue 18: a run whose reference store is PostgreSQL gets a "Database" section in the Markdown
 //! report, on the HTML page (with a pool-use chart per phase, also as SVG files for the Markdown)
-//! and a line in the console summary; every text from the section stays text. The golden report of a real run is
+//! and a line in the console summary; its pool and faults reach the recommendations; every text
+//! from the section stays text. The golden report of a real run is
 //! `a_real_database_run_renders_to_the_golden_markdown`, once `fixtures/results-database.json`
 //! exists (`fixtures/make_database_fixture.sh`).
 
@@ -142,6 +143,17 @@ fn a_database_run_renders_its_section_in_both_reports_and_the_console() {
             .starts_with("Saturation phase: database pool use")
     );
 
+    // The pool and the faults reach the recommendations.
+    let recommendations = markdown_section(&markdown, "## Recommendations").join("\n");
+    assert!(
+        recommendations.contains("- **database pool**: The connection pool to `postgres://perfgate@127.0.0.1:5432/perfgate` is too small for its load"),
+        "{recommendations}"
+    );
+    assert!(
+        recommendations.contains("- **database**: 126 queries failed in the database stage"),
+        "{recommendations}"
+    );
+
     let html = render::html::render(&report);
     let nav = &html[html.find("<nav").unwrap()..html.find("</nav>").unwrap()];
     assert!(nav.contains("<a href=\"#database\">Database</a>"), "{nav}");
@@ -189,6 +201,11 @@ fn an_unavailable_database_says_why_and_nothing_more() {
         "no figures for a database that was not reached: {section:?}"
     );
     assert!(images(&section.join("\n")).is_empty());
+    let recommendations = markdown_section(&markdown, "## Recommendations").join("\n");
+    assert!(
+        recommendations.contains("- **database**: The database at `postgres://perfgate@127.0.0.1:1/perfgate` was unavailable (`connection refused (os error 111)`)"),
+        "{recommendations}"
+    );
     let console = render::console::render(&report, false);
     assert!(console.contains(
         "  db    postgres://perfgate@127.0.0.1:1/perfgate unavailable: connection refused (os error 111)\n"
@@ -209,6 +226,12 @@ fn a_run_without_a_database_is_as_it_was() {
             .all(|chart| chart.section != "database")
     );
     assert!(!render::console::render(&report, false).contains("  db  "));
+    assert!(
+        report
+            .recommendations
+            .iter()
+            .all(|r| !r.topic.label().starts_with("database"))
+    );
 }
 
 /// The error, endpoint, server version, table, error kinds and phase names come from the file:
