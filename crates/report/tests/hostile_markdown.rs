@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::fixture;
+use common::{fixture, synthetic_database};
 use perfgate_report::{Report, ReportOptions, Thresholds, parse_results, render};
 use perfgate_results::{ChaosBand, ChaosScenario, ChaosSection, ChaosTimeline};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -184,7 +184,10 @@ fn now() -> ReportOptions {
 }
 
 /// The full results fixture with the capacity search and the sweep of other real runs added, and
-/// a chaos section, so that every section the report can have is there.
+/// a chaos and a database section, so that every section the report can have is there. The
+/// database section is made up in code until a real run's exists (`results-database.json`, from
+/// `make_database_fixture.sh`); then it is that run's, so the search below finds every field a
+/// real file has.
 fn base_results() -> Value {
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
@@ -193,6 +196,11 @@ fn base_results() -> Value {
     base["capacity"] = read("results-capacity.json")["capacity"].clone();
     base["sweep"] = read("results-sweep.json")["sweep"].clone();
     base["chaos"] = serde_json::to_value(synthetic_chaos()).unwrap();
+    base["database"] = match std::fs::read_to_string(fixture("results-database.json")) {
+        Ok(text) => serde_json::from_str::<Value>(&text).unwrap()["database"].clone(),
+        Err(_) => serde_json::to_value(synthetic_database()).unwrap(),
+    };
+    assert!(base["database"].is_object(), "no database section to fill");
     base
 }
 
@@ -275,6 +283,19 @@ fn hostile_results(thresholds: &Thresholds) -> (Value, BTreeMap<usize, String>) 
         "only {} of {} fields reach the report: the search is broken",
         shown.len(),
         found.len()
+    );
+    // The database section's text (error, endpoint, server version, table, error kinds) is
+    // shown, so the search reaches it.
+    let in_database = shown
+        .iter()
+        .filter(|(_, spot)| {
+            let (Spot::Value(path) | Spot::Key(path)) = spot;
+            matches!(path.first(), Some(Step::Key(section)) if section == "database")
+        })
+        .count();
+    assert!(
+        in_database >= 5,
+        "only {in_database} database fields reach the report"
     );
     // Values first (their paths name the original keys), then keys, deepest first.
     let mut hostile = base;

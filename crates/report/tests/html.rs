@@ -363,7 +363,7 @@ fn text_from_the_inputs_is_escaped_everywhere() {
     results.errors_by_kind.insert(evil("error kind"), 5);
     results.warnings.push(evil("run warning"));
     results.files.insert(evil("file kind"), evil("file"));
-    results.database = Some(Database {
+    results.legacy_database = Some(Database {
         status: Some(evil("database status")),
     });
     let environment = results.environment.as_mut().unwrap();

@@ -113,7 +113,7 @@ impl Reader<'_> {
         )?;
         run.top_functions = self.functions("/cpu/top_functions")?;
         if self.root.get("database").is_some() {
-            run.database = Some(Database {
+            run.legacy_database = Some(Database {
                 status: self.string("/database/status")?,
             });
         }

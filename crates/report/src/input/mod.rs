@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(run.format, InputFormat::Legacy);
         assert_eq!(run.top_functions[0].cumtime, Some(0.5));
         assert_eq!(run.metrics["database.pool_size"], 10.0);
-        assert_eq!(run.database.unwrap().status.as_deref(), Some("ok"));
+        assert_eq!(run.legacy_database.unwrap().status.as_deref(), Some("ok"));
     }
 
     #[test]

@@ -88,6 +88,13 @@ pub(super) fn run_data(path: &Path, results: &Results, document: &Value) -> RunD
     run.capacity = results.capacity.clone();
     run.sweep = results.sweep.clone();
     run.chaos = results.chaos.clone();
+    run.database = results.database.clone().map(|mut database| {
+        // The pool's use per phase, in the order the phases ran, as the probes' series are.
+        database
+            .timeline
+            .sort_by(|a, _, b, _| (phase_order(a), a).cmp(&(phase_order(b), b)));
+        database
+    });
     run.warnings = results.warnings.clone();
     run.repetitions = results
         .repetitions

@@ -123,8 +123,8 @@ pub struct RunData {
     pub slow_poll_sites: Vec<(String, u64, f64)>,
     /// Cache capacity the workload ran with.
     pub cache_capacity: Option<u64>,
-    /// Database section of older files.
-    pub database: Option<Database>,
+    /// Database section of older files (`performance_results.json`).
+    pub legacy_database: Option<Database>,
     /// Files beside the results, by kind (`flamegraph`, `pprof`, `heap_profile`), as paths
     /// relative to the results file's directory.
     pub files: BTreeMap<String, String>,
@@ -141,6 +141,9 @@ pub struct RunData {
     /// Every fault injected and what the pipeline did, when the run had chaos scenarios
     /// (`--chaos SCENARIO`).
     pub chaos: Option<perfgate_results::ChaosSection>,
+    /// The database stage's pool, waits, queries, errors, outage and the server's own count,
+    /// when the run's reference store was PostgreSQL (`--reference-store postgres://...`).
+    pub database: Option<perfgate_results::DatabaseSection>,
 }
 
 impl RunData {
@@ -165,13 +168,14 @@ impl RunData {
             worker_busy: Vec::new(),
             slow_poll_sites: Vec::new(),
             cache_capacity: None,
-            database: None,
+            legacy_database: None,
             files: BTreeMap::new(),
             warnings: Vec::new(),
             repetitions: Vec::new(),
             capacity: None,
             sweep: None,
             chaos: None,
+            database: None,
             series: Vec::new(),
         }
     }

@@ -62,6 +62,10 @@ pub enum Topic {
     Errors,
     /// Deliveries dropped for slow subscribers.
     FanOut,
+    /// A database connection pool too small for its load.
+    DatabasePool,
+    /// Database queries that failed, an outage, or a database that could not be reached.
+    Database,
     /// Metrics that regressed against the baseline.
     Regressions,
     /// Figures from a build that says little about production speed.
@@ -83,6 +87,8 @@ impl Topic {
             Topic::Cache => "cache",
             Topic::Errors => "errors",
             Topic::FanOut => "fan-out",
+            Topic::DatabasePool => "database pool",
+            Topic::Database => "database",
             Topic::Regressions => "regressions",
             Topic::Build => "build",
         }

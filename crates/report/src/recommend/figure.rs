@@ -51,6 +51,12 @@ pub enum Unit {
     Workers,
     /// A number of cache entries.
     Entries,
+    /// A number of database connections.
+    Connections,
+    /// A number of database queries.
+    Queries,
+    /// A number of tasks (waiting for a connection).
+    Tasks,
 }
 
 impl Unit {
@@ -70,6 +76,9 @@ impl Unit {
             Unit::Polls => "polls",
             Unit::Workers => "worker(s)",
             Unit::Entries => "entries",
+            Unit::Connections => "connections",
+            Unit::Queries => "queries",
+            Unit::Tasks => "tasks",
         }
     }
 }

@@ -8,11 +8,13 @@
 //! `load_tests.rs` (failing endpoints, slow endpoints), `cpu.rs` (throughput and perfgate's
 //! harness, using `origin.rs` to tell the user's code from perfgate's), `stages.rs` (the
 //! bottleneck), `runtime.rs` (event-loop lag), `memory.rs` (heap growth), `workload.rs` (cache,
-//! rejected messages, dropped deliveries) and `trust.rs` (regressions against the baseline, debug
-//! builds).
+//! rejected messages, dropped deliveries), `database.rs` (a connection pool too small for its
+//! load, failed queries and outages of a PostgreSQL reference store) and `trust.rs` (regressions
+//! against the baseline, debug builds).
 
 mod cpu;
 mod data;
+mod database;
 mod evidence;
 mod figure;
 mod load_tests;
@@ -56,6 +58,8 @@ pub fn recommend(
     out.extend(workload::cache(&evidence));
     out.extend(workload::rejected(&evidence));
     out.extend(workload::dropped(&evidence));
+    out.extend(database::pool(&evidence));
+    out.extend(database::faults(&evidence));
     out.extend(trust::regressions(&evidence));
     out.extend(trust::debug_build(&evidence));
     out

@@ -1,5 +1,5 @@
-//! A terminal summary: the verdict, each check on one line, the recommendations. Colour only on a
-//! terminal and never when `NO_COLOR` is set.
+//! A terminal summary: the verdict, each check on one line, the load tests and the database in a
+//! line each, the recommendations. Colour only on a terminal and never when `NO_COLOR` is set.
 
 use std::fmt::Write;
 
@@ -99,6 +99,9 @@ pub fn render(report: &Report, colour: bool) -> String {
                 total.p95_ms.map_or("n/a".to_owned(), |v| format_value(v, "ms"))
             );
         }
+    }
+    if let Some(database) = &report.results.database {
+        let _ = writeln!(out, "  db    {}", terminal(&super::rows::database_line(database)));
     }
     if !report.recommendations.is_empty() {
         let _ = writeln!(out, "recommendations:");

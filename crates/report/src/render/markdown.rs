@@ -29,7 +29,7 @@ pub fn render(report: &Report) -> String {
         stages(&mut out, report);
         charts.embed(&mut out, "stages");
         cache_and_errors(&mut out, report);
-        database(&mut out, report);
+        database(&mut out, report, &charts);
         capacity(&mut out, report, &charts);
         sweep(&mut out, report, &charts);
         chaos(&mut out, report, &charts);
@@ -305,9 +305,26 @@ fn cache_and_errors(out: &mut String, report: &Report) {
     }
 }
 
-fn database(out: &mut String, report: &Report) {
+/// A PostgreSQL reference store's section (with its pool-use charts, given a chart link prefix),
+/// or the older files' database figures.
+fn database(out: &mut String, report: &Report, charts: &Charts) {
     let _ = writeln!(out, "## Database\n");
-    match rows::database(&report.results) {
+    if let Some(database) = &report.results.database {
+        let rows = rows::database(database);
+        key_values(out, &rows.facts);
+        if !rows.latency.is_empty() {
+            text_table(out, &rows.columns, &rows.latency);
+        }
+        let mut pool_charts = charts.in_section("database").peekable();
+        if pool_charts.peek().is_some() {
+            let _ = writeln!(out, "{}\n", escape(&rows.chart_caption));
+            for chart in pool_charts {
+                let _ = writeln!(out, "{}\n", chart.image);
+            }
+        }
+        return;
+    }
+    match rows::legacy_database(&report.results) {
         Some(rows) => key_values(out, &rows),
         None => {
             let _ = writeln!(out, "No database figures in this input.\n");

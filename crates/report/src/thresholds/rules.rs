@@ -46,6 +46,13 @@ pub struct RecommendationRules {
     /// Share of the CPU samples (self time) in perfgate's own harness and synthetic feed at or
     /// above which the report says so as a finding of its own. Default 0.2.
     pub harness_share_at_least: f64,
+    /// Share of a database stage's queries that waited over 1 ms for a connection at or above
+    /// which a pool whose every connection was in use is named too small for its load.
+    /// Default 0.05.
+    pub pool_waited_share_at_least: f64,
+    /// The acquire wait's p99 as a multiple of the query's own p99 at or above which a pool whose
+    /// every connection was in use is named too small for its load. Default 0.5.
+    pub pool_wait_p99_ratio_at_least: f64,
 }
 
 impl Default for RecommendationRules {
@@ -58,6 +65,8 @@ impl Default for RecommendationRules {
             cache_hit_rate_below: 0.8,
             endpoint_failure_at_least: 0.5,
             harness_share_at_least: 0.2,
+            pool_waited_share_at_least: 0.05,
+            pool_wait_p99_ratio_at_least: 0.5,
         }
     }
 }
@@ -79,7 +88,7 @@ struct Rule {
 }
 
 /// Every key of the table, in the order the documentation lists them.
-const RULES: [Rule; 7] = [
+const RULES: [Rule; 9] = [
     Rule {
         key: "efficiency_below",
         range: Range::Share,
@@ -114,6 +123,16 @@ const RULES: [Rule; 7] = [
         key: "harness_share_at_least",
         range: Range::Share,
         field: |rules| &mut rules.harness_share_at_least,
+    },
+    Rule {
+        key: "pool_waited_share_at_least",
+        range: Range::Share,
+        field: |rules| &mut rules.pool_waited_share_at_least,
+    },
+    Rule {
+        key: "pool_wait_p99_ratio_at_least",
+        range: Range::NonNegative,
+        field: |rules| &mut rules.pool_wait_p99_ratio_at_least,
     },
 ];
 

@@ -1,6 +1,7 @@
 //! Which charts the HTML report draws, from which data: latency percentile curves, the probes'
 //! time series of each phase on one time axis, the capacity search, a sweep's points, each chaos
-//! scenario's timeline around its fault, the baseline changes, the history's trend per metric,
+//! scenario's timeline around its fault, a database pool's use over each phase, the baseline
+//! changes, the history's trend per metric,
 //! and the load tests over time and per endpoint. Each returns the chart, or `None` when
 //! the input has nothing to draw; [`chart_files`] gives every one of them as an SVG file of its
 //! own, under a stable name, for the Markdown report. Drawing itself is `chart.rs`'s.
@@ -8,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use super::chart::{Bar, DotRow, Kind, Line, Mark, Panel, Plot, Svg, XAxis, XMark, XSpan, bars, dots};
-use perfgate_results::{CapacitySection, CapacityStep, ChaosScenario, SweepSection};
+use perfgate_results::{CapacitySection, CapacityStep, ChaosScenario, SweepSection, TimeSeries};
 
 use crate::evaluate::Movement;
 use crate::history::MetricTrend;
@@ -373,6 +374,39 @@ pub(super) fn chaos_timeline(name: &str, scenario: &ChaosScenario) -> Option<Svg
     (!plot.is_empty()).then(|| plot.render())
 }
 
+/// A database pool's use over one phase, two panels on one time axis: connections lent out and
+/// held open with the pool's limit dashed, and tasks waiting for a connection (a panel of its
+/// own: a queue of waiters can be many times the pool).
+pub(super) fn database_pool(phase: &str, series: &TimeSeries, max_size: u64) -> Option<Svg> {
+    let column = |name: &str| -> Vec<(f64, f64)> {
+        series
+            .columns
+            .get(name)
+            .map(|values| {
+                series
+                    .t_ms
+                    .iter()
+                    .zip(values)
+                    .map(|(t, value)| (t / 1_000.0, *value))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut connections = Panel::new("Connections")
+        .line(Line::new("in use", column("in_use"), 0))
+        .line(Line::new("open", column("open"), 2));
+    if max_size > 0 {
+        connections = connections.mark(Mark::new(format!("pool max {max_size}"), max_size as f64, GREY));
+    }
+    let plot = Plot::new(
+        format!("{}: database pool use", phase_name(phase)),
+        XAxis::linear("time in the phase, s"),
+    )
+    .panel(connections)
+    .panel(Panel::new("Tasks waiting for a connection").line(Line::new("waiting", column("waiting"), 5)));
+    (!plot.is_empty()).then(|| plot.render())
+}
+
 /// The limits, ms, of the objective's terms on `percentile` (`p99<=2ms,p50<=1ms` → [2] for p99).
 fn slo_limits(slo: &str, percentile: &str) -> Vec<f64> {
     slo.split(',')
@@ -643,11 +677,11 @@ pub struct ChartFile {
     /// letters, digits and `-`, unique within the report. `latency`, `over-time-<phase>`
     /// (`over-time-saturation`, `over-time-fixed-rate`), `stages`, `capacity`,
     /// `sweep-throughput`, `sweep-latency`, `sweep-cpu`, `chaos-<scenario>`
-    /// (`chaos-slow-dependency`), `endpoints`, `load-<n>` (the n-th load test, from 1),
+    /// (`chaos-slow-dependency`), `database-<phase>` (`database-fixed-rate`), `endpoints`, `load-<n>` (the n-th load test, from 1),
     /// `baseline`, `trend-<metric>` (`trend-latency-p99-ms`).
     pub key: String,
     /// The id of the HTML report's section that shows it: `cpu`, `over-time`, `stages`,
-    /// `capacity`, `sweep`, `chaos`, `load-tests`, `baseline` or `trend`.
+    /// `capacity`, `sweep`, `chaos`, `database`, `load-tests`, `baseline` or `trend`.
     pub section: &'static str,
     /// The chart's title, plain text (the SVG holds it escaped).
     pub title: String,
@@ -672,6 +706,13 @@ pub fn chart_files(report: &Report) -> Vec<ChartFile> {
         }
         if let Some(svg) = stage_percentiles(&run.stages) {
             charts.push(("stages".to_owned(), "stages", svg));
+        }
+        if let Some(database) = &run.database {
+            for (phase, series) in &database.timeline {
+                if let Some(svg) = database_pool(phase, series, database.pool.max_size) {
+                    charts.push((key("database", phase), "database", svg));
+                }
+            }
         }
         if let Some(svg) = run.capacity.as_ref().and_then(capacity_curve) {
             charts.push(("capacity".to_owned(), "capacity", svg));

@@ -1,6 +1,7 @@
 //! The HTML report's in-process sections: CPU and latency (with the percentile curve and the
 //! flamegraph), memory, event loop and runtime, the probes over time, pipeline stages, cache,
-//! errors, the older files' database figures, and a capacity search's, a sweep's and chaos
+//! errors, the database (a PostgreSQL reference store's pool, waits and queries with its pool
+//! use over time, or the older files' figures), and a capacity search's, a sweep's and chaos
 //! runs' sections when the results have them. Same figures as the Markdown report's.
 
 use std::fmt::Write;
@@ -227,9 +228,26 @@ pub(super) fn cache_and_errors(out: &mut String, report: &Report) {
     close(out);
 }
 
+/// A PostgreSQL reference store's section with a pool-use chart per phase, or the older files'
+/// database figures.
 pub(super) fn database(out: &mut String, report: &Report) {
     open(out, "database", "Database");
-    match rows::database(&report.results) {
+    if let Some(database) = &report.results.database {
+        let rows = rows::database(database);
+        key_values(out, &rows.facts);
+        if !rows.latency.is_empty() {
+            text_table(out, &rows.columns, &rows.latency);
+        }
+        for (phase, series) in &database.timeline {
+            if let Some(svg) = charts::database_pool(phase, series, database.pool.max_size) {
+                let _ = writeln!(out, "<h3>{}</h3>", esc(&charts::phase_name(phase)));
+                figure(out, &svg, &rows.chart_caption);
+            }
+        }
+        close(out);
+        return;
+    }
+    match rows::legacy_database(&report.results) {
         Some(rows) => key_values(out, &rows),
         None => note(out, "No database figures in this input."),
     }

@@ -314,8 +314,8 @@ pub(in crate::render) fn errors(run: &RunData) -> Errors<'_> {
 }
 
 /// The database table of older files: its status and pool figures, when the file has them.
-pub(in crate::render) fn database(run: &RunData) -> Option<Rows> {
-    let database = run.database.as_ref()?;
+pub(in crate::render) fn legacy_database(run: &RunData) -> Option<Rows> {
+    let database = run.legacy_database.as_ref()?;
     let mut rows = vec![(
         "Status",
         Cell::Text(database.status.as_deref().unwrap_or("not reported").to_owned()),
