@@ -326,7 +326,6 @@ fn database_text_from_the_input_stays_text() {
 /// profiler, `--quick --reference-store URL` with a small cache) renders to the golden Markdown,
 /// and its section holds the run's own figures.
 #[test]
-#[ignore = "needs fixtures/results-database.json: run crates/report/tests/fixtures/make_database_fixture.sh once the profiler's database stage is on main, then UPDATE_GOLDEN=1 cargo test -p perfgate-report --test database -- --ignored"]
 fn a_real_database_run_renders_to_the_golden_markdown() {
     let path = fixture("results-database.json");
     let mut run = perfgate_report::load_results(&path).unwrap();

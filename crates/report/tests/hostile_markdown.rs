@@ -284,8 +284,9 @@ fn hostile_results(thresholds: &Thresholds) -> (Value, BTreeMap<usize, String>) 
         shown.len(),
         found.len()
     );
-    // The database section's text (error, endpoint, server version, table, error kinds) is
-    // shown, so the search reaches it.
+    // The database section's text is shown, so the search reaches it: a real connected run has
+    // four such fields (endpoint, server version, table, the server count's source); the error
+    // and the error kinds of a failing run are covered by tests/database.rs.
     let in_database = shown
         .iter()
         .filter(|(_, spot)| {
@@ -294,7 +295,7 @@ fn hostile_results(thresholds: &Thresholds) -> (Value, BTreeMap<usize, String>) 
         })
         .count();
     assert!(
-        in_database >= 5,
+        in_database >= 4,
         "only {in_database} database fields reach the report"
     );
     // Values first (their paths name the original keys), then keys, deepest first.
