@@ -125,6 +125,9 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let store = if args.informational {
         None
     } else {
+        if let Some(warning) = args.store.as_ref().and_then(StoreArg::command_line_warning) {
+            eprintln!("{warning}");
+        }
         // Checked before the build and the run: a store that cannot take the run costs nothing.
         match StoreArg::resolve(args.store.as_ref()).and_then(|url| url.map(check_store).transpose()) {
             Ok(store) => store,

@@ -37,6 +37,11 @@ enum Action {
 
 pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let Action::Seed { url, symbols } = &options.action;
+    if let Some(warning) =
+        perfgate_profiler::database::command_line_password_warning("--url", url, "PERFGATE_REFERENCE_STORE")
+    {
+        eprintln!("{warning}");
+    }
     match seed(url, *symbols as usize) {
         Ok(line) => {
             println!("{line}");

@@ -55,6 +55,9 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
 }
 
 fn open(store: Option<&StoreArg>) -> anyhow::Result<Store> {
+    if let Some(warning) = store.and_then(perfgate_store::StoreArg::command_line_warning) {
+        eprintln!("{warning}");
+    }
     let Some(url) = StoreArg::resolve(store)? else {
         anyhow::bail!("no store: give --store postgres://... or set PERFGATE_STORE");
     };

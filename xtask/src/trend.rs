@@ -65,6 +65,13 @@ fn trend(options: &Options) -> anyhow::Result<()> {
         branch: options.branch.clone(),
         host: options.machine.clone(),
     };
+    if let Some(warning) = options
+        .store
+        .as_ref()
+        .and_then(perfgate_store::StoreArg::command_line_warning)
+    {
+        eprintln!("{warning}");
+    }
     let history = match StoreArg::resolve(options.store.as_ref())? {
         Some(url) => shared::read(&mut Store::open(&url)?, &filter)?,
         None => shared::filtered(history::read(&options.history)?, &filter),

@@ -257,6 +257,13 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     let (mut market, mut run) = settings(&args);
     let mut unavailable = None;
     if let Some(url) = &args.reference_store {
+        if let Some(warning) = perfgate_profiler::database::command_line_password_warning(
+            "--reference-store",
+            url,
+            "PERFGATE_REFERENCE_STORE",
+        ) {
+            eprintln!("{warning}");
+        }
         match connect_reference_store(url, &args) {
             Ok(pool) => {
                 market.database = Some(pool.clone());

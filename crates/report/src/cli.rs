@@ -233,6 +233,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let baseline = args.baseline.as_deref().map(load_results).transpose()?;
     // Read before anything is written, so a bad history or an unreachable store leaves every
     // output untouched.
+    if let Some(warning) = args
+        .store
+        .as_ref()
+        .and_then(perfgate_store::StoreArg::command_line_warning)
+    {
+        eprintln!("{warning}");
+    }
     let mut store = match perfgate_store::StoreArg::resolve(args.store.as_ref())? {
         Some(url) => Some(perfgate_store::Store::open(&url)?),
         None => None,

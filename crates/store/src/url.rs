@@ -36,6 +36,23 @@ impl FromStr for StoreArg {
 }
 
 impl StoreArg {
+    /// The warning for a `--store` value that carries a password on the command line (cargo's
+    /// `Running` line for `cargo xtask ...`, the process list and shell history show it), or
+    /// `None`. The caller prints it; the URL is not in it.
+    pub fn command_line_warning(&self) -> Option<String> {
+        let StoreArg(Ok(url)) = self else {
+            return None;
+        };
+        (!url.passwords.is_empty() && std::env::var(STORE_VAR).ok().as_deref() != Some(&url.secret)).then(
+            || {
+                format!(
+                    "warning: --store carries a password on the command line, where cargo's `Running` \
+                 line, the process list and shell history show it; set {STORE_VAR} instead"
+                )
+            },
+        )
+    }
+
     /// The store named by `flag` (the `--store` value), else by `PERFGATE_STORE`, else none:
     /// the flag wins, and an empty variable counts as none.
     pub fn resolve(flag: Option<&StoreArg>) -> Result<Option<StoreUrl>, StoreError> {
@@ -185,6 +202,20 @@ impl fmt::Debug for StoreUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_on_the_command_line_is_warned_about_without_showing_it() {
+        let arg: StoreArg = "postgres://ci:s3cret-pw@db:5432/perf".parse().unwrap();
+        let warning = arg.command_line_warning().expect("a warning");
+        assert!(
+            warning.contains(STORE_VAR) && !warning.contains("s3cret-pw"),
+            "{warning}"
+        );
+        let arg: StoreArg = "postgres://ci@db:5432/perf".parse().unwrap();
+        assert_eq!(arg.command_line_warning(), None);
+        let arg: StoreArg = "not a url".parse().unwrap();
+        assert_eq!(arg.command_line_warning(), None);
+    }
 
     fn check(given: &str, shown: &str, password: Option<&str>) {
         let url: StoreUrl = given.parse().unwrap();

@@ -45,6 +45,13 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
 fn compare_and_report(options: &Options) -> anyhow::Result<Gate> {
     let settings = options.compare_options()?;
     let chaos = options.chaos_scenario()?;
+    if let Some(warning) = options
+        .store
+        .as_ref()
+        .and_then(perfgate_store::StoreArg::command_line_warning)
+    {
+        eprintln!("{warning}");
+    }
     let store = perfgate_store::StoreArg::resolve(options.store.as_ref())?;
     let floors = match &store {
         Some(url) => {

@@ -130,6 +130,24 @@ impl fmt::Debug for DatabaseOptions {
     }
 }
 
+/// The warning for a connection string with a password given as the flag `flag` on the command
+/// line rather than through the environment variable `env_var`: cargo's `Running` line (for
+/// `cargo xtask ...`), the process list and the shell's history show a command line, so the
+/// password is out of perfgate's hands there. `None` when the value came from `env_var` (it
+/// equals the variable's value) or holds no password.
+pub fn command_line_password_warning(flag: &str, url: &str, env_var: &str) -> Option<String> {
+    if std::env::var(env_var).is_ok_and(|value| value == url) {
+        return None;
+    }
+    let config: Config = url.parse().ok()?;
+    config.get_password().is_some_and(|p| !p.is_empty()).then(|| {
+        format!(
+            "warning: {flag} carries a password on the command line, where cargo's `Running` \
+             line, the process list and shell history show it; set {env_var} instead"
+        )
+    })
+}
+
 /// Where `url` points, as `postgres://USER@HOST:PORT/DATABASE`: the password left out.
 pub fn endpoint_of(url: &str) -> Result<String, DatabaseError> {
     parse(url).map(|config| endpoint(&config))
@@ -626,6 +644,19 @@ impl Drop for ThreadScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_on_the_command_line_is_warned_about_without_showing_it() {
+        let var = "PERFGATE_TEST_VARIABLE_NOBODY_SETS";
+        let warning = command_line_password_warning("--reference-store", "postgres://a:s3cr3t@h/db", var)
+            .expect("a warning");
+        assert!(warning.contains(var) && !warning.contains("s3cr3t"), "{warning}");
+        assert_eq!(
+            command_line_password_warning("--x", "postgres://a@h/db", var),
+            None
+        );
+        assert_eq!(command_line_password_warning("--x", "nonsense", var), None);
+    }
 
     #[test]
     fn endpoints_leave_the_password_out() {
