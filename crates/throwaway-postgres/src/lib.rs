@@ -137,6 +137,7 @@ impl Server {
                         password,
                         run_as,
                     };
+                    server.watch_this_process()?;
                     server.create_database()?;
                     return Ok(server);
                 }
@@ -182,6 +183,37 @@ impl Server {
     /// The server's log so far (for a failing test's message).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.folder.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Starts a watchdog that stops the server and removes its folder once this process is
+    /// gone. `Drop` does that too, but a server kept in a `static` (one per test binary) is never
+    /// dropped, and a test process that aborts or is killed drops nothing: without the watchdog
+    /// each left a PostgreSQL server and its data folder behind. The watchdog holds none of this
+    /// process's output pipes, so `cargo test` does not wait for it.
+    fn watch_this_process(&self) -> Result<(), Unavailable> {
+        let quote = |path: &Path| format!("'{}'", path.display().to_string().replace('\'', "'\\''"));
+        let pg_ctl = match self.run_as {
+            Some(user) => format!("runuser -u {user} -- {}", quote(&self.bin.join("pg_ctl"))),
+            None => quote(&self.bin.join("pg_ctl")),
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             if [ -d {data} ]; then {pg_ctl} -D {data} stop -m immediate -w; rm -rf {folder}; fi",
+            pid = std::process::id(),
+            data = quote(&self.data()),
+            folder = quote(self.folder.path()),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|error| Unavailable::Failed {
+                step: "starting the watchdog",
+                detail: error.to_string(),
+            })
     }
 
     fn data(&self) -> PathBuf {
@@ -357,6 +389,56 @@ mod tests {
         let folder = server.folder.path().to_path_buf();
         drop(server);
         assert!(!folder.exists(), "the data folder is removed");
+    }
+
+    /// A server whose process ends without dropping it (as a `static` never is) is stopped and
+    /// its folder removed by the watchdog: the `serve` example started, then killed.
+    #[test]
+    fn a_server_outliving_its_process_is_stopped_and_removed() {
+        if find_bin().is_none() {
+            let _ = skip_or_fail::<()>("a_server_outliving", Err(Unavailable::NotInstalled));
+            return;
+        }
+        let mut child = Command::new(env!("CARGO"))
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "perfgate-throwaway-postgres",
+                "--example",
+                "serve",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        let url = lines.next().unwrap().unwrap();
+        let pid = lines.next().unwrap().unwrap();
+        let port: u16 = url
+            .trim()
+            .rsplit_once(':')
+            .and_then(|(_, rest)| rest.split('/').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {url:?}"));
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        // `cargo run` is the parent of the example: kill the example itself, which drops nothing.
+        assert!(
+            Command::new("kill")
+                .args(["-9", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "the server outlived its process by 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     #[test]
