@@ -10,6 +10,7 @@ mod db;
 mod flamegraph;
 mod fuzz;
 mod history;
+mod instructions;
 mod points;
 mod regression_issue;
 mod report_scale;
@@ -70,6 +71,10 @@ enum Task {
     },
     /// Print the path of the latest flamegraph (or open it with --open)
     Flamegraph(flamegraph::Options),
+    /// Count the CPU work per message exactly: the stage functions' plain loop under Valgrind
+    /// (callgrind with its cache simulation), instructions and estimated cycles per message,
+    /// written as JSON (docs/performance.md). Exit 2 when Valgrind is not installed
+    Instructions(instructions::Options),
     /// Check the performance targets of docs/performance.md on this machine (several minutes)
     PerfTargets(targets::Options),
     /// Compare the working tree with a base revision (paired ABBA runs) or two sets of results
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
             "cargo xtask report",
         )),
         Task::Flamegraph(options) => flamegraph::run(&options),
+        Task::Instructions(options) => instructions::run(&options),
         Task::PerfTargets(options) => targets::run(&options),
         Task::ReportScale(options) => report_scale::run(&options),
         Task::Trend(options) => trend::run(&options),

@@ -104,7 +104,7 @@ const KNOBS: [(&str, Kind); 14] = [
 /// The pipeline's stages, for `workers.STAGE`.
 const STAGES: [&str; 4] = ["decode", "enrich", "aggregate", "fanout"];
 /// Profiler flags that are not knobs, and why.
-const NOT_KNOBS: [(&str, &str); 27] = [
+const NOT_KNOBS: [(&str, &str); 28] = [
     (
         "rate",
         "every point's fixed-rate phase runs at one rate; set it with this task's --rate",
@@ -152,6 +152,10 @@ const NOT_KNOBS: [(&str, &str); 27] = [
         "a different measurement (cargo xtask capacity); not a knob",
     ),
     ("limit", "a different measurement; not a knob"),
+    (
+        "plain-loop",
+        "a different measurement (cargo xtask instructions); not a knob",
+    ),
     (
         "workers",
         "give one stage's workers as workers.STAGE (stages: decode, enrich, aggregate, fanout)",

@@ -90,6 +90,12 @@ struct Args {
     #[arg(long, value_name = "PCT", default_value_t = 0.0, hide = true, value_parser = non_negative_float)]
     inject_slowdown: f64,
 
+    /// Run only the stage functions' plain loop, on the main thread, for --warmup then --messages
+    /// messages, with no probes and no output files: what `cargo xtask instructions` counts
+    /// under Valgrind. Prints the counts
+    #[arg(long, hide = true, conflicts_with_all = ["duration", "limit", "overhead", "capacity", "chaos", "serve_metrics", "heap_profile", "repeat"])]
+    plain_loop: bool,
+
     /// How many subscribers are slow (they pause after every batch)
     #[arg(long, value_name = "N", default_value_t = 0)]
     slow_subscribers: usize,
@@ -297,6 +303,14 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
             error.source
         );
         return Ok(ExitCode::from(USAGE_ERROR));
+    }
+    if args.plain_loop {
+        let counts = perfgate_profiler::run_plain_loop(&pipeline, &run).context("the plain loop failed")?;
+        println!(
+            "plain loop: {} messages measured, {} processed, {} rejected",
+            counts.messages, counts.processed, counts.rejected
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let bars = ProgressBars::new();

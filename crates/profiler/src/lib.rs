@@ -63,6 +63,7 @@ pub use config::{
     MAX_PHASE_DURATION, MAX_PHASE_MESSAGES, MAX_QUEUE, MAX_RATE, MAX_SUBSCRIBERS, MAX_THREADS, MIN_RATE,
     Probes, RunConfig, available_cores,
 };
+pub use driver::PlainLoopCounts;
 pub use error::{ProfilerError, Result};
 pub use length::Length;
 pub use live_sink::LiveSink;
@@ -102,6 +103,20 @@ where
         ));
     }
     overhead::measure_overhead(pipeline, config, pairs, observer)
+}
+
+/// Runs `config.warmup` and then `config.length` messages (both counts) through `pipeline`'s
+/// stage functions in a plain loop on the calling thread — limit mode with one thread, no
+/// probes, no other thread — and returns the counts. It exists to be counted instruction by
+/// instruction under Valgrind (`cargo xtask instructions`, docs/performance.md): only the
+/// measured messages run inside a function named `measured_window`.
+pub fn run_plain_loop<Src>(pipeline: &Pipeline<Src>, config: &RunConfig) -> Result<PlainLoopCounts>
+where
+    Src: AsyncSource,
+    Src::Item: Sync,
+{
+    config.validate(pipeline.stage_names(), pipeline.subscribers())?;
+    driver::run_plain_loop(pipeline, config)
 }
 
 /// Runs `pipeline` as `config` says and returns its results. `workload` describes the workload's

@@ -10,7 +10,8 @@ mod phase;
 
 pub(crate) use fault_control::FaultRecord;
 pub(crate) use feed::{FEED_TICK_NS, Pacing};
-pub(crate) use limit::LimitOutcome;
+pub use limit::PlainLoopCounts;
+pub(crate) use limit::{LimitOutcome, run_plain_loop};
 
 pub(crate) use phase::{FAULT_SAMPLE, PhaseOutcome, StageOutcome};
 
