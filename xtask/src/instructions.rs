@@ -164,14 +164,13 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let instructions = events.get("Ir")? as f64 / messages;
     let cycles = events.estimated_cycles()? as f64 / messages;
     println!(
-        "cpu.instructions_per_message  {instructions:.1}\nestimated cycles per message  {cycles:.1}  (L1 hit 1, LL hit 5, RAM 35; simulated caches {})\n{} messages after {} of warm-up, seed {}, {version}",
+        "instructions per message      {instructions:.1}\nestimated cycles per message  {cycles:.1}  (L1 hit 1, LL hit 5, RAM 35; simulated caches {})\n{} messages after {} of warm-up, seed {}, {version}",
         CACHES.join(" "),
         options.messages,
         options.warmup,
         options.seed
     );
     let json = serde_json::json!({
-        "metric": "cpu.instructions_per_message",
         "instructions_per_message": instructions,
         "estimated_cycles_per_message": cycles,
         "messages": options.messages,
