@@ -3,7 +3,8 @@
 //! through (2 for bad flags); the history only gets a line when the profiler succeeded and wrote
 //! fresh results. `--history FILE`, `--no-history`, `--prometheus FILE` (the run's figures in
 //! the Prometheus text format), `--store URL` (the shared results store; `PERFGATE_STORE` when
-//! not given) and `--branch NAME` are this task's own and are not passed on.
+//! not given), `--branch NAME` and `--instructions` (also count the CPU work per message under
+//! Valgrind into the results' `instructions` section) are this task's own and are not passed on.
 //!
 //! With a store, it is checked before the build (a bad URL or an unreachable server is one line
 //! and exit code 2, and nothing runs), and the run is recorded there after the history. If that
@@ -40,6 +41,70 @@ struct BenchArgs {
     store: Option<StoreArg>,
     /// The branch to record (`--branch`).
     branch: Option<String>,
+    /// Also count the CPU work per message under Valgrind (`--instructions`).
+    instructions: bool,
+}
+
+/// The profiler flags that shape the workload, which the instruction count's plain loop takes
+/// too (`--seed` is the count's own); the rest (lengths, phases, probes) are the timed run's.
+const WORKLOAD_FLAGS: &[&str] = &[
+    "--symbols",
+    "--zipf",
+    "--payload-bytes",
+    "--malformed-rate",
+    "--subscribers",
+    "--cache-capacity",
+    "--inject-slowdown",
+    "--inject-instructions",
+];
+
+/// The count's spec for a bench run's profiler arguments: its workload flags and seed.
+fn count_spec(profiler: &[String]) -> crate::instructions::CountSpec {
+    let mut spec = crate::instructions::CountSpec::new(Vec::new());
+    let mut rest = profiler.iter().peekable();
+    while let Some(arg) = rest.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        let takes = flag == "--seed" || WORKLOAD_FLAGS.contains(&flag);
+        if !takes {
+            continue;
+        }
+        let Some(value) = inline.or_else(|| rest.next().cloned()) else {
+            continue;
+        };
+        if flag == "--seed" {
+            if let Ok(seed) = value.parse() {
+                spec.seed = seed;
+            }
+        } else {
+            spec.profiler_args.extend([flag.to_owned(), value]);
+        }
+    }
+    spec
+}
+
+/// Counts the run's CPU work per message under Valgrind and adds it to `results` as its
+/// `instructions` section (the file rewritten whole, through a temporary file).
+fn add_instruction_count(binary: &Path, results: &Path, profiler: &[String]) -> anyhow::Result<()> {
+    let Some(valgrind) = crate::instructions::valgrind_version() else {
+        bail!("--instructions: {}", crate::instructions::NO_VALGRIND);
+    };
+    eprintln!("instructions: counting the plain loop under Valgrind …");
+    let section = crate::instructions::count_instructions(binary, &count_spec(profiler), &valgrind)?;
+    println!("{}", crate::instructions::describe(&section));
+    let text = std::fs::read_to_string(results).with_context(|| format!("reading {}", results.display()))?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", results.display()))?;
+    let object = value
+        .as_object_mut()
+        .with_context(|| format!("{}: not a JSON object", results.display()))?;
+    object.insert("instructions".to_owned(), serde_json::to_value(&section)?);
+    let text = serde_json::to_string_pretty(&value)? + "\n";
+    perfgate_output::write_atomic(results, text.as_bytes())
+        .with_context(|| format!("writing {}", results.display()))?;
+    Ok(())
 }
 
 /// `cargo xtask capacity --slo SLO [bench options]`: the bench with `--capacity SLO`.
@@ -137,6 +202,13 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             }
         }
     };
+    if args.instructions && !args.informational && crate::instructions::valgrind_version().is_none() {
+        eprintln!(
+            "error: --instructions: {} (nothing was run)",
+            crate::instructions::NO_VALGRIND
+        );
+        return Ok(ExitCode::from(2));
+    }
     let binary = build_profiler()?;
     let results = args.out.join("results.json");
     let before = modified(&results);
@@ -150,6 +222,9 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
             None => ExitCode::FAILURE,
         });
+    }
+    if args.instructions && !args.informational {
+        add_instruction_count(&binary, &results, &args.profiler)?;
     }
     let mut code = ExitCode::SUCCESS;
     if !args.informational && (args.history.is_some() || store.is_some()) {
@@ -274,12 +349,15 @@ fn split_args(args: &[String]) -> anyhow::Result<BenchArgs> {
         prometheus: None,
         store: None,
         branch: None,
+        instructions: false,
     };
     let (mut history, mut no_history) = (None, false);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         if arg == "--no-history" {
             no_history = true;
+        } else if arg == "--instructions" {
+            split.instructions = true;
         } else if arg == "--history" {
             match rest.next() {
                 Some(file) if !file.starts_with("--") => history = Some(PathBuf::from(file)),
@@ -345,6 +423,43 @@ fn store_arg(text: &str) -> StoreArg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_count_takes_the_workload_flags_and_the_seed_and_leaves_the_rest() {
+        let args: Vec<String> = [
+            "--quick",
+            "--symbols",
+            "100",
+            "--seed=9",
+            "--phases",
+            "saturation",
+            "--zipf=1.3",
+            "--inject-instructions",
+            "200",
+            "--out",
+            "x",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let spec = count_spec(&args);
+        assert_eq!(spec.seed, 9);
+        assert_eq!(
+            spec.profiler_args,
+            [
+                "--symbols",
+                "100",
+                "--zipf",
+                "1.3",
+                "--inject-instructions",
+                "200"
+            ]
+        );
+        assert!(split(&["--instructions", "--quick"]).unwrap().instructions);
+        assert_eq!(
+            split(&["--instructions", "--quick"]).unwrap().profiler,
+            ["--quick"]
+        );
+    }
 
     #[test]
     fn chaos_takes_the_scenarios_and_passes_the_rest_to_the_bench() {

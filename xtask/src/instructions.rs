@@ -35,13 +35,13 @@ const REGION: &str = "*measured_window*";
 #[derive(Debug, Args)]
 pub(crate) struct Options {
     /// Measured messages
-    #[arg(long, value_name = "N", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MESSAGES, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     messages: u64,
     /// Messages run before the counted ones, so that caches and bars are in their steady state
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_WARMUP)]
     warmup: u64,
     /// Seed of the synthetic feed
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
     /// Where the JSON goes
     #[arg(
@@ -120,7 +120,7 @@ pub(crate) fn parse_callgrind(text: &str) -> anyhow::Result<Events> {
 }
 
 /// The `valgrind` command's version, or `None` when it is not installed.
-fn valgrind_version() -> Option<String> {
+pub(crate) fn valgrind_version() -> Option<String> {
     let output = Command::new("valgrind").arg("--version").output().ok()?;
     output
         .status
@@ -128,11 +128,91 @@ fn valgrind_version() -> Option<String> {
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// The one-line error for a machine without Valgrind.
+pub(crate) const NO_VALGRIND: &str =
+    "valgrind is not installed (it counts the instructions; e.g. `apt-get install valgrind`)";
+
+/// What to count: the plain loop's lengths and seed, and more profiler flags (a workload's).
+#[derive(Debug, Clone)]
+pub(crate) struct CountSpec {
+    pub(crate) messages: u64,
+    pub(crate) warmup: u64,
+    pub(crate) seed: u64,
+    pub(crate) profiler_args: Vec<String>,
+}
+
+impl CountSpec {
+    /// The default count: 20,000 messages after 10,000 of warm-up, seed 42.
+    pub(crate) fn new(profiler_args: Vec<String>) -> Self {
+        Self {
+            messages: DEFAULT_MESSAGES,
+            warmup: DEFAULT_WARMUP,
+            seed: DEFAULT_SEED,
+            profiler_args,
+        }
+    }
+}
+
+const DEFAULT_MESSAGES: u64 = 20_000;
+const DEFAULT_WARMUP: u64 = 10_000;
+const DEFAULT_SEED: u64 = 42;
+
+/// Counts `profiler`'s plain loop under callgrind as `spec` says: the results' `instructions`
+/// section. `valgrind` is its version, from [`valgrind_version`].
+pub(crate) fn count_instructions(
+    profiler: &Path,
+    spec: &CountSpec,
+    valgrind: &str,
+) -> anyhow::Result<perfgate_results::InstructionsSection> {
+    let scratch = tempfile_dir()?;
+    let callgrind_out = scratch.join("callgrind.out");
+    let mut profiler_args: Vec<String> = vec![
+        "--plain-loop".into(),
+        "--messages".into(),
+        spec.messages.to_string(),
+        "--warmup".into(),
+        spec.warmup.to_string(),
+        "--seed".into(),
+        spec.seed.to_string(),
+        "--no-progress".into(),
+    ];
+    profiler_args.extend(spec.profiler_args.iter().cloned());
+    let events = count(profiler, &profiler_args, &callgrind_out);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let events = events?;
+    let messages = spec.messages as f64;
+    Ok(perfgate_results::InstructionsSection {
+        instructions_per_message: events.get("Ir")? as f64 / messages,
+        estimated_cycles_per_message: events.estimated_cycles()? as f64 / messages,
+        messages: spec.messages,
+        warmup: spec.warmup,
+        seed: spec.seed,
+        profiler_args,
+        events: events.0.into_iter().collect(),
+        cycle_model: "L1 hits + 5 × LL hits + 35 × RAM hits".to_owned(),
+        caches: CACHES.iter().map(|cache| (*cache).to_owned()).collect(),
+        allocator_settings: ALLOCATOR_SETTINGS.1.to_owned(),
+        valgrind: valgrind.to_owned(),
+    })
+}
+
+/// The count in two lines, for the console.
+pub(crate) fn describe(section: &perfgate_results::InstructionsSection) -> String {
+    format!(
+        "instructions per message      {:.1}\nestimated cycles per message  {:.1}  (L1 hit 1, LL hit 5, RAM 35; simulated caches {})\n{} messages after {} of warm-up, seed {}, {}",
+        section.instructions_per_message,
+        section.estimated_cycles_per_message,
+        section.caches.join(" "),
+        section.messages,
+        section.warmup,
+        section.seed,
+        section.valgrind
+    )
+}
+
 pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
     let Some(version) = valgrind_version() else {
-        eprintln!(
-            "error: valgrind is not installed (it counts the instructions; e.g. `apt-get install valgrind`)"
-        );
+        eprintln!("error: {NO_VALGRIND}");
         return Ok(ExitCode::from(2));
     };
     // Found now, not after the build and the run.
@@ -145,45 +225,15 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let profiler = cargo::build_profiler()?;
-    let scratch = tempfile_dir()?;
-    let callgrind_out = scratch.join("callgrind.out");
-    let mut profiler_args: Vec<String> = vec![
-        "--plain-loop".into(),
-        "--messages".into(),
-        options.messages.to_string(),
-        "--warmup".into(),
-        options.warmup.to_string(),
-        "--seed".into(),
-        options.seed.to_string(),
-        "--no-progress".into(),
-    ];
-    profiler_args.extend(options.profiler_args.iter().cloned());
-    let events = count(&profiler, &profiler_args, &callgrind_out)?;
-    let _ = std::fs::remove_dir_all(&scratch);
-    let messages = options.messages as f64;
-    let instructions = events.get("Ir")? as f64 / messages;
-    let cycles = events.estimated_cycles()? as f64 / messages;
-    println!(
-        "instructions per message      {instructions:.1}\nestimated cycles per message  {cycles:.1}  (L1 hit 1, LL hit 5, RAM 35; simulated caches {})\n{} messages after {} of warm-up, seed {}, {version}",
-        CACHES.join(" "),
-        options.messages,
-        options.warmup,
-        options.seed
-    );
-    let json = serde_json::json!({
-        "instructions_per_message": instructions,
-        "estimated_cycles_per_message": cycles,
-        "messages": options.messages,
-        "warmup": options.warmup,
-        "seed": options.seed,
-        "profiler_args": profiler_args,
-        "events": events.0.iter().map(|(name, value)| (name.clone(), serde_json::json!(value))).collect::<serde_json::Map<_, _>>(),
-        "cycle_model": "L1 hits + 5 × LL hits + 35 × RAM hits",
-        "caches": CACHES,
-        "allocator_settings": ALLOCATOR_SETTINGS.1,
-        "valgrind": version,
-    });
-    let text = serde_json::to_string_pretty(&json)? + "\n";
+    let spec = CountSpec {
+        messages: options.messages,
+        warmup: options.warmup,
+        seed: options.seed,
+        profiler_args: options.profiler_args.clone(),
+    };
+    let section = count_instructions(&profiler, &spec, &version)?;
+    println!("{}", describe(&section));
+    let text = serde_json::to_string_pretty(&section)? + "\n";
     perfgate_output::write_atomic(&options.out, text.as_bytes())
         .with_context(|| format!("writing {}", options.out.display()))?;
     println!("wrote {}", options.out.display());

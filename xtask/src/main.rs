@@ -35,7 +35,8 @@ enum Task {
     /// Build the profiler in release mode and run it; every argument is passed on
     /// (`cargo xtask bench --help` lists them) except `--history FILE` (where the run is recorded,
     /// default target/perfgate/history.jsonl), `--no-history`, `--store URL` (the shared results
-    /// store, default PERFGATE_STORE) and `--branch NAME`
+    /// store, default PERFGATE_STORE), `--branch NAME` and `--instructions` (also count the CPU
+    /// work per message under Valgrind, into the results)
     #[command(disable_help_flag = true)]
     Bench {
         /// Arguments for perfgate-profiler

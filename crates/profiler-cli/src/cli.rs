@@ -90,6 +90,12 @@ struct Args {
     #[arg(long, value_name = "PCT", default_value_t = 0.0, hide = true, value_parser = non_negative_float)]
     inject_slowdown: f64,
 
+    /// Add exactly N instructions to every message's work (a counted loop, spread over the
+    /// stages), to prove that the instruction-count gate of `cargo xtask compare` catches a
+    /// change of CPU work; recorded in the results
+    #[arg(long, value_name = "N", default_value_t = 0, hide = true)]
+    inject_instructions: u64,
+
     /// Run only the stage functions' plain loop, on the main thread, for --warmup then --messages
     /// messages, with no probes and no output files: what `cargo xtask instructions` counts
     /// under Valgrind. Prints the counts
@@ -526,6 +532,7 @@ fn settings(args: &Args) -> (MarketConfig, RunConfig) {
         subscribers: args.subscribers,
         cache_capacity: args.cache_capacity,
         inject_slowdown_pct: args.inject_slowdown,
+        inject_instructions: args.inject_instructions,
         ..MarketConfig::default()
     };
     let length = match (args.duration, args.messages) {

@@ -154,6 +154,11 @@ const DATABASE_LATENCY_FLOOR_PCT: f64 = 20.0;
 /// a large relative one: provisional.
 const DATABASE_WAIT_FLOOR_PCT: f64 = 50.0;
 
+/// A count under Valgrind is the same for the same binary and seed: two counts of one build
+/// differed by at most 0.012 % once the hashers were seeded (docs/performance.md), two builds
+/// of one commit by ... So any change above a tenth of a percent is a change of the work.
+pub const INSTRUCTIONS_FLOOR_PCT: f64 = 0.1;
+
 /// The database section of a run whose pool connected.
 fn connected(results: &Results) -> Option<&crate::database::DatabaseSection> {
     results
@@ -182,6 +187,24 @@ pub const METRICS: &[MetricDef] = &[
         |r| r.cpu.cpu_ns_per_message,
     )
     .floor(2.0),
+    results(
+        "cpu.instructions_per_message",
+        "instr",
+        Lower,
+        "instructions per message of the stage functions' plain loop, counted under Valgrind (cargo xtask bench --instructions)",
+        "/instructions/instructions_per_message",
+        |r| r.instructions.as_ref().map(|i| i.instructions_per_message),
+    )
+    .floor(INSTRUCTIONS_FLOOR_PCT),
+    results(
+        "cpu.estimated_cycles_per_message",
+        "cycles",
+        Lower,
+        "estimated cycles per message from the same count's simulated cache misses (L1 hit 1, LL hit 5, RAM 35)",
+        "/instructions/estimated_cycles_per_message",
+        |r| r.instructions.as_ref().map(|i| i.estimated_cycles_per_message),
+    )
+    .floor(INSTRUCTIONS_FLOOR_PCT),
     results(
         "cpu.avg_latency_ms",
         "ms",

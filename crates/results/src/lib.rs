@@ -25,6 +25,7 @@ pub mod chaos;
 pub mod database;
 mod error;
 mod example;
+pub mod instructions;
 pub mod judge;
 mod probes;
 mod profiler;
@@ -43,6 +44,7 @@ pub use chaos::{ChaosBand, ChaosScenario, ChaosSection, ChaosTimeline};
 pub use database::{DatabaseOutage, DatabasePool, DatabaseSection, DatabaseServerView, DatabaseStatus};
 pub use error::{ReadError, escape_pointer_key};
 pub use example::example_with;
+pub use instructions::InstructionsSection;
 pub use probes::{
     AsyncioSection, FunctionShare, LeakSection, MemorySection, RuntimeSection, SlowPollSite,
     TaskPollsSection, WorkerSection,

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::capacity::CapacitySection;
 use crate::chaos::ChaosSection;
 use crate::database::DatabaseSection;
+use crate::instructions::InstructionsSection;
 use crate::probes::{AsyncioSection, MemorySection, RuntimeSection};
 use crate::profiler::ProfilerSection;
 use crate::repetitions::RepetitionsSection;
@@ -81,6 +82,10 @@ pub struct Results {
     /// and the server's own count; `null` when the reference data was held in memory.
     #[serde(default)]
     pub database: Option<DatabaseSection>,
+    /// `cargo xtask bench --instructions` (or `cargo xtask instructions`): the CPU work per
+    /// message counted exactly under Valgrind; `null` when it was not counted.
+    #[serde(default)]
+    pub instructions: Option<InstructionsSection>,
     /// Files written beside `results.json`, by kind (`flamegraph`, `pprof`).
     #[serde(default)]
     pub files: BTreeMap<String, String>,

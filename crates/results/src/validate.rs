@@ -199,6 +199,9 @@ impl Check {
         if let Some(database) = &results.database {
             self.database(database);
         }
+        if let Some(instructions) = &results.instructions {
+            self.instructions(instructions);
+        }
         for (name, phase) in &results.phases {
             self.phase(&format!("/phases/{}", escape_pointer_key(name)), phase);
         }
@@ -306,6 +309,23 @@ impl Check {
                     self.fail(format!("{at}/min"), "above max");
                 }
             }
+        }
+    }
+
+    fn instructions(&mut self, instructions: &crate::InstructionsSection) {
+        let at = "/instructions";
+        self.non_negative(
+            at,
+            "instructions_per_message",
+            instructions.instructions_per_message,
+        );
+        self.non_negative(
+            at,
+            "estimated_cycles_per_message",
+            instructions.estimated_cycles_per_message,
+        );
+        if instructions.messages == 0 {
+            self.fail(format!("{at}/messages"), "must be at least 1");
         }
     }
 

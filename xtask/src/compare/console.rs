@@ -2,7 +2,7 @@
 //! `outputs.rs`'s.
 
 use perfgate_report::compare::formats::Labels;
-use perfgate_report::compare::{Comparison, Design, Gate};
+use perfgate_report::compare::{Comparison, Design, Gate, Kind};
 
 /// Prints the comparison to stdout.
 pub(super) fn print(comparison: &Comparison, labels: &Labels) {
@@ -32,7 +32,14 @@ pub(super) fn print(comparison: &Comparison, labels: &Labels) {
         println!(
             "  {:<width$} {:>8} {:<12} {}",
             metric.id,
-            metric.change_pct.map_or("—".to_owned(), |c| format!("{c:+.1} %")),
+            metric
+                .change_pct
+                .map_or("—".to_owned(), |c| if metric.kind == Kind::Counted {
+                    // A count's floor is a tenth of a percent.
+                    format!("{c:+.2} %")
+                } else {
+                    format!("{c:+.1} %")
+                }),
             format!("{:?}", metric.verdict).to_lowercase(),
             metric.reason
         );

@@ -8,12 +8,13 @@
 //! build or run.
 //!
 //! `options.rs` holds the command line; `builds.rs` the worktree and both builds, `rounds.rs`
-//! the ABBA rounds, `unpaired.rs` the results files instead; `noise.rs` the A/A noise history
+//! the ABBA rounds, `counts.rs` the instruction counts under Valgrind, `unpaired.rs` the results files instead; `noise.rs` the A/A noise history
 //! (a JSON Lines file, or the shared results store with `--store`);
 //! `console.rs` and `outputs.rs` the verdict printed and written. This module runs them in order.
 
 mod builds;
 mod console;
+mod counts;
 mod noise;
 mod options;
 mod outputs;
@@ -23,10 +24,11 @@ mod unpaired;
 use std::process::ExitCode;
 
 use perfgate_report::compare::formats::Labels;
-use perfgate_report::compare::{CompareOptions, Comparison, Design, Gate, Samples, compare};
+use perfgate_report::compare::{CompareOptions, Comparison, Design, Gate, Kind, Samples, compare};
 
 use self::builds::Builds;
 use self::noise::NoiseHistory;
+use self::options::InstructionsMode;
 pub(crate) use self::options::Options;
 use self::rounds::Rounds;
 pub(crate) use self::rounds::{profiler_command, profiler_outcome};
@@ -86,13 +88,33 @@ fn paired(
 ) -> anyhow::Result<(Comparison, Vec<Samples>, Labels)> {
     let learnt = |id: &str| floors.floor(id);
     let builds = Builds::prepare(options)?;
+    let extra = options.candidate_extra_args();
+    // Counted first: they take seconds and a build that cannot be counted is found before the
+    // rounds' minutes. A count does not drift, so `--confirm` does not count again.
+    let counted = counts::count(&builds, options, &extra)?.unwrap_or_default();
+    if options.instructions == InstructionsMode::Only {
+        let comparison = compare(Design::Paired, &counted, settings, &learnt);
+        if builds.same_clean_commit {
+            record_noise(options, floors, store, &comparison)?;
+        }
+        return Ok((comparison, counted, builds.labels));
+    }
     let rounds = Rounds::calibrate(&builds, options)?;
     let chaos = options.chaos_scenario()?;
-    let mut samples = rounds.run(options, chaos)?;
+    let with_counts = |mut samples: Vec<Samples>| {
+        samples.extend(counted.iter().cloned());
+        samples
+    };
+    let mut samples = with_counts(rounds.run(options, chaos)?);
     let mut comparison = compare(Design::Paired, &samples, settings, &learnt);
-    if options.confirm && comparison.gate == Gate::Fail {
+    // Only a timed failure is confirmed: a count gives the same answer every time.
+    let timed_failure = comparison
+        .metrics
+        .iter()
+        .any(|m| m.gate == Gate::Fail && m.kind != Kind::Counted);
+    if options.confirm && timed_failure {
         eprintln!("compare: the gate failed; confirming with a second set of rounds (--confirm)");
-        let again = rounds.run(options, chaos)?;
+        let again = with_counts(rounds.run(options, chaos)?);
         let second = compare(Design::Paired, &again, settings, &learnt);
         if second.gate != Gate::Fail {
             eprintln!("compare: not confirmed: the second set passed, so the gate passes with a warning");
@@ -109,10 +131,20 @@ fn paired(
         }
     }
     if builds.same_clean_commit {
-        match store {
-            Some(url) => floors.append_store(url, &comparison)?,
-            None => floors.append(&options.noise_history, &comparison)?,
-        }
+        record_noise(options, floors, store, &comparison)?;
     }
     Ok((comparison, samples, builds.labels))
+}
+
+/// Appends an A/A outcome to the noise record: the file, or the store.
+fn record_noise(
+    options: &Options,
+    floors: &NoiseHistory,
+    store: Option<&perfgate_store::StoreUrl>,
+    comparison: &Comparison,
+) -> anyhow::Result<()> {
+    match store {
+        Some(url) => floors.append_store(url, comparison),
+        None => floors.append(&options.noise_history, comparison),
+    }
 }

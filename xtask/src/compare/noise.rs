@@ -89,7 +89,7 @@ fn outcome(comparison: &Comparison) -> Value {
     let metrics: serde_json::Map<String, Value> = comparison
         .metrics
         .iter()
-        .filter(|m| m.kind == Kind::Measured)
+        .filter(|m| m.kind != Kind::Exact)
         .filter_map(|m| Some((m.id.clone(), serde_json::json!(m.change_pct?))))
         .collect();
     serde_json::json!({"design": comparison.design, "metrics": metrics})

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use perfgate_report::compare::CompareOptions;
 use perfgate_results::chaos::CHAOS_SCENARIOS;
 
@@ -39,6 +39,20 @@ pub(crate) struct Options {
     /// Rerun a failing comparison once; fail only if both fail
     #[arg(long)]
     pub(super) confirm: bool,
+    /// Count each side's CPU work per message under Valgrind (instructions and estimated
+    /// cycles, exact for a given build and seed) and gate on it: `auto` when valgrind is
+    /// installed, `on` requires it, `only` counts and skips the timed rounds (a gate of about a
+    /// minute), `off` never counts
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = InstructionsMode::Auto)]
+    pub(super) instructions: InstructionsMode,
+    /// A counted metric (instructions, estimated cycles) worse by more than this many percent
+    /// fails the gate
+    #[arg(long, value_name = "PCT", default_value_t = 1.0)]
+    pub(super) max_instructions_regression: f64,
+    /// Counts per side; they should agree, and a side whose counts differ by more than the
+    /// metric's floor makes it inconclusive
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub(super) instruction_counts: u32,
     /// Write the Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when set)
     #[arg(long, value_name = "FILE")]
     pub(super) markdown: Option<PathBuf>,
@@ -79,6 +93,31 @@ pub(crate) struct Options {
     pub(super) candidate_args: Option<String>,
 }
 
+/// When `compare` counts instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InstructionsMode {
+    /// When valgrind is installed (one line says so when it is not).
+    Auto,
+    /// Always; without valgrind that is an error.
+    On,
+    /// Only the counts, no timed rounds.
+    Only,
+    /// Never.
+    Off,
+}
+
+impl InstructionsMode {
+    /// As the command line spells it.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::On => "on",
+            Self::Only => "only",
+            Self::Off => "off",
+        }
+    }
+}
+
 impl Options {
     /// The statistical settings, once `--max-regression` and `--noise` are checked.
     pub(super) fn compare_options(&self) -> anyhow::Result<CompareOptions> {
@@ -91,10 +130,20 @@ impl Options {
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             bail!("--noise must be a number ≥ 0, got {}", self.noise);
         }
+        if !(self.max_instructions_regression.is_finite() && self.max_instructions_regression > 0.0) {
+            bail!(
+                "--max-instructions-regression must be a number above 0, got {}",
+                self.max_instructions_regression
+            );
+        }
+        if self.instructions == InstructionsMode::Only && !self.base_results.is_empty() {
+            bail!("--instructions only counts two builds; it does not go with --base-results");
+        }
         Ok(CompareOptions {
             confidence: 0.95,
             noise_pct: self.noise,
             max_regression_pct: self.max_regression,
+            max_counted_regression_pct: self.max_instructions_regression,
         })
     }
 
@@ -109,6 +158,14 @@ impl Options {
             bail!("--chaos: unknown scenario '{name}' (known: {})", known.join(", "));
         }
         Ok(Some(name))
+    }
+
+    /// `--candidate-args`, split into arguments.
+    pub(super) fn candidate_extra_args(&self) -> Vec<String> {
+        self.candidate_args
+            .as_deref()
+            .map(|args| args.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 
     /// Where runs, the worktree and the raw samples go (`--out`, from the workspace root).

@@ -68,11 +68,7 @@ impl Rounds {
                 candidate: Vec::new(),
             })
             .collect();
-        let extra: Vec<String> = options
-            .candidate_args
-            .as_deref()
-            .map(|args| args.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default();
+        let extra = options.candidate_extra_args();
         let started = std::time::Instant::now();
         for round in 0..options.rounds {
             let order = if round % 2 == 0 {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use perfgate_report::compare::formats::Labels;
-use perfgate_report::compare::{Samples, chaos_figures, compared_metrics};
+use perfgate_report::compare::{COUNTED, Samples, chaos_figures, compared_metrics};
 use perfgate_report::load_results;
 
 /// The samples of every compared metric, from the two sides' files; with `chaos`, also that
@@ -18,31 +18,41 @@ pub(super) fn samples(
 ) -> anyhow::Result<Vec<Samples>> {
     // Each file is one sample, or one per repetition when it was written with --repeat N. A
     // chaos section is the file's, not a repetition's: one chaos sample per file.
+    // An instruction count (the `instructions` section) is the file's too.
     let load = |files: &[PathBuf]| -> anyhow::Result<Side> {
-        let (mut samples, mut chaos_samples) = (Vec::new(), Vec::new());
+        let (mut samples, mut per_file) = (Vec::new(), Vec::new());
         for file in files {
             let run = load_results(file)?;
+            let mut file_figures: BTreeMap<String, f64> = COUNTED
+                .iter()
+                .filter_map(|counted| Some((counted.id.to_owned(), *run.metrics.get(counted.id)?)))
+                .collect();
             if let Some(scenario) = chaos {
-                chaos_samples.push(chaos_figures(&run, scenario));
+                file_figures.extend(chaos_figures(&run, scenario));
             }
+            per_file.push(file_figures);
             if run.repetitions.is_empty() {
                 samples.push(run.metrics);
             } else {
                 samples.extend(run.repetitions);
             }
         }
-        Ok((samples, chaos_samples))
+        Ok((samples, per_file))
     };
     let (base, candidate) = (load(base)?, load(candidate)?);
+    // The counted metrics join when both sides have a count.
+    let counted = COUNTED.iter().filter(|counted| {
+        let has = |(_, per_file): &Side| per_file.iter().any(|figures| figures.contains_key(counted.id));
+        has(&base) && has(&candidate)
+    });
     Ok(compared_metrics(chaos)
         .iter()
+        .chain(counted)
         .map(|compared| {
-            let values = |(runs, chaos_runs): &Side| {
-                let runs = if compared.id.starts_with("chaos.") {
-                    chaos_runs
-                } else {
-                    runs
-                };
+            let values = |(runs, per_file): &Side| {
+                let by_file =
+                    compared.id.starts_with("chaos.") || COUNTED.iter().any(|c| c.id == compared.id);
+                let runs = if by_file { per_file } else { runs };
                 runs.iter()
                     .map(|metrics| metrics.get(compared.id).copied().unwrap_or(f64::NAN))
                     .collect()
@@ -57,7 +67,8 @@ pub(super) fn samples(
         .collect())
 }
 
-/// A side's figures: per run (or repetition), and per file the chaos scenario's.
+/// A side's figures: per run (or repetition), and per file the chaos scenario's and the
+/// instruction count's.
 type Side = (Vec<BTreeMap<String, f64>>, Vec<BTreeMap<String, f64>>);
 
 /// What the outputs call the two sides: their files.

@@ -28,6 +28,8 @@ pub struct TickSource {
     payload_bytes: usize,
     malformed_rate: f64,
     feed_channels: usize,
+    /// `--inject-instructions`: iterations of the counted loop per message (0: none).
+    extra_iterations: u64,
 }
 
 impl TickSource {
@@ -51,6 +53,7 @@ impl TickSource {
             payload_bytes: config.payload_bytes,
             malformed_rate: config.malformed_rate,
             feed_channels: config.feed_channels.max(1),
+            extra_iterations: super::slowdown::iterations_for_instructions(config.inject_instructions),
         }
     }
 
@@ -113,6 +116,7 @@ impl Source for TickSource {
     type Item = RawTick;
 
     fn next_item(&mut self) -> RawTick {
+        super::slowdown::burn_instructions(self.extra_iterations);
         let mut payload = Vec::with_capacity(self.payload_bytes.max(192));
         let channel = self.write_next(&mut payload);
         RawTick { channel, payload }

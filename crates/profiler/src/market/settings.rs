@@ -32,6 +32,9 @@ pub struct MarketConfig {
     /// A deliberate slowdown of every stage's work, percent of throughput (0 = none); only for
     /// testing that a regression gate catches one.
     pub inject_slowdown_pct: f64,
+    /// Instructions added to every message's work, exactly (0 = none), spread over the stages;
+    /// only for testing that the instruction-count gate catches a change of CPU work.
+    pub inject_instructions: u64,
     /// Where the enrich stage looks cache misses up: `None`, the in-process
     /// [`ReferenceStore`](super::ReferenceStore); or a PostgreSQL pool
     /// (`--reference-store postgres://...`, table [`REFERENCE_TABLE`](super::REFERENCE_TABLE)).
@@ -39,6 +42,10 @@ pub struct MarketConfig {
     /// own and the results carry its figures.
     pub database: Option<InstrumentedPool>,
 }
+
+/// The most instructions `--inject-instructions` adds per message: a hundred times the default
+/// workload's own (about 10,000), so a mistyped value cannot stall a run for hours.
+pub(super) const MAX_INJECTED_INSTRUCTIONS: u64 = 1_000_000;
 
 impl Default for MarketConfig {
     fn default() -> Self {
@@ -53,6 +60,7 @@ impl Default for MarketConfig {
             bar_interval: Duration::from_secs(1),
             feed_channels: 16,
             inject_slowdown_pct: 0.0,
+            inject_instructions: 0,
             database: None,
         }
     }
@@ -101,6 +109,12 @@ impl MarketConfig {
                 self.inject_slowdown_pct
             ));
         }
+        if self.inject_instructions > MAX_INJECTED_INSTRUCTIONS {
+            return invalid(format!(
+                "injected instructions must be at most {MAX_INJECTED_INSTRUCTIONS} per message, got {}",
+                self.inject_instructions
+            ));
+        }
         if self.bar_interval.is_zero() {
             return invalid("bar interval must be more than 0".into());
         }
@@ -122,6 +136,7 @@ impl MarketConfig {
             "bar_interval_ms": self.bar_interval.as_secs_f64() * 1e3,
             "feed_channels": self.feed_channels,
             "inject_slowdown_pct": self.inject_slowdown_pct,
+            "inject_instructions": self.inject_instructions,
             // The endpoint, never the connection string: it may hold the password.
             "reference_store": self.database.as_ref().map_or("memory", |pool| pool.endpoint()),
         })

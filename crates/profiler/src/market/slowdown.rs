@@ -15,6 +15,16 @@
 //! message cost two clock reads per stage (22 % slower when asked for 5 %), and a moving average
 //! of wall-clock costs with a loop speed measured once let one stolen time slice inflate the
 //! burn for hundreds of messages (a 5 % knob took 15 % in a gate trial on a busy host).
+//!
+//! That calibration is by the clock, so it cannot prove the instruction-count gate: under
+//! Valgrind every clock reading is slow and "1 %" counted 4.4 % more instructions. The hidden
+//! `--inject-instructions N` is the knob for that gate: [`burn_instructions`] executes a loop of
+//! exactly two instructions per iteration (written in assembly on x86-64 and AArch64, so the
+//! compiler cannot reshape it), `N / 2` iterations per message in the feed's generator
+//! ([`TickSource`](super::TickSource)), the same on every machine and under any load. Not in
+//! this wrapper: wrapping the four stages costs about 250 instructions per message by itself
+//! (measured), 2.5 % of the default workload, more than the 1 % the gate must resolve; the
+//! generator's call costs a compare and a branch when the knob is off, in every build alike.
 
 use std::time::Instant;
 
@@ -56,6 +66,55 @@ impl<S> Slowed<S> {
 /// work × (1 + f) = work / (1 − pct/100).
 pub(super) fn factor_for(pct: f64) -> f64 {
     if pct <= 0.0 { 0.0 } else { pct / (100.0 - pct) }
+}
+
+/// Instructions one iteration of [`burn_instructions`] executes.
+pub(super) const INSTRUCTIONS_PER_ITERATION: u64 = 2;
+
+/// Iterations of [`burn_instructions`] that add `instructions`: the nearest whole number, so
+/// within one instruction of the ask.
+pub(super) fn iterations_for_instructions(instructions: u64) -> u64 {
+    (instructions + INSTRUCTIONS_PER_ITERATION / 2) / INSTRUCTIONS_PER_ITERATION
+}
+
+/// Executes `iterations` × [`INSTRUCTIONS_PER_ITERATION`] instructions, plus a few to call the
+/// loop; nothing but a compare and a branch when `iterations` is 0.
+#[inline]
+pub(super) fn burn_instructions(iterations: u64) {
+    if iterations != 0 {
+        counted_loop(iterations);
+    }
+}
+
+/// `iterations` × [`INSTRUCTIONS_PER_ITERATION`] instructions (a decrement and a conditional
+/// branch each). In assembly, because the compiler may unroll or vectorise a Rust loop and the
+/// count would then depend on its version.
+#[inline(never)]
+fn counted_loop(iterations: u64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: touches only the counter register it is given and the flags.
+    unsafe {
+        std::arch::asm!(
+            "2:",
+            "dec {n}",
+            "jnz 2b",
+            n = inout(reg) iterations => _,
+            options(nomem, nostack),
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: as above.
+    unsafe {
+        std::arch::asm!(
+            "2:",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            n = inout(reg) iterations => _,
+            options(nomem, nostack),
+        );
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    burn_iterations(iterations);
 }
 
 fn burn_iterations(iterations: u64) {
@@ -143,6 +202,19 @@ impl<In: Send + 'static, S: Stage<In>> Stage<In> for Slowed<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn injected_instructions_are_whole_iterations_within_one_of_the_ask() {
+        assert_eq!(iterations_for_instructions(0), 0);
+        assert_eq!(iterations_for_instructions(1_000), 500);
+        for asked in [1u64, 7, 99, 197, 12_345] {
+            let given = iterations_for_instructions(asked) * INSTRUCTIONS_PER_ITERATION;
+            assert!(given.abs_diff(asked) <= 1, "{asked} → {given}");
+        }
+        // It runs (its count is checked under Valgrind by xtask's tests/instructions.rs).
+        burn_instructions(1_000);
+        burn_instructions(0);
+    }
 
     #[test]
     fn factor_turns_a_throughput_loss_into_extra_work() {

@@ -182,6 +182,8 @@ pub(crate) fn assemble(
         sweep: None,
         chaos: None,
         database: None,
+        // Counted under Valgrind by `cargo xtask bench --instructions`, which adds it.
+        instructions: None,
         files,
         phases,
         warnings,

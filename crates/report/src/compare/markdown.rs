@@ -4,12 +4,17 @@
 use std::fmt::Write as _;
 
 use super::formats::{Labels, verdict_name};
-use super::{Comparison, Design, Gate, MetricOutcome, Severity, Verdict};
+use super::{Comparison, Design, Gate, Kind, MetricOutcome, Severity, Verdict};
 use crate::markdown_escape::{code, escape, table_code};
 use crate::metric::format_value;
 
 fn pct(ratio: Option<f64>) -> String {
     ratio.map_or("—".to_owned(), |r| format!("{:+.1} %", (r - 1.0) * 100.0))
+}
+
+/// A counted metric's change, to a hundredth of a percent: its floor is a tenth.
+fn fine_pct(ratio: Option<f64>) -> String {
+    ratio.map_or("—".to_owned(), |r| format!("{:+.2} %", (r - 1.0) * 100.0))
 }
 
 fn verdict_cell(metric: &MetricOutcome) -> String {
@@ -55,6 +60,13 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
         comparison.options.confidence * 100.0,
         comparison.options.max_regression_pct,
     );
+    if comparison.metrics.iter().any(|m| m.kind == Kind::Counted) {
+        let _ = writeln!(
+            out,
+            "Instructions and estimated cycles per message are counted under Valgrind, not timed: the same build and input give the same count, so they need no interval and fail the gate beyond {} %.\n",
+            comparison.options.max_counted_regression_pct
+        );
+    }
     let paired = comparison.design == Design::Paired;
     // Paired: both medians, their ratio, and the paired change (the median of the per-round
     // ratios) that the verdict judges, each labelled, so that a row's numbers agree with each
@@ -73,6 +85,11 @@ pub fn render(comparison: &Comparison, labels: &Labels) -> String {
         );
     }
     for metric in &comparison.metrics {
+        let pct = if metric.kind == Kind::Counted {
+            fine_pct
+        } else {
+            pct
+        };
         let value = |v: Option<f64>| v.map_or("—".to_owned(), |v| format_value(v, metric.unit));
         let interval = match (metric.ci_low, metric.ci_high) {
             (Some(low), Some(high)) if low != high => format!("{} … {}", pct(Some(low)), pct(Some(high))),

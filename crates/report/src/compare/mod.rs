@@ -10,7 +10,11 @@
 //!   `perfgate_results::judge`, the same rule the report's baseline check and `trend` apply;
 //! - otherwise improved or regressed; severity high above 15 %, medium above 5 %, else low;
 //! - gate fail when the whole interval lies beyond `max_regression`, warn when only the point
-//!   estimate does; deterministic metrics (exact) fail on any change for the worse.
+//!   estimate does; deterministic metrics (exact) fail on any change for the worse;
+//! - counted metrics (instructions under Valgrind, [`COUNTED`]) need no interval: the ratio of
+//!   the two sides' counts is the change, unchanged within the metric's own floor (a tenth of a
+//!   percent, not `--noise`), failing the gate beyond their own limit
+//!   ([`CompareOptions::max_counted_regression_pct`], 1 % by default).
 
 pub mod formats;
 pub mod issue;
@@ -31,6 +35,9 @@ pub enum Kind {
     Measured,
     /// Deterministic for a seeded workload (message and error counts): compared exactly.
     Exact,
+    /// Counted under Valgrind: the same for the same build and input up to a residual far
+    /// below a tenth of a percent. No interval; its own floor and limit.
+    Counted,
 }
 
 /// One metric a comparison looks at.
@@ -57,6 +64,13 @@ pub const COMPARED: &[Compared] = &[
     compared("memory.peak_mb", Kind::Measured),
     compared("cpu.message_count", Kind::Exact),
     compared("errors.total", Kind::Exact),
+];
+
+/// The metrics of `cargo xtask compare`'s instruction counts (the `instructions` section, one
+/// count per side and turn, not per round); they join the comparison when Valgrind counted them.
+pub const COUNTED: &[Compared] = &[
+    compared("cpu.instructions_per_message", Kind::Counted),
+    compared("cpu.estimated_cycles_per_message", Kind::Counted),
 ];
 
 /// The figures of a chaos scenario that `compare --chaos SCENARIO` adds to [`COMPARED`], as
@@ -166,6 +180,8 @@ pub struct CompareOptions {
     pub noise_pct: f64,
     /// A regression whose whole interval lies beyond this many percent fails the gate.
     pub max_regression_pct: f64,
+    /// A counted metric ([`Kind::Counted`]) worse by more than this many percent fails the gate.
+    pub max_counted_regression_pct: f64,
 }
 
 impl Default for CompareOptions {
@@ -174,6 +190,7 @@ impl Default for CompareOptions {
             confidence: 0.95,
             noise_pct: 2.0,
             max_regression_pct: 10.0,
+            max_counted_regression_pct: 1.0,
         }
     }
 }
@@ -288,8 +305,13 @@ pub fn compare(
     let metrics: Vec<MetricOutcome> = samples
         .iter()
         .map(|sample| {
-            let floor = options
-                .noise_pct
+            // `--noise` is the timed figures' floor; a count has its own, far finer one.
+            let general = if sample.kind == Kind::Counted {
+                0.0
+            } else {
+                options.noise_pct
+            };
+            let floor = general
                 .max(configured_floor(&sample.id))
                 .max(learnt_floor(&sample.id).unwrap_or(0.0));
             outcome(design, sample, options, floor)
@@ -361,6 +383,9 @@ fn figures_outcome(design: Design, sample: &Samples, options: CompareOptions, fl
     };
     if sample.kind == Kind::Exact {
         return exact(out, &base, &candidate);
+    }
+    if sample.kind == Kind::Counted {
+        return counted(out, &base, &candidate, floor, options);
     }
     let interval = match design {
         Design::Paired => {
@@ -574,6 +599,69 @@ fn exact(mut out: MetricOutcome, base: &[f64], candidate: &[f64]) -> MetricOutco
     out
 }
 
+/// A counted metric: each side's counts must agree within the floor (else the count is not
+/// reproducible here and says nothing), and the ratio of their medians is the change.
+fn counted(
+    mut out: MetricOutcome,
+    base: &[f64],
+    candidate: &[f64],
+    floor: f64,
+    options: CompareOptions,
+) -> MetricOutcome {
+    out.rounds = base.len().min(candidate.len());
+    let (Some(base_median), Some(candidate_median)) = (out.base_median, out.candidate_median) else {
+        out.reason = "not counted on both sides".to_owned();
+        return out;
+    };
+    // The largest difference between two counts of one side, percent of the smaller.
+    let spread = |values: &[f64]| {
+        let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if low > 0.0 {
+            (high / low - 1.0) * 100.0
+        } else {
+            f64::INFINITY
+        }
+    };
+    let residual = spread(base).max(spread(candidate));
+    if residual > floor {
+        out.reason = format!(
+            "counts of the same build differ by {residual:.3} %, more than the floor of {floor:.2} %: not reproducible here"
+        );
+        return out;
+    }
+    if base_median <= 0.0 {
+        out.reason = "the base counted nothing".to_owned();
+        return out;
+    }
+    let ratio = candidate_median / base_median;
+    out.ratio = Some(ratio);
+    out.ci_low = Some(ratio);
+    out.ci_high = Some(ratio);
+    out.change_pct = Some((ratio - 1.0) * 100.0);
+    let movement = metric(&out.id).map_or(Movement::Unchanged, |def| {
+        judge::judge(def, Some(Change::from_ratio(ratio, None)), floor, ratio > 1.0)
+    });
+    out.verdict = verdict_of(movement);
+    let change = (ratio - 1.0) * 100.0;
+    let counts = format!("counted, residual {residual:.3} % between counts of one build");
+    if out.verdict == Verdict::Unchanged {
+        out.reason = format!("{change:+.3} % is within the floor of {floor:.2} % ({counts})");
+        return out;
+    }
+    let worse = if out.higher_is_better { -change } else { change };
+    out.severity = severity(worse.abs());
+    out.reason = format!("{change:+.2} % ({counts})");
+    if out.verdict == Verdict::Regressed && worse > options.max_counted_regression_pct {
+        out.gate = Gate::Fail;
+        out.reason.push_str(&format!(
+            ": beyond the allowed {} % for counted work",
+            options.max_counted_regression_pct
+        ));
+    }
+    out
+}
+
 /// The comparison's verdict for the judge's movement. A metric with no better direction that
 /// moved means the workload changed: a regression of the comparison.
 fn verdict_of(movement: Movement) -> Verdict {
@@ -627,6 +715,73 @@ mod tests {
             candidate.push(500_000.0 * drift * (1.0 - slowdown) * (1.0 + sigma * rng.normal()));
         }
         throughput(base, candidate)
+    }
+
+    fn instructions(base: Vec<f64>, candidate: Vec<f64>) -> Samples {
+        Samples {
+            id: "cpu.instructions_per_message".to_owned(),
+            kind: Kind::Counted,
+            base,
+            candidate,
+        }
+    }
+
+    #[test]
+    fn a_count_is_judged_by_its_own_floor_and_limit_not_by_the_timed_ones() {
+        let judge = |base: Vec<f64>, candidate: Vec<f64>| {
+            compare(
+                Design::Paired,
+                &[instructions(base, candidate)],
+                CompareOptions::default(),
+                &no_history,
+            )
+            .metrics
+            .remove(0)
+        };
+        let same = judge(vec![10_000.0, 10_000.0], vec![10_000.0, 10_000.0]);
+        assert_eq!((same.verdict, same.gate), (Verdict::Unchanged, Gate::Pass));
+        // The floor is the catalogue's tenth of a percent, not --noise's 2 %.
+        assert_eq!(same.noise_floor_pct, 0.1);
+        let tiny = judge(vec![10_000.0, 10_001.0], vec![10_004.0, 10_005.0]);
+        assert_eq!(tiny.verdict, Verdict::Unchanged, "{}", tiny.reason);
+        // Half a percent more work: regressed, within the 1 % limit.
+        let half = judge(vec![10_000.0, 10_000.0], vec![10_050.0, 10_050.0]);
+        assert_eq!(
+            (half.verdict, half.gate),
+            (Verdict::Regressed, Gate::Pass),
+            "{}",
+            half.reason
+        );
+        assert_eq!(half.ci_low, half.ratio);
+        // Two percent: fails, with no interval needed.
+        let two = judge(vec![10_000.0, 10_000.0], vec![10_200.0, 10_200.0]);
+        assert_eq!(
+            (two.verdict, two.gate),
+            (Verdict::Regressed, Gate::Fail),
+            "{}",
+            two.reason
+        );
+        assert!(two.reason.contains("1 %"), "{}", two.reason);
+        // Less work: improved, never failing.
+        let less = judge(vec![10_000.0], vec![9_000.0]);
+        assert_eq!((less.verdict, less.gate), (Verdict::Improved, Gate::Pass));
+        // Counts of one build that disagree beyond the floor say nothing.
+        let shaky = judge(vec![10_000.0, 10_300.0], vec![10_200.0, 10_200.0]);
+        assert_eq!((shaky.verdict, shaky.gate), (Verdict::Inconclusive, Gate::Pass));
+        assert!(shaky.reason.contains("not reproducible"), "{}", shaky.reason);
+        let none = judge(vec![], vec![10_000.0]);
+        assert_eq!(none.verdict, Verdict::Inconclusive);
+        // Its own limit, configurable.
+        let strict = compare(
+            Design::Paired,
+            &[instructions(vec![10_000.0], vec![10_050.0])],
+            CompareOptions {
+                max_counted_regression_pct: 0.25,
+                ..CompareOptions::default()
+            },
+            &no_history,
+        );
+        assert_eq!(strict.gate, Gate::Fail);
     }
 
     fn verdicts(slowdown: f64, sigma: f64, trials: usize) -> (usize, usize, usize) {
