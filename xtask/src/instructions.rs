@@ -263,9 +263,12 @@ fn count(profiler: &Path, args: &[String], out: &Path) -> anyhow::Result<Events>
     parse_callgrind(&text)
 }
 
-/// A fresh folder for callgrind's output under the system's temporary folder.
+/// A fresh folder for callgrind's output under the system's temporary folder, one per count
+/// (counts may run at once on several threads).
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("perfgate-instructions-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("perfgate-instructions-{}-{count}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }

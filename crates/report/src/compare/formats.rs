@@ -36,6 +36,7 @@ pub fn json_verdict(comparison: &Comparison, labels: &Labels) -> String {
         "candidate": labels.candidate,
         "confidence": comparison.options.confidence,
         "max_regression_pct": comparison.options.max_regression_pct,
+        "max_counted_regression_pct": comparison.options.max_counted_regression_pct,
         "metrics": comparison.metrics,
     });
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
