@@ -105,3 +105,53 @@ fn the_injection_knob_adds_the_instructions_it_is_asked_for() {
     );
     assert_eq!(injected["profiler_args"][8], "--inject-instructions");
 }
+
+#[test]
+fn bench_with_instructions_adds_the_count_to_the_results() {
+    if skip_without_valgrind() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let out = dir.path().join("run");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "bench",
+            "--instructions",
+            "--no-history",
+            "--phases",
+            "saturation",
+            "--messages",
+            "20000",
+            "--warmup",
+            "2000",
+            "--probes",
+            "none",
+            "--no-progress",
+            "--symbols",
+            "300",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("running xtask");
+    assert!(
+        output.status.success(),
+        "cargo xtask bench --instructions failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("results.json")).expect("results.json");
+    // Read as every tool reads it: validated, and the catalogue finds both figures.
+    let results = perfgate_results::read::parse(&text).expect("valid results");
+    let section = results.instructions.as_ref().expect("an instructions section");
+    // The run's workload went into the count, its lengths and probes did not.
+    assert_eq!(
+        &section.profiler_args[section.profiler_args.len() - 2..],
+        ["--symbols", "300"]
+    );
+    for id in ["cpu.instructions_per_message", "cpu.estimated_cycles_per_message"] {
+        let value = perfgate_results::metric(id)
+            .and_then(|def| def.read(&results))
+            .unwrap_or_else(|| panic!("{id} is not read from the results"));
+        assert!(value > 100.0, "{id} = {value}");
+    }
+}
