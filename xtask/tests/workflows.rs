@@ -160,6 +160,7 @@ fn workflows_call_only_xtask_commands_and_flags_that_exist() {
     for expected in [
         "compare --base",
         "compare --quick",
+        "compare --instructions",
         "bench --quick",
         "report --thresholds",
     ] {
@@ -192,6 +193,42 @@ fn the_call_scanner_reads_folded_and_chained_commands() {
 /// `cargo xtask regression-issue` with `--github-output`, the step after it acts only on
 /// `open`/`close` through `gh` with the label and title that command wrote, and the job may
 /// write issues. A renamed output or a lost permission would only show on GitHub otherwise.
+#[test]
+fn every_gating_comparison_counts_instructions_with_valgrind_installed_first() {
+    let (path, workflow) = workflows()
+        .into_iter()
+        .find(|(path, _)| path.ends_with("benchmarks.yml"))
+        .expect("benchmarks.yml");
+    let mut gating = 0;
+    for (name, job) in workflow["jobs"].as_hash().expect("jobs") {
+        let runs: Vec<&str> = job["steps"]
+            .as_vec()
+            .map(|steps| steps.iter().filter_map(|step| step["run"].as_str()).collect())
+            .unwrap_or_default();
+        let installs = runs
+            .iter()
+            .position(|run| run.contains("apt-get install") && run.contains("valgrind"));
+        for (index, run) in runs.iter().enumerate() {
+            // A comparison whose verdict gates (with --confirm) must count: `on` fails without
+            // Valgrind instead of quietly gating on the timed figures alone.
+            if run.contains("cargo xtask compare") && run.contains("--confirm") {
+                gating += 1;
+                assert!(
+                    run.contains("--instructions on"),
+                    "{}: job {name:?}: a gating compare without --instructions on",
+                    path.display()
+                );
+                assert!(
+                    installs.is_some_and(|at| at < index),
+                    "{}: job {name:?} does not install valgrind before comparing",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert_eq!(gating, 2, "the pull-request gate and the nightly check");
+}
+
 #[test]
 fn the_nightly_job_keeps_one_regression_issue() {
     let (path, workflow) = workflows()
