@@ -152,10 +152,32 @@ fn handoff(c: &mut Criterion) {
     group.finish();
 }
 
+fn latency_recording(c: &mut Criterion) {
+    let mut histogram =
+        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("bounds");
+    let mut group = c.benchmark_group("harness");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let same: Vec<u64> = vec![1_000_000; BATCH];
+    let distinct: Vec<u64> = (0..BATCH as u64).map(|n| 1_000_000 + n * 1_000).collect();
+    let mut done = 2_000_000u64;
+    for (name, starts) in [
+        ("latency_batch_same_start", &same),
+        ("latency_batch_distinct_starts", &distinct),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                done += 1;
+                perfgate_profiler::record_latencies(&mut histogram, black_box(done), black_box(starts));
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = pieces;
     config = Criterion::default().measurement_time(Duration::from_secs(3));
-    targets = handoff
+    targets = handoff, latency_recording
 }
 
 fn main() {
