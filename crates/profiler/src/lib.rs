@@ -82,6 +82,8 @@ pub use results::{
     RuntimeSection, SCHEMA_VERSION, SlowPollSite, Spread, StageSection, SubscriberSection, TaskPollsSection,
     ToolInfo, WorkerSection,
 };
+#[doc(hidden)]
+pub use stats::record_latencies;
 
 /// Measures what the probes in `config.probes` cost: `pairs` pairs of runs with no probe and with
 /// those probes, interleaved (ABBA), each a saturation and a fixed-rate phase at one shared rate.

@@ -217,6 +217,9 @@ pub struct LimitSection {
     pub processed: u64,
     /// Measured messages rejected by a stage.
     pub errors: u64,
+    /// CPU time (user + system) of the threads' measured windows per measured message, ns; the
+    /// pipeline's `cpu.cpu_ns_per_message` minus this is the harness's cost per message.
+    pub cpu_ns_per_message: Option<f64>,
 }
 
 /// The profiler process.

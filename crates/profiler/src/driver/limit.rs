@@ -12,6 +12,7 @@ use crate::error::{ProfilerError, Result, panic_message};
 use crate::length::Length;
 use crate::observer::{Observer, PhaseStart};
 use crate::pipeline::{AsyncSource, Pipeline, WorkerInfo};
+use crate::probe::cpu::thread_cpu_time;
 
 /// What `limit` mode measured.
 #[derive(Debug, Clone)]
@@ -23,11 +24,21 @@ pub(crate) struct LimitOutcome {
     pub(crate) rejected: u64,
     /// From the moment all threads started measuring to when the last one finished.
     pub(crate) window: Duration,
+    /// CPU time (user + system) the threads spent in their measured windows, summed; `None`
+    /// where the system has no per-thread figure.
+    pub(crate) cpu: Option<Duration>,
 }
 
 impl LimitOutcome {
     pub(crate) fn messages_per_second(&self) -> f64 {
         self.messages as f64 / self.window.as_secs_f64()
+    }
+
+    /// CPU time per measured message, ns: the stage functions' own cost, which the pipeline's
+    /// `cpu.cpu_ns_per_message` exceeds by the harness's cost.
+    pub(crate) fn cpu_ns_per_message(&self) -> Option<f64> {
+        let cpu = self.cpu?;
+        (self.messages > 0).then(|| cpu.as_nanos() as f64 / self.messages as f64)
     }
 }
 
@@ -37,6 +48,7 @@ struct ThreadOutcome {
     rejected: u64,
     started: Instant,
     ended: Instant,
+    cpu: Option<Duration>,
 }
 
 /// A thread's share of a length: counts are split evenly, durations apply to each thread.
@@ -126,6 +138,7 @@ where
         processed: results.iter().map(|r| r.processed).sum(),
         rejected: results.iter().map(|r| r.rejected).sum(),
         window: ended - started,
+        cpu: results.iter().map(|r| r.cpu).sum(),
     })
 }
 
@@ -199,8 +212,12 @@ where
         std::panic::resume_unwind(payload);
     }
     let started = Instant::now();
+    let cpu_before = thread_cpu_time();
     let (messages, processed, rejected) =
         measured_window(|| run_for(share(config.length, info.count, info.index)));
+    let cpu = thread_cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let ended = Instant::now();
     Ok(ThreadOutcome {
         messages,
@@ -208,6 +225,7 @@ where
         rejected,
         started,
         ended,
+        cpu,
     })
 }
 
@@ -275,5 +293,35 @@ mod tests {
         );
         let span = Length::Duration(Duration::from_secs(2));
         assert_eq!(share(span, 4, 3), span);
+    }
+
+    #[test]
+    fn cpu_per_message_is_the_threads_cpu_over_their_messages() {
+        let mut outcome = LimitOutcome {
+            threads: 2,
+            messages: 4_000,
+            processed: 4_000,
+            rejected: 0,
+            window: Duration::from_millis(2),
+            cpu: Some(Duration::from_millis(3)),
+        };
+        assert_eq!(outcome.cpu_ns_per_message(), Some(750.0));
+        outcome.messages = 0;
+        assert_eq!(outcome.cpu_ns_per_message(), None, "no messages, no figure");
+        outcome.messages = 4_000;
+        outcome.cpu = None;
+        assert_eq!(outcome.cpu_ns_per_message(), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_busy_thread_counts_its_cpu_time() {
+        let before = thread_cpu_time().expect("linux has per-thread CPU time");
+        let mut x = 0u64;
+        for _ in 0..10_000_000 {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert_eq!(x, 10_000_000);
+        assert!(thread_cpu_time().expect("still") > before);
     }
 }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::batch::Batch;
 use crate::clock::Clock;
 use crate::live_sink::LiveSink;
-use crate::stats::ns_histogram;
+use crate::stats::{ns_histogram, record_latencies};
 
 /// One subscriber's share of a terminal batch.
 pub(crate) struct Delivery<T> {
@@ -97,11 +97,7 @@ impl<T: Send + Sync + 'static> Terminal<T> {
         }
         let done_ns = self.clock.now_ns();
         if batch.measured {
-            for &start_ns in &self.starts {
-                self.report
-                    .latency
-                    .saturating_record(done_ns.saturating_sub(start_ns));
-            }
+            record_latencies(&mut self.report.latency, done_ns, &self.starts);
             self.report.last_measured_ns = done_ns;
             // One branch per batch when there is no sink; one call per batch when there is.
             if let Some(live) = &self.live {

@@ -109,35 +109,46 @@ where
         let mut output = Vec::with_capacity(count);
         let mut rejected = 0u64;
         let faulty = faults.as_ref().filter(|faults| faults.any());
-        for envelope in batch.items {
-            taken += 1;
-            if let Some(faults) = faulty {
-                if faults.rejects(stage_index, context.worker, taken) {
-                    report.errors.add(INJECTED_KIND.into(), 1);
-                    rejected += 1;
-                    continue;
+        // One unwind guard per batch, not per message: the stage's future inlines into this
+        // loop. A panic ends the guarded loop at the message it panicked on; that message
+        // counts as an error, the stage is replaced and the loop resumes with the next one.
+        let mut items = batch.items.into_iter();
+        loop {
+            let guarded = AssertUnwindSafe(async {
+                for envelope in items.by_ref() {
+                    taken += 1;
+                    if let Some(faults) = faulty {
+                        if faults.rejects(stage_index, context.worker, taken) {
+                            report.errors.add(INJECTED_KIND.into(), 1);
+                            rejected += 1;
+                            continue;
+                        }
+                        if faults.take_panic(stage_index) {
+                            // The injected panic takes the path of a stage's own after the
+                            // unwinding (which a real panic's test covers), without printing one
+                            // to stderr.
+                            note_panic(&mut report, &"injected panic (chaos: stage_panic)");
+                            stage = rebuild();
+                            rejected += 1;
+                            continue;
+                        }
+                    }
+                    match stage.process(envelope.item).await {
+                        Ok(item) => output.push(Envelope {
+                            start_ns: envelope.start_ns,
+                            item,
+                        }),
+                        Err(error) => {
+                            report.errors.add(error.into_kind(), 1);
+                            rejected += 1;
+                        }
+                    }
                 }
-                if faults.take_panic(stage_index) {
-                    // The injected panic takes the path of a stage's own after the unwinding
-                    // (which a real panic's test covers), without printing one to stderr.
-                    note_panic(&mut report, &"injected panic (chaos: stage_panic)");
-                    stage = rebuild();
-                    rejected += 1;
-                    continue;
-                }
-            }
-            match AssertUnwindSafe(stage.process(envelope.item))
-                .catch_unwind()
-                .await
-            {
-                Ok(Ok(item)) => output.push(Envelope {
-                    start_ns: envelope.start_ns,
-                    item,
-                }),
-                Ok(Err(error)) => {
-                    report.errors.add(error.into_kind(), 1);
-                    rejected += 1;
-                }
+            })
+            .catch_unwind()
+            .await;
+            match guarded {
+                Ok(()) => break,
                 Err(payload) => {
                     note_panic(&mut report, &*payload);
                     stage = rebuild();

@@ -236,6 +236,22 @@ impl std::fmt::Debug for CpuProbe {
     }
 }
 
+/// User plus system CPU time of the calling thread, counted as [`process_cpu_times`] counts the
+/// process's (`getrusage`), so that the two compare; `None` where the system has no per-thread
+/// figure.
+pub(crate) fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage writes into the zeroed struct we own.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } == 0 {
+            let duration = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+            return Some(duration(usage.ru_utime) + duration(usage.ru_stime));
+        }
+    }
+    None
+}
+
 /// User and system CPU time of the whole process.
 pub(crate) fn process_cpu_times() -> (Duration, Duration) {
     #[cfg(unix)]

@@ -376,6 +376,7 @@ fn limit_section(limit: &LimitOutcome) -> LimitSection {
         total_time: limit.window.as_secs_f64(),
         processed: limit.processed,
         errors: limit.rejected,
+        cpu_ns_per_message: limit.cpu_ns_per_message(),
     }
 }
 
