@@ -32,15 +32,7 @@ pub(super) fn count(
         eprintln!("compare: instructions not counted: {NO_VALGRIND}");
         return Ok(None);
     };
-    let mut samples: Vec<Samples> = COUNTED
-        .iter()
-        .map(|compared| Samples {
-            id: compared.id.to_owned(),
-            kind: compared.kind,
-            base: Vec::new(),
-            candidate: Vec::new(),
-        })
-        .collect();
+    let mut samples: Vec<Samples> = COUNTED.iter().map(Samples::empty).collect();
     let started = std::time::Instant::now();
     // Base, candidate, candidate, base, ...: the order the counts are listed (and their
     // samples kept) in, though a count does not care. They run at once, one per core: a count
@@ -81,16 +73,14 @@ pub(super) fn count(
                 return Err(error.context(format!("counting the {side}'s instructions")));
             }
         };
+        // Read as every other figure is, through the catalogue.
+        let results = perfgate_results::Results {
+            instructions: Some(section),
+            ..perfgate_results::Results::default()
+        };
         for sample in &mut samples {
-            let value = match sample.id.as_str() {
-                "cpu.instructions_per_message" => section.instructions_per_message,
-                _ => section.estimated_cycles_per_message,
-            };
-            if is_base {
-                sample.base.push(value);
-            } else {
-                sample.candidate.push(value);
-            }
+            let value = perfgate_results::metric(&sample.id).and_then(|def| def.read(&results));
+            sample.push(is_base, value.unwrap_or(f64::NAN));
         }
     }
     eprintln!(

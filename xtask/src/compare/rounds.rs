@@ -59,15 +59,7 @@ impl Rounds {
     /// the machine's speed costs both sides alike.
     /// With `chaos`, each side's turn also runs that scenario (see `run_side`).
     pub(super) fn run(&self, options: &Options, chaos: Option<&str>) -> anyhow::Result<Vec<Samples>> {
-        let mut samples: Vec<Samples> = compared_metrics(chaos)
-            .iter()
-            .map(|compared| Samples {
-                id: compared.id.to_owned(),
-                kind: compared.kind,
-                base: Vec::new(),
-                candidate: Vec::new(),
-            })
-            .collect();
+        let mut samples: Vec<Samples> = compared_metrics(chaos).iter().map(Samples::empty).collect();
         let extra = options.candidate_extra_args();
         let started = std::time::Instant::now();
         for round in 0..options.rounds {
@@ -91,12 +83,7 @@ impl Rounds {
                     &extra,
                 )?;
                 for sample in &mut samples {
-                    let value = metrics.get(&sample.id).copied().unwrap_or(f64::NAN);
-                    if is_base {
-                        sample.base.push(value);
-                    } else {
-                        sample.candidate.push(value);
-                    }
+                    sample.push(is_base, metrics.get(&sample.id).copied().unwrap_or(f64::NAN));
                 }
             }
             eprintln!(

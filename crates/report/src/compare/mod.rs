@@ -161,6 +161,27 @@ pub struct Samples {
     pub candidate: Vec<f64>,
 }
 
+impl Samples {
+    /// No figures yet for `compared`.
+    pub fn empty(compared: &Compared) -> Self {
+        Self {
+            id: compared.id.to_owned(),
+            kind: compared.kind,
+            base: Vec::new(),
+            candidate: Vec::new(),
+        }
+    }
+
+    /// Adds one run's figure to its side.
+    pub fn push(&mut self, is_base: bool, value: f64) {
+        if is_base {
+            self.base.push(value);
+        } else {
+            self.candidate.push(value);
+        }
+    }
+}
+
 /// How a comparison's samples were taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
