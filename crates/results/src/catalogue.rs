@@ -154,9 +154,11 @@ const DATABASE_LATENCY_FLOOR_PCT: f64 = 20.0;
 /// a large relative one: provisional.
 const DATABASE_WAIT_FLOOR_PCT: f64 = 50.0;
 
-/// A count under Valgrind is the same for the same binary and seed: two counts of one build
-/// differed by at most 0.012 % once the hashers were seeded (docs/performance.md), two builds
-/// of one commit by ... So any change above a tenth of a percent is a change of the work.
+/// A count under Valgrind is the same for the same binary and seed: three counts of one build
+/// were equal to the instruction once the hashers had fixed keys, and two builds of one commit
+/// (the same source built in two folders, 20 A/A trials) counted the same instructions and
+/// estimated cycles 0.0013 % apart (docs/statistics.md). So a change above a tenth of a percent
+/// is a change of the work.
 pub const INSTRUCTIONS_FLOOR_PCT: f64 = 0.1;
 
 /// The database section of a run whose pool connected.
