@@ -164,8 +164,12 @@ pub(crate) fn count_instructions(
     spec: &CountSpec,
     valgrind: &str,
 ) -> anyhow::Result<perfgate_results::InstructionsSection> {
-    let scratch = tempfile_dir()?;
-    let callgrind_out = scratch.join("callgrind.out");
+    // Removed when dropped, whether the count succeeds or not.
+    let scratch = tempfile::Builder::new()
+        .prefix("perfgate-instructions-")
+        .tempdir()
+        .context("creating a folder for callgrind's output")?;
+    let callgrind_out = scratch.path().join("callgrind.out");
     let mut profiler_args: Vec<String> = vec![
         "--plain-loop".into(),
         "--messages".into(),
@@ -177,9 +181,7 @@ pub(crate) fn count_instructions(
         "--no-progress".into(),
     ];
     profiler_args.extend(spec.profiler_args.iter().cloned());
-    let events = count(profiler, &profiler_args, &callgrind_out);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let events = events?;
+    let events = count(profiler, &profiler_args, &callgrind_out)?;
     let messages = spec.messages as f64;
     Ok(perfgate_results::InstructionsSection {
         instructions_per_message: events.get("Ir")? as f64 / messages,
@@ -261,16 +263,6 @@ fn count(profiler: &Path, args: &[String], out: &Path) -> anyhow::Result<Events>
     }
     let text = std::fs::read_to_string(out).with_context(|| format!("reading {}", out.display()))?;
     parse_callgrind(&text)
-}
-
-/// A fresh folder for callgrind's output under the system's temporary folder, one per count
-/// (counts may run at once on several threads).
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let count = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("perfgate-instructions-{}-{count}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
 }
 
 #[cfg(test)]
