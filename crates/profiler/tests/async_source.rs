@@ -117,3 +117,47 @@ fn issue_14_an_async_closure_source_that_waits_bounds_the_throughput() {
         "{rate:.0} msg/s from a source that yields at most ~10,000/s"
     );
 }
+
+/// The names of the threads a source was asked for messages on.
+fn threads_feeding(saturation: bool) -> std::collections::BTreeSet<String> {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let recorder = Arc::clone(&seen);
+    let pipeline = Pipeline::builder(move |_| {
+        let recorder = Arc::clone(&recorder);
+        source_fn(move || {
+            let recorder = Arc::clone(&recorder);
+            async move {
+                let name = std::thread::current().name().unwrap_or("unnamed").to_owned();
+                recorder.lock().unwrap().insert(name);
+                Some(1u64)
+            }
+        })
+    })
+    .stage("pass", |_| {
+        stage_fn(|value: u64| async move { Ok::<_, StageError>(value) })
+    })
+    .build();
+    let config = RunConfig {
+        saturation,
+        fixed_rate: !saturation,
+        rate: (!saturation).then_some(50_000.0),
+        ..config(1_000, 20_000)
+    };
+    perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
+    seen.lock().unwrap().clone()
+}
+
+#[test]
+fn issue_19_at_saturation_the_feed_runs_on_the_workers_and_at_a_fixed_rate_on_its_own_thread() {
+    // At saturation the feed is a task sharing the runtime's cores with the stages (no third
+    // thread parked and woken for every batch); its waits between segments stay on the feeder.
+    let saturation = threads_feeding(true);
+    assert!(
+        !saturation.is_empty() && saturation.iter().all(|name| name.starts_with("pg-worker-")),
+        "{saturation:?}"
+    );
+    // At a fixed rate the feeder's own thread keeps the schedule with its precise sleeps.
+    let fixed = threads_feeding(false);
+    assert_eq!(fixed.into_iter().collect::<Vec<_>>(), ["pg-feeder"]);
+}

@@ -1,13 +1,17 @@
 //! The feeder: pulls messages from the source and pushes them into the pipeline, flat out
-//! (saturation) or on a fixed schedule (open loop). It runs on the calling thread, outside the
-//! runtime's workers, the way a network feed arrives from outside a service.
+//! (saturation) or on a fixed schedule (open loop). It is driven from a thread of its own, which
+//! does the window's handshake and the drain. At a fixed rate the sending stays on that thread,
+//! whose precise sleeps keep the schedule; at saturation it runs as a task on the pipeline's
+//! runtime, as a socket-reading task does in a service (see [`PumpTask`]).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::length::Length;
 use crate::pipeline::{AsyncSource, Batch, Downstream, Envelope};
+use crate::probe::lag::{LagShared, instrument};
 use crate::window::WindowState;
 
 /// How messages are paced.
@@ -123,121 +127,69 @@ impl Segment {
 }
 
 pub(crate) async fn feed<Src>(
-    mut source: Src,
-    mut inlet: Downstream<Src::Item>,
+    source: Src,
+    inlet: Downstream<Src::Item>,
     plan: FeedPlan,
     clock: Clock,
     window: &WindowState,
     (finished, due): (&AtomicU64, &DueCount),
+    on_runtime: Option<PumpTask>,
 ) -> FeedReport
 where
     Src: AsyncSource,
     Src::Item: Sync,
 {
-    let mut report = FeedReport::default();
     let origin_ns = clock.now_ns();
-    let mut schedule = Schedule::new(plan.pacing, origin_ns);
-    let mut scheduled: u64 = 0;
-    let mut segment = Segment {
-        measured: false,
-        length: plan.warmup,
-        started_ns: origin_ns,
-        sent: 0,
+    let mut pump = Pump {
+        source,
+        inlet,
+        schedule: Schedule::new(plan.pacing, origin_ns),
+        scheduled: 0,
+        segment: Segment {
+            measured: false,
+            length: plan.warmup,
+            started_ns: origin_ns,
+            sent: 0,
+        },
+        plan,
+        clock,
+        report: FeedReport::default(),
+        stopped: false,
     };
     loop {
-        let schedule_ns = schedule.position(scheduled, &clock);
-        let remaining = match segment.remaining(schedule_ns) {
-            Some(left) => left,
-            None if !segment.measured => {
-                // The handshake: no measured message is sent before the probes have read the
-                // start of the window. The wait is the profiler's, not the pipeline's, so a fixed
-                // schedule resumes after it instead of charging it to the first messages.
-                let waiting = Instant::now();
-                window.begin();
-                report.opened_late = !window.wait_opened(OPEN_LIMIT);
-                schedule.postpone(waiting.elapsed());
-                let started_ns = schedule.position(scheduled, &clock);
-                if let Some(burst) = plan.burst {
-                    schedule.add_burst(started_ns, burst);
-                }
-                if let Pacing::Rate(_) = plan.pacing {
-                    let _ = due.schedule.set((schedule.segments.clone(), started_ns));
-                }
-                segment = Segment {
-                    measured: true,
-                    length: plan.length,
-                    started_ns,
-                    sent: 0,
-                };
-                continue;
-            }
-            None => break,
+        pump = match &on_runtime {
+            Some(task) => task.run(pump).await,
+            None => pump.run_segment().await,
         };
-        let want = remaining.min(plan.batch_size as u64) as usize;
-        let mut items = Vec::with_capacity(want);
-        match plan.pacing {
-            Pacing::Saturation => {
-                for _ in 0..want {
-                    let Some(item) = source.next_message().await else {
-                        report.source_ended = true;
-                        break;
-                    };
-                    items.push(Envelope { start_ns: 0, item });
-                }
-                // Stamped when the batch is complete: the moment it enters the pipeline.
-                let created_ns = clock.now_ns();
-                for envelope in &mut items {
-                    envelope.start_ns = created_ns;
-                }
-            }
-            Pacing::Rate(_) => {
-                let due_ns = schedule.intended_ns(scheduled);
-                let now_ns = clock.now_ns();
-                if due_ns > now_ns {
-                    sleep_until(&clock, due_ns.max(now_ns + FEED_TICK_NS));
-                }
-                let now_ns = clock.now_ns();
-                while items.len() < want {
-                    let intended = schedule.intended_ns(scheduled);
-                    if intended > now_ns {
-                        break;
-                    }
-                    let Some(item) = source.next_message().await else {
-                        report.source_ended = true;
-                        break;
-                    };
-                    items.push(Envelope {
-                        start_ns: intended,
-                        item,
-                    });
-                    scheduled += 1;
-                }
-            }
-        }
-        let count = items.len() as u64;
-        if count == 0 {
-            // Only an ended source sends nothing: a due batch holds at least one message.
+        if pump.stopped || pump.segment.measured {
             break;
         }
-        if segment.measured {
-            report.measured_messages += count;
-            report.first_measured_ns.get_or_insert(items[0].start_ns);
-        } else {
-            report.warmup_messages += count;
+        // The handshake: no measured message is sent before the probes have read the start of
+        // the window. The wait is the profiler's, not the pipeline's, so a fixed schedule
+        // resumes after it instead of charging it to the first messages.
+        let waiting = Instant::now();
+        window.begin();
+        pump.report.opened_late = !window.wait_opened(OPEN_LIMIT);
+        pump.schedule.postpone(waiting.elapsed());
+        let started_ns = pump.schedule.position(pump.scheduled, &pump.clock);
+        if let Some(burst) = plan.burst {
+            pump.schedule.add_burst(started_ns, burst);
         }
-        segment.sent += count;
-        let batch = Batch {
-            measured: segment.measured,
-            items,
+        if let Pacing::Rate(_) = plan.pacing {
+            let _ = due.schedule.set((pump.schedule.segments.clone(), started_ns));
+        }
+        pump.segment = Segment {
+            measured: true,
+            length: plan.length,
+            started_ns,
+            sent: 0,
         };
-        if inlet.push(batch).await.is_err() {
-            report.disconnected = true;
-            break;
-        }
     }
+    let Pump { report, inlet, .. } = pump;
     let _ = due.total.set(report.generated());
     // The window ends when its last measured message has finished (messages leave the pipeline
     // in any order, so when all of them have), not when it was sent.
+    let mut report = report;
     if !report.disconnected {
         report.unfinished_at_close = wait_finished(finished, report.generated(), DRAIN_LIMIT);
     }
@@ -245,7 +197,137 @@ where
     // The inlet is dropped when this returns, which winds the pipeline down; the probes read the
     // end of the window first.
     window.wait_closed(CLOSE_LIMIT);
+    drop(inlet);
     report
+}
+
+/// Runs each segment's sending as a task on the pipeline's runtime instead of on the feeder's
+/// own thread: at saturation the feed then shares the workers' cores with the stages, as a
+/// socket-reading task does in a service, instead of a third thread contending for two cores and
+/// parking and being woken for every batch (issue 19: about 40,000 context switches per million
+/// messages). The feeder's thread still does the waiting between segments (the window's
+/// handshake, the drain), which must not block a worker.
+pub(crate) struct PumpTask {
+    /// The lag probe's state, so the task's polls are timed like the stages'.
+    pub(crate) lag: Option<Arc<LagShared>>,
+}
+
+impl PumpTask {
+    async fn run<Src>(&self, pump: Pump<Src>) -> Pump<Src>
+    where
+        Src: AsyncSource,
+        Src::Item: Sync,
+    {
+        let handle = match &self.lag {
+            Some(lag) => tokio::spawn(instrument(pump.run_segment(), Arc::clone(lag))),
+            None => tokio::spawn(pump.run_segment()),
+        };
+        match handle.await {
+            Ok(pump) => pump,
+            // The source or a stage's inlet panicked: the feeder fails as it would inline.
+            Err(error) => match error.try_into_panic() {
+                Ok(payload) => std::panic::resume_unwind(payload),
+                Err(error) => panic!("the feed task was cancelled: {error}"),
+            },
+        }
+    }
+}
+
+/// The feeder's sending side: the source, the first stage's inlet and where the plan stands.
+/// It moves into a runtime task for a segment and back (see [`PumpTask`]).
+struct Pump<Src: AsyncSource> {
+    source: Src,
+    inlet: Downstream<Src::Item>,
+    schedule: Schedule,
+    /// Messages generated on the fixed-rate schedule so far.
+    scheduled: u64,
+    segment: Segment,
+    plan: FeedPlan,
+    clock: Clock,
+    report: FeedReport,
+    /// The source ended or the pipeline went away: nothing more is sent.
+    stopped: bool,
+}
+
+impl<Src> Pump<Src>
+where
+    Src: AsyncSource,
+    Src::Item: Sync,
+{
+    /// Sends the current segment's batches until it is complete (or the source ends, or the
+    /// pipeline goes away).
+    async fn run_segment(mut self) -> Self {
+        let plan = self.plan;
+        loop {
+            let schedule_ns = self.schedule.position(self.scheduled, &self.clock);
+            let Some(remaining) = self.segment.remaining(schedule_ns) else {
+                return self;
+            };
+            let want = remaining.min(plan.batch_size as u64) as usize;
+            let mut items = Vec::with_capacity(want);
+            match plan.pacing {
+                Pacing::Saturation => {
+                    for _ in 0..want {
+                        let Some(item) = self.source.next_message().await else {
+                            self.report.source_ended = true;
+                            break;
+                        };
+                        items.push(Envelope { start_ns: 0, item });
+                    }
+                    // Stamped when the batch is complete: the moment it enters the pipeline.
+                    let created_ns = self.clock.now_ns();
+                    for envelope in &mut items {
+                        envelope.start_ns = created_ns;
+                    }
+                }
+                Pacing::Rate(_) => {
+                    let due_ns = self.schedule.intended_ns(self.scheduled);
+                    let now_ns = self.clock.now_ns();
+                    if due_ns > now_ns {
+                        sleep_until(&self.clock, due_ns.max(now_ns + FEED_TICK_NS));
+                    }
+                    let now_ns = self.clock.now_ns();
+                    while items.len() < want {
+                        let intended = self.schedule.intended_ns(self.scheduled);
+                        if intended > now_ns {
+                            break;
+                        }
+                        let Some(item) = self.source.next_message().await else {
+                            self.report.source_ended = true;
+                            break;
+                        };
+                        items.push(Envelope {
+                            start_ns: intended,
+                            item,
+                        });
+                        self.scheduled += 1;
+                    }
+                }
+            }
+            let count = items.len() as u64;
+            if count == 0 {
+                // Only an ended source sends nothing: a due batch holds at least one message.
+                self.stopped = true;
+                return self;
+            }
+            if self.segment.measured {
+                self.report.measured_messages += count;
+                self.report.first_measured_ns.get_or_insert(items[0].start_ns);
+            } else {
+                self.report.warmup_messages += count;
+            }
+            self.segment.sent += count;
+            let batch = Batch {
+                measured: self.segment.measured,
+                items,
+            };
+            if self.inlet.push(batch).await.is_err() {
+                self.report.disconnected = true;
+                self.stopped = true;
+                return self;
+            }
+        }
+    }
 }
 
 /// Waits (at most `limit`) until `target` messages have left the pipeline; how many had not.

@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::fault_control::{FaultRecord, control};
 use super::feed::{
-    Burst, DRAIN_LIMIT, DueCount, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, TightTimerSlack, feed,
+    Burst, DRAIN_LIMIT, DueCount, FeedPlan, FeedReport, OPEN_LIMIT, Pacing, PumpTask, TightTimerSlack, feed,
 };
 use crate::attach::{AttachOptions, Parts, Profiler};
 use crate::clock::Clock;
@@ -297,6 +297,10 @@ where
         // The runtime goes with it, and is shut down there: dropping a runtime inside an async
         // context panics just as starting one does.
         let (window, feed_clock, feed_finished) = (&window, clock.clone(), &*finished);
+        // At saturation the sending runs as a task on the runtime (see `PumpTask`); at a fixed
+        // rate it stays on the feeder's thread, whose sleeps keep the schedule to the
+        // microsecond and must never block a worker.
+        let on_runtime = matches!(pacing, Pacing::Saturation).then(|| PumpTask { lag: lag.clone() });
         let feeder = std::thread::Builder::new()
             .name("pg-feeder".into())
             .spawn_scoped(scope, move || {
@@ -308,6 +312,7 @@ where
                     feed_clock,
                     window,
                     (feed_finished, due),
+                    on_runtime,
                 ));
                 let (worker_results, subscriber_results) = runtime.block_on(async {
                     let mut worker_results = Vec::with_capacity(workers.len());
