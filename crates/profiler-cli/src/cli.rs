@@ -136,6 +136,12 @@ struct Args {
     #[arg(long, requires = "reference_store")]
     reference_store_fallback: bool,
 
+    /// With --reference-store: create the reference table if it is missing, write the records
+    /// of --symbols into it (rows already right are kept), print one line and exit without
+    /// running anything else. `cargo xtask db seed` runs this
+    #[arg(long, requires = "reference_store")]
+    seed_reference_store: bool,
+
     /// With --reference-store: the most connections the pool opens
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = positive_usize, requires = "reference_store")]
     db_pool_size: usize,
@@ -275,6 +281,9 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
             "PERFGATE_REFERENCE_STORE",
         ) {
             eprintln!("{warning}");
+        }
+        if args.seed_reference_store {
+            return Ok(seed_only(url, &args));
         }
         match connect_reference_store(url, &args) {
             Ok(pool) => {
@@ -433,6 +442,35 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
     let path = results.write_to_dir(&args.out).context("writing results")?;
     summary::print(&results, &path);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--seed-reference-store`: seeds the whole table (every row checked, not only a short table's)
+/// and says what it did in one line; exit code 2 when the server cannot be used.
+fn seed_only(url: &str, args: &Args) -> ExitCode {
+    let symbols = args.symbols as usize;
+    let seeded = InstrumentedPool::connect(DatabaseOptions::new(url)).and_then(|pool| {
+        let seeding = pool.clone();
+        let outcome = perfgate_profiler::database::block_on(async move {
+            seed_reference_table(&seeding, symbols, false).await
+        })??;
+        Ok((pool, outcome))
+    });
+    match seeded {
+        Ok((pool, outcome)) => {
+            println!(
+                "db seed: {REFERENCE_TABLE} at {}: {symbols} symbols, {} were there, {} records written",
+                pool.endpoint(),
+                outcome.present,
+                outcome.written
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            // The endpoint, never the URL: it holds the password.
+            eprintln!("error: seeding the reference table: {error}");
+            ExitCode::from(USAGE_ERROR)
+        }
+    }
 }
 
 /// The pool for `--reference-store`, with the reference table seeded if it is missing or short

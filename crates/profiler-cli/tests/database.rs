@@ -148,3 +148,73 @@ fn a_reachable_server_is_seeded_measured_and_its_password_never_shown() {
     assert!(again.status.success());
     assert!(!text(&again.stderr).contains("seeded"), "{}", text(&again.stderr));
 }
+
+#[test]
+fn seeding_alone_fills_the_table_once_says_so_in_one_line_and_runs_nothing() {
+    let Some(server) = skip_or_fail("seeding_alone_fills_the_table", Server::start()) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let seed = || {
+        // The URL through the environment, as `cargo xtask db seed` hands it over.
+        let output = Command::new(env!("CARGO_BIN_EXE_perfgate-profiler"))
+            .args([
+                "--allow-debug",
+                "--seed-reference-store",
+                "--symbols",
+                "300",
+                "--out",
+            ])
+            .arg(out.path())
+            .env("PERFGATE_REFERENCE_STORE", server.url())
+            .output()
+            .expect("the profiler binary runs");
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        assert!(output.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+        assert!(!stdout.contains(server.password()) && !stderr.contains(server.password()));
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        stdout
+    };
+    let first = seed();
+    assert!(
+        first.starts_with("db seed: perfgate_reference at postgres://"),
+        "{first}"
+    );
+    assert!(
+        first.contains(": 300 symbols, 0 were there, 300 records written"),
+        "{first}"
+    );
+    // Idempotent: the second finds every row right and writes none.
+    let second = seed();
+    assert!(
+        second.contains(": 300 symbols, 300 were there, 0 records written"),
+        "{second}"
+    );
+    // Nothing was run: no results.
+    assert!(!out.path().join("results.json").exists());
+}
+
+#[test]
+fn seeding_an_unreachable_server_is_one_line_and_exit_code_2() {
+    let port = closed_port();
+    let url = format!("postgres://app:hunter2-not-shown@127.0.0.1:{port}/orders");
+    let output = Command::new(env!("CARGO_BIN_EXE_perfgate-profiler"))
+        .args(["--allow-debug", "--seed-reference-store"])
+        .env("PERFGATE_REFERENCE_STORE", &url)
+        .output()
+        .expect("the profiler binary runs");
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: seeding the reference table: postgres://app@127.0.0.1:{port}/orders: cannot connect"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2") && stdout.is_empty());
+}
