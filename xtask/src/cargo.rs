@@ -20,6 +20,11 @@ const PROFILER_PACKAGE: &str = "perfgate-profiler-cli";
 /// The package that built it before it had a package of its own.
 const PROFILER_PACKAGE_BEFORE: &str = "perfgate-profiler";
 
+/// Said once, before the first release build of the profiler in a target directory.
+const FIRST_BUILD: &str = "Building the release profiler for the first time: about 5 minutes on two cores. \
+     Cargo's bar below names the crate being compiled; it rests about a minute on \
+     tikv-jemalloc-sys(build), jemalloc's C library.";
+
 /// Builds `perfgate-profiler` in release mode and returns the binary's path.
 pub(crate) fn build_profiler() -> anyhow::Result<PathBuf> {
     build_release(PROFILER_PACKAGE, PROFILER_BIN)
@@ -81,13 +86,18 @@ pub(crate) fn build_release_of(
             .arg(&target_dir)
             .env_remove("CARGO_TARGET_DIR");
     }
+    let binary = target_dir
+        .join("release")
+        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    if bin == PROFILER_BIN && !binary.exists() {
+        // Cargo's bar names the crate being compiled but does not move while one crate builds;
+        // the longest such rest of a first build is jemalloc's C library (issue 19).
+        eprintln!("{FIRST_BUILD}");
+    }
     let status = command.status().context("running cargo build")?;
     if !status.success() {
         bail!("building {bin} in release mode failed");
     }
-    let binary = target_dir
-        .join("release")
-        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
     if !binary.exists() {
         bail!("the release build did not produce {}", binary.display());
     }
