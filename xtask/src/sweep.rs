@@ -104,7 +104,7 @@ const KNOBS: [(&str, Kind); 14] = [
 /// The pipeline's stages, for `workers.STAGE`.
 const STAGES: [&str; 4] = ["decode", "enrich", "aggregate", "fanout"];
 /// Profiler flags that are not knobs, and why.
-const NOT_KNOBS: [(&str, &str); 28] = [
+const NOT_KNOBS: [(&str, &str); 29] = [
     (
         "rate",
         "every point's fixed-rate phase runs at one rate; set it with this task's --rate",
@@ -179,6 +179,10 @@ const NOT_KNOBS: [(&str, &str); 28] = [
     (
         "reference-store-fallback",
         "what to do without the database, not a knob; give it after `--`",
+    ),
+    (
+        "seed-reference-store",
+        "seeds the database and runs nothing; use cargo xtask db seed",
     ),
     (
         "db-pool-size",
