@@ -161,3 +161,38 @@ fn issue_19_at_saturation_the_feed_runs_on_the_workers_and_at_a_fixed_rate_on_it
     let fixed = threads_feeding(false);
     assert_eq!(fixed.into_iter().collect::<Vec<_>>(), ["pg-feeder"]);
 }
+
+#[test]
+fn issue_19_a_source_that_panics_in_the_saturation_task_fails_the_run_naming_the_feeder() {
+    // The panic happens inside the runtime task that sends at saturation; it must come back to
+    // the feeder's thread and fail the run with its message, not hang it or abort the process.
+    let pipeline = Pipeline::builder(|_| {
+        let mut sent = 0u64;
+        source_fn(move || {
+            sent += 1;
+            assert!(sent <= 5_000, "the feed broke after 5,000 messages");
+            std::future::ready(Some(sent))
+        })
+    })
+    .stage("pass", |_| {
+        stage_fn(|value: u64| async move { Ok::<_, StageError>(value) })
+    })
+    .build();
+    let config = RunConfig {
+        fixed_rate: false,
+        ..config(1_000, 20_000)
+    };
+    let started = std::time::Instant::now();
+    let error = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    match error {
+        perfgate_profiler::ProfilerError::Panicked { what, message } => {
+            assert_eq!(what, "the feeder");
+            assert!(
+                message.contains("the feed broke after 5,000 messages"),
+                "{message}"
+            );
+        }
+        other => panic!("expected the feeder's panic, got {other}"),
+    }
+}
