@@ -196,3 +196,44 @@ fn issue_19_a_source_that_panics_in_the_saturation_task_fails_the_run_naming_the
         other => panic!("expected the feeder's panic, got {other}"),
     }
 }
+
+/// Counts what it is delivered.
+struct Tally(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl perfgate_profiler::Subscriber<u64> for Tally {
+    async fn deliver(&mut self, batch: &[u64]) {
+        self.0
+            .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn issue_19_the_saturation_task_leaves_room_for_subscribers_on_a_single_worker() {
+    // No stage, so nothing ever makes the feed wait, and one runtime worker for the feed and the
+    // subscribers: a feed that never gave the worker back would starve the subscribers, whose
+    // queues would overflow and lose nearly everything.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let delivered = Arc::new(AtomicU64::new(0));
+    let tally = Arc::clone(&delivered);
+    let mut value = 0u64;
+    let pipeline = Pipeline::builder(move |_| {
+        perfgate_profiler::source_fn(move || {
+            value += 1;
+            std::future::ready(Some(value))
+        })
+    })
+    .fan_out(2, move |_| Tally(Arc::clone(&tally)));
+    let config = RunConfig {
+        fixed_rate: false,
+        runtime_workers: 1,
+        ..config(10_000, 200_000)
+    };
+    let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
+    let offered = 2 * results.pipeline.generated;
+    let got = delivered.load(Ordering::Relaxed);
+    assert!(
+        got * 10 >= offered * 9,
+        "subscribers got {got} of {offered} deliveries: the feed starved them"
+    );
+}
