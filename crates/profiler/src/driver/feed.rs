@@ -185,17 +185,17 @@ where
             sent: 0,
         };
     }
-    let Pump { report, inlet, .. } = pump;
+    let Pump {
+        mut report, inlet, ..
+    } = pump;
     let _ = due.total.set(report.generated());
     // The window ends when its last measured message has finished (messages leave the pipeline
     // in any order, so when all of them have), not when it was sent.
-    let mut report = report;
     if !report.disconnected {
         report.unfinished_at_close = wait_finished(finished, report.generated(), DRAIN_LIMIT);
     }
     window.end();
-    // The inlet is dropped when this returns, which winds the pipeline down; the probes read the
-    // end of the window first.
+    // Dropping the inlet winds the pipeline down; the probes read the end of the window first.
     window.wait_closed(CLOSE_LIMIT);
     drop(inlet);
     report
