@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use perfgate_profiler::{Length, Pipeline, Probes, RunConfig, Silent, StageError, source_fn, stage_fn};
+use perfgate_profiler::{
+    AsyncSource, Length, Pipeline, Probes, RunConfig, Silent, StageError, source_fn, stage_fn,
+};
 
 fn config(warmup: u64, length: u64) -> RunConfig {
     RunConfig {
@@ -12,6 +14,26 @@ fn config(warmup: u64, length: u64) -> RunConfig {
         length: Length::Messages(length),
         probes: Probes::NONE,
         ..RunConfig::smoke()
+    }
+}
+
+/// A one-stage pipeline that passes on what `source` makes.
+fn passing<Src>(source: impl Fn(usize) -> Src + Send + Sync + 'static) -> Pipeline<Src>
+where
+    Src: AsyncSource<Item = u64>,
+{
+    Pipeline::builder(source)
+        .stage("pass", |_| {
+            stage_fn(|value: u64| async move { Ok::<_, StageError>(value) })
+        })
+        .build()
+}
+
+/// The saturation phase alone.
+fn saturation_only(warmup: u64, length: u64) -> RunConfig {
+    RunConfig {
+        fixed_rate: false,
+        ..config(warmup, length)
     }
 }
 
@@ -58,15 +80,8 @@ fn issue_14_a_channel_source_is_drained_and_paced_and_every_message_counted() {
 
 #[test]
 fn issue_14_a_source_that_ends_early_ends_the_phase_with_a_warning() {
-    let pipeline = Pipeline::builder(|_| channel_of(3_000))
-        .stage("pass", |_| {
-            stage_fn(|value: u64| async move { Ok::<_, StageError>(value) })
-        })
-        .build();
-    let config = RunConfig {
-        fixed_rate: false,
-        ..config(1_000, 20_000)
-    };
+    let pipeline = passing(|_| channel_of(3_000));
+    let config = saturation_only(1_000, 20_000);
     let started = std::time::Instant::now();
     let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
     assert!(started.elapsed() < Duration::from_secs(30));
@@ -88,7 +103,7 @@ fn issue_14_a_source_that_ends_early_ends_the_phase_with_a_warning() {
 fn issue_14_an_async_closure_source_that_waits_bounds_the_throughput() {
     // A source that waits 1 ms for every 10 messages (a feed delivering in bursts): at most
     // about 10,000 messages a second reach the pipeline, however fast the pipeline is.
-    let pipeline = Pipeline::builder(|_| {
+    let pipeline = passing(|_| {
         let mut next = 0u64;
         source_fn(move || {
             next += 1;
@@ -100,15 +115,8 @@ fn issue_14_an_async_closure_source_that_waits_bounds_the_throughput() {
                 Some(value)
             }
         })
-    })
-    .stage("pass", |_| {
-        stage_fn(|value: u64| async move { Ok::<_, StageError>(value) })
-    })
-    .build();
-    let config = RunConfig {
-        fixed_rate: false,
-        ..config(200, 2_000)
-    };
+    });
+    let config = saturation_only(200, 2_000);
     let results = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap();
     assert_eq!(results.phases["saturation"].measured_messages, 2_000);
     let rate = results.cpu.messages_per_second;
@@ -123,7 +131,7 @@ fn threads_feeding(saturation: bool) -> std::collections::BTreeSet<String> {
     use std::sync::{Arc, Mutex};
     let seen = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
     let recorder = Arc::clone(&seen);
-    let pipeline = Pipeline::builder(move |_| {
+    let pipeline = passing(move |_| {
         let recorder = Arc::clone(&recorder);
         source_fn(move || {
             let recorder = Arc::clone(&recorder);
@@ -133,11 +141,7 @@ fn threads_feeding(saturation: bool) -> std::collections::BTreeSet<String> {
                 Some(1u64)
             }
         })
-    })
-    .stage("pass", |_| {
-        stage_fn(|value: u64| async move { Ok::<_, StageError>(value) })
-    })
-    .build();
+    });
     let config = RunConfig {
         saturation,
         fixed_rate: !saturation,
@@ -166,22 +170,15 @@ fn issue_19_at_saturation_the_feed_runs_on_the_workers_and_at_a_fixed_rate_on_it
 fn issue_19_a_source_that_panics_in_the_saturation_task_fails_the_run_naming_the_feeder() {
     // The panic happens inside the runtime task that sends at saturation; it must come back to
     // the feeder's thread and fail the run with its message, not hang it or abort the process.
-    let pipeline = Pipeline::builder(|_| {
+    let pipeline = passing(|_| {
         let mut sent = 0u64;
         source_fn(move || {
             sent += 1;
             assert!(sent <= 5_000, "the feed broke after 5,000 messages");
             std::future::ready(Some(sent))
         })
-    })
-    .stage("pass", |_| {
-        stage_fn(|value: u64| async move { Ok::<_, StageError>(value) })
-    })
-    .build();
-    let config = RunConfig {
-        fixed_rate: false,
-        ..config(1_000, 20_000)
-    };
+    });
+    let config = saturation_only(1_000, 20_000);
     let started = std::time::Instant::now();
     let error = perfgate_profiler::run(&pipeline, &config, &Silent, serde_json::Value::Null).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(30));
