@@ -91,8 +91,8 @@ pub(crate) fn build_release_of(
         .join("release")
         .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
     if bin == PROFILER_BIN && !binary.exists() {
-        // Cargo's bar names the crate being compiled but does not move while one crate builds;
-        // the longest such rest of a first build is jemalloc's C library (issue 19).
+        // Cargo's bar names the crate being compiled but does not move while one crate builds:
+        // up to 45 s in a measured first build (issue 19), which this line announces.
         eprintln!("{FIRST_BUILD}");
     }
     let status = command.status().context("running cargo build")?;

@@ -17,7 +17,8 @@ use perfgate_profiler::chaos::{ChaosOptions, Scenario, run_chaos, scenario, scen
 use perfgate_profiler::database::{DatabaseError, DatabaseOptions, InstrumentedPool};
 use perfgate_profiler::live::{LiveMetrics, serve};
 use perfgate_profiler::market::{
-    MarketConfig, REFERENCE_TABLE, market_data_pipeline, recommended_workers, seed_reference_table,
+    MarketConfig, REFERENCE_TABLE, SeedOutcome, market_data_pipeline, recommended_workers,
+    seed_reference_table,
 };
 use perfgate_profiler::{Length, Observer, Probes, ProfilerError, RunConfig, Silent, available_cores};
 
@@ -448,15 +449,10 @@ pub(crate) fn main() -> anyhow::Result<ExitCode> {
 /// and says what it did in one line; exit code 2 when the server cannot be used.
 fn seed_only(url: &str, args: &Args) -> ExitCode {
     let symbols = args.symbols as usize;
-    let seeded = InstrumentedPool::connect(DatabaseOptions::new(url)).and_then(|pool| {
-        let seeding = pool.clone();
-        let outcome = perfgate_profiler::database::block_on(async move {
-            seed_reference_table(&seeding, symbols, false).await
-        })??;
-        Ok((pool, outcome))
-    });
+    let seeded = InstrumentedPool::connect(DatabaseOptions::new(url))
+        .and_then(|pool| Ok((seed(&pool, symbols, false)?, pool)));
     match seeded {
-        Ok((pool, outcome)) => {
+        Ok((outcome, pool)) => {
             println!(
                 "db seed: {REFERENCE_TABLE} at {}: {symbols} symbols, {} were there, {} records written",
                 pool.endpoint(),
@@ -481,10 +477,7 @@ fn connect_reference_store(url: &str, args: &Args) -> Result<InstrumentedPool, D
     options.table = REFERENCE_TABLE.to_owned();
     let pool = InstrumentedPool::connect(options)?;
     let symbols = args.symbols as usize;
-    let seeding = pool.clone();
-    let seeded = perfgate_profiler::database::block_on(async move {
-        seed_reference_table(&seeding, symbols, true).await
-    })??;
+    let seeded = seed(&pool, symbols, true)?;
     if seeded.written > 0 {
         eprintln!(
             "database: seeded {REFERENCE_TABLE} at {} with {} records for {symbols} symbols ({} were there)",
@@ -494,6 +487,15 @@ fn connect_reference_store(url: &str, args: &Args) -> Result<InstrumentedPool, D
         );
     }
     Ok(pool)
+}
+
+/// Seeds the reference table through `pool` (only when short, or every row checked), from this
+/// synchronous command line.
+fn seed(pool: &InstrumentedPool, symbols: usize, only_if_short: bool) -> Result<SeedOutcome, DatabaseError> {
+    let seeding = pool.clone();
+    perfgate_profiler::database::block_on(async move {
+        seed_reference_table(&seeding, symbols, only_if_short).await
+    })?
 }
 
 /// `--chaos`: the scenarios to run, by name, in the order known.
