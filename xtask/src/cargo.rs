@@ -22,9 +22,9 @@ const PROFILER_PACKAGE_BEFORE: &str = "perfgate-profiler";
 
 /// Said once, before the first release build of the profiler in a target directory.
 const FIRST_BUILD: &str = "Building the release profiler for the first time: about 6 minutes on two cores. \
-     Cargo's bar below names the crates being compiled; it can rest up to a minute on one \
-     (tikv-jemalloc-sys(build) is jemalloc's C library; perfgate-results and perfgate-profiler \
-     are large crates).";
+     Cargo's bar below names the crates being compiled, and its clock says how long the current \
+     one has taken: up to a minute on one (tikv-jemalloc-sys(build) is jemalloc's C library; \
+     perfgate-results and perfgate-profiler are large crates).";
 
 /// Builds `perfgate-profiler` in release mode and returns the binary's path.
 pub(crate) fn build_profiler() -> anyhow::Result<PathBuf> {
@@ -91,11 +91,11 @@ pub(crate) fn build_release_of(
         .join("release")
         .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
     if bin == PROFILER_BIN && !binary.exists() {
-        // Cargo's bar names the crate being compiled but does not move while one crate builds:
-        // up to 45 s in a measured first build (issue 19), which this line announces.
+        // A first build takes minutes; this line says so before cargo's bar starts.
         eprintln!("{FIRST_BUILD}");
     }
-    let status = command.status().context("running cargo build")?;
+    // Cargo's bar with a clock that moves while one crate compiles (issue 19).
+    let status = perfgate_cargo_progress::run(command).context("running cargo build")?;
     if !status.success() {
         bail!("building {bin} in release mode failed");
     }

@@ -1,7 +1,8 @@
 //! xtask drives the profiler's binary and never links its library (ARCHITECTURE.md): the first
 //! `cargo xtask ...` on a fresh clone then builds jemalloc, pprof and the profiler once, for the
 //! release profiler, instead of also in xtask's debug build (issue 19: xtask's own first build went
-//! from 4 min 03 s to 1 min 15 s on two cores).
+//! from 4 min 03 s to 1 min 15 s on two cores). And `cargo xtask`'s launcher, compiled before
+//! anything can show a clock, links almost nothing.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -35,9 +36,10 @@ fn dependencies(manifest: &Path) -> (Vec<String>, Vec<PathBuf>) {
     (names, paths)
 }
 
-#[test]
-fn xtask_links_neither_the_profiler_library_nor_its_allocator_or_profiler() {
-    let mut pending = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")];
+/// Every crate `manifest` links through its normal and build dependencies, following the
+/// workspace's own crates.
+fn linked_by(manifest: PathBuf) -> BTreeSet<String> {
+    let mut pending = vec![manifest];
     let mut seen = BTreeSet::new();
     let mut linked = BTreeSet::new();
     while let Some(manifest) = pending.pop() {
@@ -49,6 +51,12 @@ fn xtask_links_neither_the_profiler_library_nor_its_allocator_or_profiler() {
         linked.extend(names);
         pending.extend(paths);
     }
+    linked
+}
+
+#[test]
+fn xtask_links_neither_the_profiler_library_nor_its_allocator_or_profiler() {
+    let linked = linked_by(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
     // The walk reached the workspace crates xtask uses, so an empty result means something.
     assert!(
         linked.contains("perfgate-report") && linked.contains("perfgate-results"),
@@ -59,4 +67,19 @@ fn xtask_links_neither_the_profiler_library_nor_its_allocator_or_profiler() {
         .filter(|name| linked.contains(**name))
         .collect();
     assert!(wrong.is_empty(), "xtask's build would compile {wrong:?}");
+}
+
+/// The launcher is the first thing a fresh clone's `cargo xtask` compiles, under cargo's plain bar
+/// (no clock yet): it must stay a few seconds' build.
+#[test]
+fn the_launcher_links_only_the_progress_crate_and_terminal_size() {
+    let launcher = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("launcher")
+        .join("Cargo.toml");
+    let linked = linked_by(launcher);
+    let expected: BTreeSet<String> = ["perfgate-cargo-progress", "terminal_size"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(linked, expected);
 }

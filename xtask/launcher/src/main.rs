@@ -1,0 +1,67 @@
+//! `cargo xtask`'s front door (the alias in `.cargo/config.toml` runs this).
+//!
+//! A fresh clone's `cargo xtask` first compiles xtask and its libraries, about 130 crates; cargo's
+//! bar rests up to ten seconds on one of them. So the alias runs this small program instead,
+//! which compiles in seconds, builds xtask with cargo's bar and a moving clock
+//! (perfgate-cargo-progress), and then becomes xtask with the same arguments. A fresh xtask costs
+//! one up-to-date check and prints nothing.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+/// Exit code for a failure of the launcher itself (cargo missing, build failed), as xtask's
+/// `anyhow` errors use.
+const FAILED: u8 = 1;
+
+fn main() -> ExitCode {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut build = Command::new(&cargo);
+    // The workspace root as working directory: cargo reads `.cargo/config.toml` from there, so
+    // xtask is built with the same flags as the alias would have built it, and nothing rebuilds.
+    build
+        .current_dir(&root)
+        .args(["build", "--package", "xtask", "--bin", "xtask"]);
+    match perfgate_cargo_progress::run(build) {
+        Ok(status) if status.success() => {}
+        Ok(_) => return ExitCode::from(FAILED),
+        Err(error) => {
+            eprintln!("error: running {} build: {error}", cargo.to_string_lossy());
+            return ExitCode::from(FAILED);
+        }
+    }
+    // Where xtask itself expects its target directory (xtask/src/cargo.rs): CARGO_TARGET_DIR, or
+    // the workspace's `target`.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let xtask = target
+        .join("debug")
+        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    let mut run = Command::new(&xtask);
+    run.args(std::env::args_os().skip(1));
+    become_xtask(run, &xtask.to_string_lossy())
+}
+
+/// Replaces this process with xtask, so its exit code, signals and terminal are xtask's alone.
+#[cfg(unix)]
+fn become_xtask(mut run: Command, shown: &str) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let error = run.exec();
+    eprintln!("error: running {shown}: {error}");
+    ExitCode::from(FAILED)
+}
+
+/// Runs xtask and exits with its code (no `exec` off Unix).
+#[cfg(not(unix))]
+fn become_xtask(mut run: Command, shown: &str) -> ExitCode {
+    match run.status() {
+        Ok(status) => status
+            .code()
+            .and_then(|code| u8::try_from(code).ok())
+            .map_or(ExitCode::from(FAILED), ExitCode::from),
+        Err(error) => {
+            eprintln!("error: running {shown}: {error}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
