@@ -21,10 +21,10 @@ const PROFILER_PACKAGE: &str = "perfgate-profiler-cli";
 const PROFILER_PACKAGE_BEFORE: &str = "perfgate-profiler";
 
 /// Said once, before the first release build of the profiler in a target directory.
-const FIRST_BUILD: &str = "Building the release profiler for the first time: about 6 minutes on two cores. \
-     Cargo's bar below names the crates being compiled, and its clock says how long the current \
-     one has taken: up to a minute on one (tikv-jemalloc-sys(build) is jemalloc's C library; \
-     perfgate-results and perfgate-profiler are large crates).";
+const FIRST_BUILD: &str = "Building the release profiler for the first time: about 5 to 6 minutes on two cores. \
+     Cargo's bar below names the crates being compiled; the clock after it says how long the \
+     current one has taken, up to about 40 s on one (perfgate-results, perfgate-profiler, and \
+     tikv-jemalloc-sys(build), jemalloc's C library).";
 
 /// Builds `perfgate-profiler` in release mode and returns the binary's path.
 pub(crate) fn build_profiler() -> anyhow::Result<PathBuf> {
