@@ -31,6 +31,9 @@ const REDRAW: Duration = Duration::from_millis(250);
 /// Columns kept free after cargo's bar for the clock (`  35 s on this step · 4:12`).
 const CLOCK_COLUMNS: usize = 30;
 
+/// The narrowest bar worth drawing: `Building [==>  ] 249/268: ` and a crate's name.
+const MIN_BAR_WIDTH: usize = 50;
+
 /// Cargo's bar width in a log: wide, since the bar is never shown there and its text only names
 /// the crates in a heartbeat line.
 const LOG_BAR_WIDTH: usize = 200;
@@ -295,19 +298,21 @@ pub fn run(mut command: Command) -> io::Result<ExitStatus> {
         return command.status();
     }
     let stderr = io::stderr();
-    let sink = if stderr.is_terminal() {
-        Sink::Terminal
-    } else {
-        Sink::Log
-    };
-    let width = match sink {
-        Sink::Terminal => terminal_width()
-            .unwrap_or(80)
-            .saturating_sub(CLOCK_COLUMNS)
-            .max(40),
-        Sink::Log => LOG_BAR_WIDTH,
-    };
+    let columns = stderr.is_terminal().then(|| terminal_width().unwrap_or(80));
+    let (sink, width) = sink_and_width(columns);
     run_into(command, sink, width, &mut stderr.lock())
+}
+
+/// Where the output goes and how wide cargo's bar may be, given the terminal's columns (`None`
+/// when stderr is not a terminal). A terminal too narrow for a useful bar and the clock is
+/// treated as a log: a redrawn line that wraps would leave a trail of bars.
+fn sink_and_width(columns: Option<usize>) -> (Sink, usize) {
+    match columns {
+        Some(columns) if columns >= CLOCK_COLUMNS + MIN_BAR_WIDTH => {
+            (Sink::Terminal, columns - CLOCK_COLUMNS)
+        }
+        _ => (Sink::Log, LOG_BAR_WIDTH),
+    }
 }
 
 /// [`run`] with the sink, cargo's bar width and the output chosen by the caller (tests, or a
@@ -583,6 +588,27 @@ mod tests {
         assert_eq!(
             bar_words("\x1b[1m    Building\x1b[0m [==>  ] 3/9: a, b(build)"),
             "3/9: a, b(build)"
+        );
+    }
+
+    #[test]
+    fn a_terminal_gets_the_bar_with_room_for_the_clock_and_a_narrow_one_is_a_log() {
+        assert_eq!(sink_and_width(Some(120)), (Sink::Terminal, 120 - CLOCK_COLUMNS));
+        assert_eq!(
+            sink_and_width(Some(CLOCK_COLUMNS + MIN_BAR_WIDTH)),
+            (Sink::Terminal, MIN_BAR_WIDTH)
+        );
+        assert_eq!(
+            sink_and_width(Some(CLOCK_COLUMNS + MIN_BAR_WIDTH - 1)).0,
+            Sink::Log
+        );
+        assert_eq!(sink_and_width(None), (Sink::Log, LOG_BAR_WIDTH));
+        // The longest clock fits its columns: a step of minutes in a build of hours.
+        assert!(
+            clock(Duration::from_secs(999), Duration::from_secs(35_999))
+                .chars()
+                .count()
+                <= CLOCK_COLUMNS
         );
     }
 
