@@ -10,33 +10,46 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-/// Exit code for a failure of the launcher itself (cargo missing, build failed), as xtask's
+/// Exit code for a failure of the launcher itself (cargo or xtask cannot be started), as xtask's
 /// `anyhow` errors use.
 const FAILED: u8 = 1;
 
 fn main() -> ExitCode {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+        .join("Cargo.toml");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut build = Command::new(&cargo);
-    // The workspace root as working directory: cargo reads `.cargo/config.toml` from there, so
-    // xtask is built with the same flags as the alias would have built it, and nothing rebuilds.
+    // The same working directory and environment as the `cargo xtask` that started this: cargo
+    // then reads the same configuration and target directory, so xtask is built with the same
+    // flags as the alias would have built it, and nothing rebuilds.
     build
-        .current_dir(&root)
-        .args(["build", "--package", "xtask", "--bin", "xtask"]);
+        .args(["build", "--package", "xtask", "--bin", "xtask", "--manifest-path"])
+        .arg(&manifest);
     match perfgate_cargo_progress::run(build) {
         Ok(status) if status.success() => {}
-        Ok(_) => return ExitCode::from(FAILED),
+        // Cargo's own code (101 for a compile error), as `cargo run` would have returned.
+        Ok(status) => {
+            return status
+                .code()
+                .and_then(|code| u8::try_from(code).ok())
+                .map_or(ExitCode::from(FAILED), ExitCode::from);
+        }
         Err(error) => {
             eprintln!("error: running {} build: {error}", cargo.to_string_lossy());
             return ExitCode::from(FAILED);
         }
     }
-    // Where xtask itself expects its target directory (xtask/src/cargo.rs): CARGO_TARGET_DIR, or
-    // the workspace's `target`.
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let xtask = target
-        .join("debug")
-        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    // xtask lands beside this program: the same target directory and profile, wherever the
+    // configuration or CARGO_TARGET_DIR put them.
+    let xtask = match std::env::current_exe() {
+        Ok(launcher) => launcher.with_file_name(format!("xtask{}", std::env::consts::EXE_SUFFIX)),
+        Err(error) => {
+            eprintln!("error: finding the launcher's own path: {error}");
+            return ExitCode::from(FAILED);
+        }
+    };
     let mut run = Command::new(&xtask);
     run.args(std::env::args_os().skip(1));
     become_xtask(run, &xtask.to_string_lossy())
