@@ -391,14 +391,19 @@ mod tests {
         strip_ansi(bytes)
     }
 
+    /// A `Progress` for `sink` that was given [`RECORDED`] `after` its start: it, its start and
+    /// what it wrote.
+    fn fed_recorded(sink: Sink, after: Duration) -> (Progress, Instant, Vec<u8>) {
+        let start = Instant::now();
+        let mut progress = Progress::new(sink, start);
+        let mut out = Vec::new();
+        progress.feed(RECORDED, start + after, &mut out).unwrap();
+        (progress, start, out)
+    }
+
     #[test]
     fn in_a_terminal_every_line_of_cargo_passes_through_and_the_bar_gets_a_clock() {
-        let start = Instant::now();
-        let mut progress = Progress::new(Sink::Terminal, start);
-        let mut out = Vec::new();
-        progress
-            .feed(RECORDED, start + Duration::from_secs(61), &mut out)
-            .unwrap();
+        let (_, _, out) = fed_recorded(Sink::Terminal, Duration::from_secs(61));
         let text = plain(&out);
         assert!(text.contains("Compiling libc v0.2.191\n"), "{text:?}");
         assert!(text.contains("Compiling sysinfo v0.37.2\n"), "{text:?}");
@@ -412,10 +417,7 @@ mod tests {
 
     #[test]
     fn in_a_terminal_the_clock_moves_while_the_bar_stands_still() {
-        let start = Instant::now();
-        let mut progress = Progress::new(Sink::Terminal, start);
-        let mut out = Vec::new();
-        progress.feed(RECORDED, start, &mut out).unwrap();
+        let (mut progress, start, mut out) = fed_recorded(Sink::Terminal, Duration::ZERO);
         out.clear();
         progress
             .tick(start + Duration::from_millis(400), &mut out)
@@ -493,12 +495,7 @@ mod tests {
 
     #[test]
     fn in_a_log_no_bar_is_written_and_a_silence_gets_one_line_naming_the_crates() {
-        let start = Instant::now();
-        let mut progress = Progress::new(Sink::Log, start);
-        let mut out = Vec::new();
-        progress
-            .feed(RECORDED, start + Duration::from_secs(100), &mut out)
-            .unwrap();
+        let (mut progress, start, mut out) = fed_recorded(Sink::Log, Duration::from_secs(100));
         assert!(!out.windows(3).any(|w| w == ERASE_LINE), "{:?}", plain(&out));
         let text = plain(&out);
         assert!(!text.contains("Building ["), "{text:?}");
