@@ -136,7 +136,7 @@ impl Progress {
     /// Cargo has exited: writes what it left unfinished and takes the bar off the terminal.
     pub fn finish(&mut self, now: Instant, out: &mut impl Write) -> io::Result<()> {
         let rest = std::mem::take(&mut self.partial);
-        if !rest.is_empty() && !is_bar(&rest) && !strip_ansi(&rest).trim().is_empty() {
+        if !is_bar(&rest) && !strip_ansi(&rest).trim().is_empty() {
             self.line(&rest, now, out)?;
         }
         self.clear(out)?;
@@ -154,10 +154,10 @@ impl Progress {
         let words = words.trim_start();
         if words.starts_with("Compiling") {
             self.compiled = true;
-        } else if words.starts_with("Finished") && !self.compiled {
-            return Ok(());
-        }
-        if words.starts_with("Finished") {
+        } else if words.starts_with("Finished") {
+            if !self.compiled {
+                return Ok(());
+            }
             // The build is over: its last bar is not drawn again.
             self.bar = None;
         }

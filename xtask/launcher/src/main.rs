@@ -8,7 +8,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, ExitStatus};
 
 /// Exit code for a failure of the launcher itself (cargo or xtask cannot be started), as xtask's
 /// `anyhow` errors use.
@@ -30,12 +30,7 @@ fn main() -> ExitCode {
     match perfgate_cargo_progress::run(build) {
         Ok(status) if status.success() => {}
         // Cargo's own code (101 for a compile error), as `cargo run` would have returned.
-        Ok(status) => {
-            return status
-                .code()
-                .and_then(|code| u8::try_from(code).ok())
-                .map_or(ExitCode::from(FAILED), ExitCode::from);
-        }
+        Ok(status) => return exit_code_of(status),
         Err(error) => {
             eprintln!("error: running {} build: {error}", cargo.to_string_lossy());
             return ExitCode::from(FAILED);
@@ -55,6 +50,15 @@ fn main() -> ExitCode {
     become_xtask(run, &xtask.to_string_lossy())
 }
 
+/// A child's exit code as ours; [`FAILED`] when it has none (killed by a signal) or it does not
+/// fit.
+fn exit_code_of(status: ExitStatus) -> ExitCode {
+    status
+        .code()
+        .and_then(|code| u8::try_from(code).ok())
+        .map_or(ExitCode::from(FAILED), ExitCode::from)
+}
+
 /// Replaces this process with xtask, so its exit code, signals and terminal are xtask's alone.
 #[cfg(unix)]
 fn become_xtask(mut run: Command, shown: &str) -> ExitCode {
@@ -68,10 +72,7 @@ fn become_xtask(mut run: Command, shown: &str) -> ExitCode {
 #[cfg(not(unix))]
 fn become_xtask(mut run: Command, shown: &str) -> ExitCode {
     match run.status() {
-        Ok(status) => status
-            .code()
-            .and_then(|code| u8::try_from(code).ok())
-            .map_or(ExitCode::from(FAILED), ExitCode::from),
+        Ok(status) => exit_code_of(status),
         Err(error) => {
             eprintln!("error: running {shown}: {error}");
             ExitCode::from(FAILED)
